@@ -1,0 +1,312 @@
+// Progressive enhancement only: every page works without this file.
+// The CSP forbids inline script and eval, so behaviour that htmx attributes cannot express lives here.
+(function () {
+  'use strict';
+
+  // Menus are <details>: close an open one on Escape (focus back on its summary) or a click outside.
+  document.addEventListener('keydown', function (event) {
+    if (event.key !== 'Escape') return;
+    document.querySelectorAll('details[open]').forEach(function (menu) {
+      menu.removeAttribute('open');
+      var summary = menu.querySelector('summary');
+      if (summary) summary.focus();
+    });
+  });
+  document.addEventListener('click', function (event) {
+    document.querySelectorAll('details[open]').forEach(function (menu) {
+      if (!menu.contains(event.target)) menu.removeAttribute('open');
+    });
+  });
+
+  // Times arrive in UTC; show them in the reader's own time zone.
+  var timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+  var dayFormat = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' });
+  function localiseTimes(root) {
+    root.querySelectorAll('time[data-relative]').forEach(function (el) {
+      var date = new Date(el.getAttribute('datetime'));
+      if (isNaN(date)) return;
+      var sameDay = date.toDateString() === new Date().toDateString();
+      el.textContent = sameDay ? timeFormat.format(date) : dayFormat.format(date);
+      el.title = date.toLocaleString();
+    });
+  }
+  document.addEventListener('DOMContentLoaded', function () { localiseTimes(document); });
+  document.addEventListener('htmx:load', function (event) { localiseTimes(event.target); });
+
+  // The open thread's poll marks messages seen only while the page is actually visible.
+  document.addEventListener('htmx:configRequest', function (event) {
+    if (event.target.id === 'thread-tail' && document.visibilityState === 'visible') {
+      event.detail.parameters.seen = '1';
+    }
+  });
+
+  document.addEventListener('htmx:beforeSwap', function (event) {
+    var source = event.detail.requestConfig && event.detail.requestConfig.elt;
+    // A refused send shows its reason in the composer and keeps the text.
+    if (event.detail.xhr.status >= 400 && source && source.dataset && source.dataset.errorTarget) {
+      event.detail.shouldSwap = true;
+      event.detail.target = document.querySelector(source.dataset.errorTarget);
+      event.detail.swapOverride = 'innerHTML';
+      return;
+    }
+    // A sent message the poll already drew is not drawn twice.
+    if (source && source.id === 'composer' && event.detail.xhr.status === 200) {
+      var match = /id="m-(\d+)"/.exec(event.detail.serverResponse || '');
+      if (match && document.getElementById('m-' + match[1])) event.detail.shouldSwap = false;
+    }
+  });
+
+  document.addEventListener('htmx:afterRequest', function (event) {
+    var form = event.detail.elt;
+    if (!form || form.id !== 'composer') return;
+    var box = form.querySelector('textarea');
+    var error = form.querySelector('#composer-error');
+    if (event.detail.successful) {
+      box.value = '';
+      if (error) error.textContent = '';
+      box.removeAttribute('aria-invalid');
+    }
+    box.focus();
+    var scroller = document.getElementById('thread-scroll');
+    if (scroller && event.detail.successful) scroller.scrollTop = 0;
+  });
+
+  // Enter sends, Shift+Enter starts a new line (on devices with a physical keyboard).
+  document.addEventListener('keydown', function (event) {
+    var box = event.target;
+    if (box.id !== 'composer-body' || event.key !== 'Enter' || event.shiftKey || event.isComposing) return;
+    if (window.matchMedia('(pointer: coarse)').matches) return;
+    event.preventDefault();
+    if (box.value.trim()) box.form.requestSubmit();
+  });
+
+  // ---- Live events (Server-Sent Events through htmx's sse extension) ----
+  // Events are hints; the page then draws from the server's own partials or asks for a fresh part.
+  var live = false;
+  var everOpened = false;
+
+  function openThread(conversationId) {
+    return document.querySelector('[data-thread="' + conversationId + '"]');
+  }
+
+  // A refresh asked for while one is in flight runs once that one is done: its answer may
+  // predate the change that prompted the second ask (and a swapped-out element forgets queues).
+  var tailBusy = false;
+  var tailAgain = false;
+  function refreshTail() {
+    var tail = document.getElementById('thread-tail');
+    if (!tail) return;
+    if (tailBusy) {
+      tailAgain = true;
+      return;
+    }
+    htmx.trigger(tail, 'refresh');
+  }
+  document.addEventListener('htmx:beforeSend', function (event) {
+    if (event.detail.elt && event.detail.elt.id === 'thread-tail') tailBusy = true;
+  });
+  function tailDone() {
+    tailBusy = false;
+    if (tailAgain) {
+      tailAgain = false;
+      setTimeout(refreshTail, 0);
+    }
+  }
+  // An answer that swaps in a new tail ends on the new element (the old one is detached, so its
+  // own events never reach the document); a 304 or an error ends on the old one.
+  document.addEventListener('htmx:load', function (event) {
+    if (event.target.id === 'thread-tail') tailDone();
+  });
+  document.addEventListener('htmx:afterRequest', function (event) {
+    if (event.detail.elt && event.detail.elt.id === 'thread-tail' && event.detail.elt.isConnected) tailDone();
+  });
+
+  function refreshBadge() {
+    var badge = document.getElementById('messages-badge');
+    if (badge) htmx.trigger(badge, 'refresh');
+  }
+
+  function setTitleCount(count) {
+    var title = document.title.replace(/^\(\d+\) /, '');
+    document.title = (count > 0 ? '(' + count + ') ' : '') + title;
+  }
+
+  function part(container, name) {
+    var template = container.querySelector('template[data-part="' + name + '"]');
+    return template ? template.content.firstElementChild : null;
+  }
+
+  function showToast(text, href) {
+    var box = document.getElementById('toasts');
+    if (!box) return;
+    var toast = document.createElement('a');
+    toast.href = href;
+    toast.className = 'toast pointer-events-auto rounded-full bg-slate-900 px-4 py-2 text-sm font-medium text-white shadow-lg';
+    toast.textContent = text;
+    box.appendChild(toast);
+    setTimeout(function () { toast.remove(); }, 6000);
+  }
+
+  function notify(text, href) {
+    if (!('Notification' in window) || Notification.permission !== 'granted') return;
+    if (localStorage.getItem('courier.notifications') !== 'on' || document.visibilityState === 'visible') return;
+    var note = new Notification('Courier', { body: text, tag: href });
+    note.onclick = function () { window.focus(); window.location.href = href; };
+  }
+
+  // An event's data is one element (and what it holds): parse it without adding it to the page.
+  function firstElementOf(data) {
+    var holder = document.createElement('div');
+    holder.innerHTML = data;
+    return holder.firstElementChild;
+  }
+
+  function onMessage(data) {
+    var event = firstElementOf(data);
+    if (!event) return;
+    var conversationId = event.getAttribute('data-conversation-id');
+    var thread = openThread(conversationId);
+    var list = thread && thread.querySelector('#thread-messages');
+    var message = part(event, 'message');
+    if (list && message && !document.getElementById(message.id)) {
+      list.appendChild(message);
+      htmx.process(message);
+      localiseTimes(message);
+      var typing = thread.querySelector('[data-typing]');
+      if (typing) typing.classList.add('hidden');
+    }
+    // The inbox row moves to the top, bold.
+    var inbox = document.getElementById('inbox-list');
+    var row = part(event, 'row');
+    if (inbox && row) {
+      var old = inbox.querySelector('[data-conversation-id="' + conversationId + '"]');
+      if (old) old.remove();
+      document.querySelectorAll('[data-inbox-empty]').forEach(function (empty) { empty.remove(); });
+      if (thread) row.classList.add('bg-brand-50');
+      inbox.insertBefore(row, inbox.firstChild);
+      htmx.process(row);
+      localiseTimes(row);
+    }
+    var badge = part(event, 'badge');
+    var current = document.getElementById('messages-badge');
+    if (badge && current) {
+      current.replaceWith(badge);
+      htmx.process(badge);
+    }
+    if (thread) refreshTail(); // draws receipts and marks it seen if the page is visible
+    else setTitleCount(Number(event.getAttribute('data-unread-count')) || 0);
+    if (event.getAttribute('data-muted') === 'true') return;
+    var href = '/messages/' + conversationId;
+    if (!thread && !inbox) showToast(event.getAttribute('data-toast'), href);
+    if (!thread || document.visibilityState !== 'visible') notify(event.getAttribute('data-toast'), href);
+  }
+
+  var typingTimers = {};
+  function onTyping(data) {
+    var hint = firstElementOf(data);
+    var thread = hint && openThread(hint.getAttribute('data-conversation-id'));
+    var indicator = thread && thread.querySelector('[data-typing]');
+    if (!indicator) return;
+    indicator.classList.remove('hidden');
+    clearTimeout(typingTimers.hide);
+    typingTimers.hide = setTimeout(function () { indicator.classList.add('hidden'); }, 5000);
+  }
+
+  function onPresence(data) {
+    var fresh = firstElementOf(data);
+    if (!fresh) return;
+    var userId = fresh.getAttribute('data-presence-user');
+    document.querySelectorAll('[data-presence-user="' + userId + '"]').forEach(function (el) {
+      var copy = fresh.cloneNode(true);
+      el.replaceWith(copy);
+      localiseTimes(copy);
+    });
+  }
+
+  function onHint(data) {
+    var hint = firstElementOf(data);
+    if (hint && openThread(hint.getAttribute('data-conversation-id'))) refreshTail();
+  }
+
+  document.addEventListener('htmx:sseBeforeMessage', function (event) {
+    event.preventDefault(); // each event is routed here, not swapped wholesale
+    var type = event.detail.type;
+    var data = event.detail.data;
+    if (type === 'message') onMessage(data);
+    else if (type === 'typing') onTyping(data);
+    else if (type === 'presence') onPresence(data);
+    else if (type === 'read' || type === 'thread') onHint(data);
+    else if (type === 'resync') { refreshTail(); refreshBadge(); }
+  });
+
+  document.addEventListener('htmx:sseOpen', function () {
+    live = true;
+    document.documentElement.setAttribute('data-live', 'true');
+    // After a dropped connection, whatever was missed is fetched from the database.
+    if (everOpened) { refreshTail(); refreshBadge(); }
+    everOpened = true;
+  });
+  document.addEventListener('htmx:sseError', function () {
+    live = false;
+    document.documentElement.removeAttribute('data-live');
+  });
+
+  // While the stream is live, timed polls are skipped; explicit refreshes still go out.
+  document.addEventListener('htmx:beforeRequest', function (event) {
+    var trigger = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
+    var isPoll = event.detail.elt && (event.detail.elt.id === 'thread-tail' || event.detail.elt.id === 'messages-badge');
+    if (live && isPoll && !(trigger && trigger.type === 'refresh')) event.preventDefault();
+  });
+
+  // "Typing…": tell the other side at most every 3 seconds while typing.
+  var lastTyping = 0;
+  document.addEventListener('input', function (event) {
+    var box = event.target;
+    if (box.id !== 'composer-body' || !box.value.trim()) return;
+    var now = Date.now();
+    if (now - lastTyping < 3000) return;
+    lastTyping = now;
+    // A bare signal: the draft itself never leaves the page before it is sent.
+    var headers = JSON.parse(document.body.getAttribute('hx-headers') || '{}');
+    headers['HX-Request'] = 'true';
+    fetch(box.form.getAttribute('action').replace(/\/messages$/, '/typing'), { method: 'POST', headers: headers, credentials: 'same-origin' });
+  });
+  document.addEventListener('htmx:afterRequest', function (event) {
+    if (event.detail.elt && event.detail.elt.id === 'composer') lastTyping = 0;
+  });
+
+  // Browser notifications: offered from a button in settings, never asked for on load.
+  function describeNotifications(state) {
+    if (!state) return;
+    if (!('Notification' in window)) state.textContent = 'This browser cannot show notifications.';
+    else if (Notification.permission === 'denied') state.textContent = 'Blocked in this browser’s site settings.';
+    else if (Notification.permission === 'granted' && localStorage.getItem('courier.notifications') === 'on') state.textContent = 'On for this browser.';
+    else state.textContent = 'Off.';
+  }
+  document.addEventListener('DOMContentLoaded', function () {
+    var panel = document.querySelector('[data-notifications-panel]');
+    if (!panel) return;
+    panel.classList.remove('hidden');
+    var state = panel.querySelector('[data-notifications-state]');
+    var button = panel.querySelector('[data-enable-notifications]');
+    var on = localStorage.getItem('courier.notifications') === 'on' && window.Notification && Notification.permission === 'granted';
+    button.textContent = on ? 'Turn off notifications' : 'Turn on notifications';
+    describeNotifications(state);
+    button.addEventListener('click', function () {
+      if (localStorage.getItem('courier.notifications') === 'on') {
+        localStorage.removeItem('courier.notifications');
+        button.textContent = 'Turn on notifications';
+        describeNotifications(state);
+        return;
+      }
+      if (!('Notification' in window)) return describeNotifications(state);
+      Notification.requestPermission().then(function (permission) {
+        if (permission === 'granted') {
+          localStorage.setItem('courier.notifications', 'on');
+          button.textContent = 'Turn off notifications';
+        }
+        describeNotifications(state);
+      });
+    });
+  });
+})();

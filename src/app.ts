@@ -1,0 +1,124 @@
+import compression from 'compression';
+import express, { type Express } from 'express';
+import type pg from 'pg';
+import { authRoutes } from './auth/routes.js';
+import { defaultAuthLimits, type AuthLimits } from './auth/rate-limits.js';
+import { connectionRoutes } from './connections/routes.js';
+import type { Db } from './db/database.js';
+import { serveAssets } from './http/assets.js';
+import { csrfGuard, exposeCsrfToken } from './http/csrf.js';
+import { loadCurrentUser, requireUser } from './http/current-user.js';
+import { errorHandler, notFoundHandler } from './http/error-handler.js';
+import { exposeFlash } from './http/flash.js';
+import { healthCheck } from './http/health.js';
+import { requestLog } from './http/request-log.js';
+import { securityHeaders } from './http/security.js';
+import { sessionMiddleware } from './http/session.js';
+import { viewHelpers } from './http/view-helpers.js';
+import type { Logger } from './logger.js';
+import { avatarRoutes } from './people/avatar-routes.js';
+import { peopleRoutes } from './people/routes.js';
+import { settingsRoutes } from './settings/routes.js';
+import { createMessagingRouter, createRealtime, unreadBadge, type MessagingDb, type MessagingDeps } from './messaging/index.js';
+import { peopleDirectory } from './people/directory.js';
+import { messagingPolicy, type WhoCanMessage } from './connections/messaging-policy.js';
+
+export interface AppDeps {
+  db: Db;
+  pool: pg.Pool;
+  log: Logger;
+  sessionSecret: string;
+  trustProxy?: boolean;
+  authLimits?: AuthLimits;
+  /** Off in tests, where many short-lived apps share a process. */
+  pruneSessions?: boolean;
+  isShuttingDown?: () => boolean;
+  whoCanMessage?: WhoCanMessage;
+  /** Page sizes of the messaging module (tests use small ones). */
+  messagingPageSize?: MessagingDeps['pageSize'];
+}
+
+export interface App {
+  app: Express;
+  /** Resolves once live events can flow (the instance listens on its PostgreSQL channel). */
+  ready: Promise<void>;
+  /** Ends open event streams: the first step of a graceful shutdown. */
+  closeStreams(): void;
+  close(): Promise<void>;
+}
+
+/** Composes the host app: security, sessions, the features, errors. */
+export function createApp(deps: AppDeps): App {
+  const { db, log } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  // One proxy hop, not 'any': a client cannot spoof its IP (and rate-limit key) through X-Forwarded-For.
+  app.set('trust proxy', deps.trustProxy ? 1 : false);
+
+  app.use(securityHeaders());
+
+  const currentUser = (req: express.Request) => req.user;
+  // The same connection pool, typed down to the tables the module owns (Kysely types are invariant).
+  const messagingDb = db as unknown as MessagingDb;
+  const messaging: MessagingDeps = {
+    db: messagingDb,
+    currentUser,
+    authenticate: requireUser,
+    verifyForm: csrfGuard,
+    people: peopleDirectory(db),
+    policy: messagingPolicy(db, deps.whoCanMessage ?? 'connections'),
+    pageSize: deps.messagingPageSize,
+  };
+  const realtime = createRealtime(messaging, String(deps.pool.options.connectionString), log);
+
+  const sessions = sessionMiddleware(deps.pool, deps.sessionSecret, deps.pruneSessions ?? true);
+  const loadUser = loadCurrentUser(db);
+  // The event stream needs who is asking and nothing else: mounted ahead of compression (which
+  // would buffer events) and of everything pages need, so an open stream holds as little as possible.
+  app.get('/events', requestLog(log), sessions.middleware, loadUser, realtime.events);
+
+  app.use(compression());
+  app.get('/healthz', healthCheck(db, deps.isShuttingDown ?? (() => false)));
+  app.use('/assets', serveAssets());
+  app.use(requestLog(log));
+  app.use(express.urlencoded({ extended: false, limit: '100kb' }));
+  app.use(sessions.middleware);
+  app.use(loadUser);
+  app.use(exposeCsrfToken, exposeFlash, (_req, res, next) => {
+    // Pages are personal: a shared cache must never keep them, and the browser revalidates.
+    res.set('Cache-Control', 'private, no-cache');
+    res.locals.h = viewHelpers;
+    res.locals.messagingOpenToAll = deps.whoCanMessage === 'everyone';
+    next();
+  });
+  app.use(unreadBadge({ db: messagingDb, currentUser }));
+
+  app.get('/', (req, res) => res.redirect(303, req.user ? '/messages' : '/login'));
+  app.use(authRoutes(db, deps.authLimits ?? defaultAuthLimits));
+
+  const people = peopleRoutes(db);
+  const signedIn = [requireUser, csrfGuard];
+  app.use('/people', ...signedIn, people.directory);
+  app.use('/u', ...signedIn, people.profiles);
+  app.use('/connections', ...signedIn, connectionRoutes(db));
+  app.use('/messages', createMessagingRouter(messaging));
+  // The settings form is multipart: its router checks CSRF once the body is parsed.
+  app.use('/settings', requireUser, settingsRoutes(db));
+  app.use('/avatars', requireUser, avatarRoutes(db));
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(log));
+
+  const ready = realtime.start();
+  ready.catch((err) => log.error({ err }, 'realtime events could not start'));
+  return {
+    app,
+    ready,
+    closeStreams: () => realtime.closeStreams(),
+    async close() {
+      await ready.catch(() => {});
+      await realtime.stop();
+      sessions.close();
+    },
+  };
+}

@@ -1,0 +1,107 @@
+import { Router, type Request, type Response } from 'express';
+import type { Db } from '../db/database.js';
+import { csrfGuard } from '../http/csrf.js';
+import { requireUser } from '../http/current-user.js';
+import { render } from '../http/render.js';
+import { safeNext } from '../http/safe-next.js';
+import { hashPassword, decoyHash, verifyPassword } from './password.js';
+import { createUser, findLogin } from './queries.js';
+import { authRateLimits, type AuthLimits } from './rate-limits.js';
+import { endSession, startSession } from './session-login.js';
+import { normaliseUsername, parseSignup, type FieldErrors } from './validation.js';
+
+const HOME = '/messages';
+
+interface LoginForm {
+  username: string;
+  next: string;
+  error?: string;
+}
+
+interface SignupForm {
+  username: string;
+  display_name: string;
+  errors: FieldErrors;
+}
+
+const renderLogin = (res: Response, form: LoginForm, status = 200) => render(res, 'auth/login', { title: 'Log in', form }, status);
+const renderSignup = (res: Response, form: SignupForm, status = 200) => render(res, 'auth/signup', { title: 'Sign up', form }, status);
+
+const bodyOf = (req: Request) => (req.body ?? {}) as Record<string, unknown>;
+
+export function authRoutes(db: Db, limits: AuthLimits): Router {
+  const router = Router();
+
+  router.get('/login', (req, res) => {
+    const next = safeNext(req.query.next, HOME);
+    if (req.user) return res.redirect(303, next);
+    renderLogin(res, { username: '', next });
+  });
+
+  const loginLimits = authRateLimits(db, 'login', limits, (req, res, seconds) =>
+    renderLogin(
+      res,
+      {
+        username: normaliseUsername(bodyOf(req).username),
+        next: safeNext(bodyOf(req).next, HOME),
+        error: `Too many attempts. Try again in ${Math.ceil(seconds / 60)} minutes.`,
+      },
+      429,
+    ),
+  );
+
+  router.post('/login', csrfGuard, ...loginLimits, async (req, res) => {
+    const body = bodyOf(req);
+    const username = normaliseUsername(body.username);
+    const password = typeof body.password === 'string' ? body.password : '';
+    const next = safeNext(body.next, HOME);
+    const user = username ? await findLogin(db, username) : undefined;
+    const ok = await verifyPassword(password, user?.password_hash ?? (await decoyHash()));
+    if (!user || !ok) {
+      return renderLogin(res, { username, next, error: 'That username and password do not match.' }, 401);
+    }
+    await startSession(req, user.id);
+    res.redirect(303, next);
+  });
+
+  router.get('/signup', (req, res) => {
+    if (req.user) return res.redirect(303, HOME);
+    renderSignup(res, { username: '', display_name: '', errors: {} });
+  });
+
+  const signupLimits = authRateLimits(db, 'signup', limits, (req, res) =>
+    renderSignup(
+      res,
+      {
+        username: normaliseUsername(bodyOf(req).username),
+        display_name: String(bodyOf(req).display_name ?? ''),
+        errors: { username: 'Too many sign-ups from here. Try again later.' },
+      },
+      429,
+    ),
+  );
+
+  router.post('/signup', csrfGuard, ...signupLimits, async (req, res) => {
+    const { input, errors } = parseSignup(bodyOf(req));
+    const form = { username: input.username, display_name: String(bodyOf(req).display_name ?? ''), errors };
+    if (Object.keys(errors).length > 0) return renderSignup(res, form, 400);
+    const id = await createUser(db, {
+      username: input.username,
+      displayName: input.displayName,
+      passwordHash: await hashPassword(input.password),
+    });
+    if (id === undefined) {
+      return renderSignup(res, { ...form, errors: { username: 'That username is taken. Try another.' } }, 400);
+    }
+    await startSession(req, id);
+    res.redirect(303, HOME);
+  });
+
+  router.post('/logout', requireUser, csrfGuard, async (req, res) => {
+    await endSession(req);
+    res.clearCookie('courier.sid');
+    res.redirect(303, '/login');
+  });
+
+  return router;
+}

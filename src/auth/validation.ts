@@ -1,0 +1,58 @@
+/** Rules for what people type into the account forms. Pure functions, no I/O. */
+
+export const USERNAME_PATTERN = /^[a-z0-9_]{3,30}$/;
+export const PASSWORD_MIN = 10;
+export const PASSWORD_MAX = 200;
+export const DISPLAY_NAME_MAX = 50;
+
+export interface SignupInput {
+  username: string;
+  displayName: string;
+  password: string;
+}
+
+export type FieldErrors = Partial<Record<'username' | 'display_name' | 'password' | 'avatar', string>>;
+
+const codePoints = (text: string) => [...text].length;
+
+export function normaliseUsername(raw: unknown): string {
+  return typeof raw === 'string' ? raw.trim().toLowerCase() : '';
+}
+
+export function normaliseDisplayName(raw: unknown): string {
+  return typeof raw === 'string' ? raw.normalize('NFC').replace(/\s+/g, ' ').trim() : '';
+}
+
+export function checkUsername(username: string): string | undefined {
+  if (!username) return 'Choose a username.';
+  if (!USERNAME_PATTERN.test(username)) return 'Usernames are 3 to 30 letters, digits or underscores.';
+  return undefined;
+}
+
+export function checkDisplayName(name: string): string | undefined {
+  if (!name) return 'Enter the name people will see.';
+  if (codePoints(name) > DISPLAY_NAME_MAX) return `Names are at most ${DISPLAY_NAME_MAX} characters.`;
+  return undefined;
+}
+
+export function checkPassword(password: string): string | undefined {
+  if (codePoints(password) < PASSWORD_MIN) return `Passwords need at least ${PASSWORD_MIN} characters.`;
+  if (codePoints(password) > PASSWORD_MAX) return `Passwords are at most ${PASSWORD_MAX} characters.`;
+  return undefined;
+}
+
+export function parseSignup(body: Record<string, unknown>): { input: SignupInput; errors: FieldErrors } {
+  const input = {
+    username: normaliseUsername(body.username),
+    displayName: normaliseDisplayName(body.display_name),
+    password: typeof body.password === 'string' ? body.password : '',
+  };
+  const errors: FieldErrors = {};
+  const username = checkUsername(input.username);
+  const displayName = checkDisplayName(input.displayName);
+  const password = checkPassword(input.password);
+  if (username) errors.username = username;
+  if (displayName) errors.display_name = displayName;
+  if (password) errors.password = password;
+  return { input, errors };
+}

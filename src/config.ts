@@ -1,0 +1,112 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The project root, whether running from src/ (tsx) or dist/src/ (compiled). */
+export const projectRoot = findProjectRoot();
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Absent: an embedded PostgreSQL is started, with its data in `embeddedDataDir`. */
+  databaseUrl: string | undefined;
+  embeddedDataDir: string;
+  /** Absent: one is generated once and kept in the database, so every instance shares it. */
+  sessionSecret: string | undefined;
+  trustProxy: boolean;
+  production: boolean;
+  logLevel: string;
+  /** Who may start a conversation: only connections (default), or everyone. */
+  messagingPolicy: 'connections' | 'everyone';
+}
+
+export class ConfigError extends Error {
+  constructor(variable: string, problem: string) {
+    super(`Invalid configuration: ${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** The only reader of process.env: everything is read and checked here, once, at boot. */
+export function loadConfig(env: Env = process.env): Config {
+  return {
+    port: readPort(env),
+    host: env.HOST?.trim() || '0.0.0.0',
+    databaseUrl: readDatabaseUrl(env),
+    embeddedDataDir: path.resolve(projectRoot, env.EMBEDDED_PG_DIR?.trim() || '.data/postgres'),
+    sessionSecret: readSessionSecret(env),
+    trustProxy: readBoolean(env, 'TRUST_PROXY', false),
+    production: env.NODE_ENV === 'production',
+    logLevel: readLogLevel(env),
+    messagingPolicy: readChoice(env, 'MESSAGING_POLICY', ['connections', 'everyone'] as const, 'connections'),
+  };
+}
+
+function readPort(env: Env): number {
+  const raw = env.PORT?.trim();
+  if (!raw) return 3000;
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port < 1 || port > 65535) {
+    throw new ConfigError('PORT', `must be a whole number from 1 to 65535 (got "${raw}")`);
+  }
+  return port;
+}
+
+function readDatabaseUrl(env: Env): string | undefined {
+  const raw = env.DATABASE_URL?.trim();
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('DATABASE_URL', 'is not a URL (expected postgres://user@host:port/database)');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError('DATABASE_URL', `must start with postgres:// (got "${url.protocol}//")`);
+  }
+  return raw;
+}
+
+function readSessionSecret(env: Env): string | undefined {
+  const raw = env.SESSION_SECRET;
+  if (raw === undefined || raw === '') return undefined;
+  if (raw.length < 32) {
+    throw new ConfigError('SESSION_SECRET', 'must be at least 32 characters long');
+  }
+  return raw;
+}
+
+function readBoolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(name, `must be true or false (got "${env[name]}")`);
+}
+
+function readChoice<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return fallback;
+  if (!(choices as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `must be one of ${choices.join(', ')} (got "${env[name]}")`);
+  }
+  return raw as T;
+}
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function readLogLevel(env: Env): string {
+  const raw = env.LOG_LEVEL?.trim().toLowerCase();
+  if (!raw) return 'info';
+  if (!logLevels.includes(raw)) {
+    throw new ConfigError('LOG_LEVEL', `must be one of ${logLevels.join(', ')} (got "${env.LOG_LEVEL}")`);
+  }
+  return raw;
+}
+
+function findProjectRoot(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  // src/config.ts -> .., dist/src/config.js -> ../..
+  return path.basename(path.dirname(here)) === 'dist' ? path.resolve(here, '../..') : path.resolve(here, '..');
+}

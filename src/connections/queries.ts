@@ -1,0 +1,77 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/database.js';
+import { pairOf, stateFor, type ConnectionState } from './policy.js';
+
+export async function connectionState(db: Db, me: number, other: number): Promise<ConnectionState> {
+  const { low, high } = pairOf(me, other);
+  const row = await db
+    .selectFrom('connections')
+    .select(['requested_by', 'status'])
+    .where('user_low', '=', low)
+    .where('user_high', '=', high)
+    .executeTakeFirst();
+  return stateFor(me, other, row);
+}
+
+export async function areConnected(db: Db, a: number, b: number): Promise<boolean> {
+  return (await connectionState(db, a, b)) === 'connected';
+}
+
+/**
+ * Sends a request, or accepts theirs if they already asked me. One statement on the pair's
+ * primary key, so two people asking each other at once end up connected, not with two requests.
+ */
+export async function requestConnection(db: Db, me: number, other: number): Promise<ConnectionState> {
+  const { low, high } = pairOf(me, other);
+  await db
+    .insertInto('connections')
+    .values({ user_low: low, user_high: high, requested_by: me, status: 'pending' })
+    .onConflict((oc) =>
+      oc
+        .columns(['user_low', 'user_high'])
+        .doUpdateSet({ status: 'accepted', accepted_at: sql`now()` })
+        .where('connections.status', '=', 'pending')
+        .where('connections.requested_by', '=', other),
+    )
+    .execute();
+  return connectionState(db, me, other);
+}
+
+/** Accepts the other person's pending request to me. False when there is none. */
+export async function acceptRequest(db: Db, me: number, other: number): Promise<boolean> {
+  const { low, high } = pairOf(me, other);
+  const result = await db
+    .updateTable('connections')
+    .set({ status: 'accepted', accepted_at: sql`now()` })
+    .where('user_low', '=', low)
+    .where('user_high', '=', high)
+    .where('status', '=', 'pending')
+    .where('requested_by', '=', other)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** Declines the other person's pending request to me. False when there is none. */
+export async function declineRequest(db: Db, me: number, other: number): Promise<boolean> {
+  const { low, high } = pairOf(me, other);
+  const result = await db
+    .deleteFrom('connections')
+    .where('user_low', '=', low)
+    .where('user_high', '=', high)
+    .where('status', '=', 'pending')
+    .where('requested_by', '=', other)
+    .executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}
+
+/** Removes a connection, or withdraws my own pending request. False when there is neither. */
+export async function removeConnection(db: Db, me: number, other: number): Promise<boolean> {
+  const { low, high } = pairOf(me, other);
+  const result = await db
+    .deleteFrom('connections')
+    .where('user_low', '=', low)
+    .where('user_high', '=', high)
+    .where((eb) => eb.or([eb('status', '=', 'accepted'), eb('requested_by', '=', me)]))
+    .executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}

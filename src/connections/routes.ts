@@ -1,0 +1,75 @@
+import { Router, type Request, type Response } from 'express';
+import type { Db } from '../db/database.js';
+import { userOf } from '../http/current-user.js';
+import { HttpError, forbidden, notFound } from '../http/errors.js';
+import { flash } from '../http/flash.js';
+import { isHtmx, render } from '../http/render.js';
+import { safeNext } from '../http/safe-next.js';
+import { findPerson, findUserRef } from '../people/queries.js';
+import { listConnections, listPending } from './listing.js';
+import { acceptRequest, connectionState, declineRequest, removeConnection, requestConnection } from './queries.js';
+
+type Action = (db: Db, me: number, other: number) => Promise<boolean>;
+
+const notices = {
+  accept: (name: string) => `You and ${name} are now connected.`,
+  decline: (name: string) => `Request from ${name} declined.`,
+  remove: (name: string) => `${name} is no longer in your connections.`,
+};
+
+export function connectionRoutes(db: Db): Router {
+  const router = Router();
+
+  router.get('/', async (req, res) => {
+    const me = userOf(req);
+    const [connections, received, sent] = await Promise.all([
+      listConnections(db, me.id, req.query.after),
+      listPending(db, me.id, 'received'),
+      listPending(db, me.id, 'sent'),
+    ]);
+    render(res, 'connections/index', { title: 'My connections', connections, received, sent });
+  });
+
+  router.post('/', async (req, res) => {
+    const me = userOf(req);
+    const username = String((req.body as Record<string, unknown>)?.username ?? '').trim().toLowerCase();
+    if (!username) throw new HttpError(400, 'Say whom to connect with.');
+    const other = await findUserRef(db, username);
+    if (!other) throw notFound('That person');
+    if (other.id === me.id) throw new HttpError(400, 'You cannot connect with yourself.');
+    const state = await requestConnection(db, me.id, other.id);
+    const name = other.display_name;
+    await respond(req, res, username, state === 'connected' ? `You and ${name} are now connected.` : `Request sent to ${name}.`);
+  });
+
+  const act = (name: keyof typeof notices, action: Action) =>
+    router.post(`/:username/${name}`, async (req, res) => {
+      const me = userOf(req);
+      const username = req.params.username!.toLowerCase();
+      const other = await findUserRef(db, username);
+      if (!other) throw notFound('That person');
+      const done = await action(db, me.id, other.id);
+      if (!done) {
+        if (name !== 'remove' && (await connectionState(db, me.id, other.id)) === 'sent') {
+          throw forbidden('You sent this request: only the person you asked can accept or decline it.');
+        }
+        throw notFound(name === 'remove' ? 'That connection' : 'That request');
+      }
+      await respond(req, res, username, notices[name](other.display_name));
+    });
+  act('accept', acceptRequest);
+  act('decline', declineRequest);
+  act('remove', removeConnection);
+
+  /** htmx: the person's action buttons, re-rendered in their new state. Otherwise back where the form was. */
+  async function respond(req: Request, res: Response, username: string, notice: string) {
+    if (isHtmx(req)) {
+      const person = await findPerson(db, userOf(req).id, username);
+      return render(res, 'connections/_actions', { person, next: safeNext((req.body as Record<string, unknown>)?.next, '/connections'), notice });
+    }
+    await flash(req, notice);
+    res.redirect(303, safeNext((req.body as Record<string, unknown>)?.next, '/connections'));
+  }
+
+  return router;
+}

@@ -1,0 +1,42 @@
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { openDatabase, type DbHandle } from './database.js';
+import { ensureDatabase, startEmbeddedPostgres, type EmbeddedServer } from './embedded.js';
+import { migrateToLatest } from './migrate.js';
+
+export interface ConnectedDatabase extends DbHandle {
+  /** Set when no DATABASE_URL was given and an embedded server serves the app. */
+  embedded: EmbeddedServer | undefined;
+  /** Closes the pool, then stops the embedded server if this process started it. */
+  shutdown(): Promise<void>;
+}
+
+const EMBEDDED_DATABASE = 'courier';
+
+/** DATABASE_URL when set, an embedded PostgreSQL otherwise; either way migrated to the latest schema. */
+export async function connectDatabase(config: Config, log: Logger): Promise<ConnectedDatabase> {
+  let embedded: EmbeddedServer | undefined;
+  let url = config.databaseUrl;
+  if (!url) {
+    embedded = await startEmbeddedPostgres(config.embeddedDataDir, log);
+    await ensureDatabase(embedded.url('postgres'), EMBEDDED_DATABASE);
+    url = embedded.url(EMBEDDED_DATABASE);
+  }
+  const handle = openDatabase(url, log);
+  try {
+    const applied = await migrateToLatest(handle.db);
+    if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
+  } catch (err) {
+    await handle.close();
+    await embedded?.stop();
+    throw err;
+  }
+  return {
+    ...handle,
+    embedded,
+    async shutdown() {
+      await handle.close();
+      await embedded?.stop();
+    },
+  };
+}

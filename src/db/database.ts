@@ -1,0 +1,46 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Logger } from '../logger.js';
+import type { Database } from './schema.js';
+
+// int8 (ids, counts) as JavaScript numbers: ids stay far below 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+export type Db = Kysely<Database>;
+
+export interface DbHandle {
+  db: Db;
+  pool: pg.Pool;
+  close(): Promise<void>;
+}
+
+/** 57P01: the server is shutting down (our own embedded server at exit); not worth a log line. */
+const ADMIN_SHUTDOWN = '57P01';
+
+export function openDatabase(connectionString: string, log: Logger, max = 10, onQuery?: (sql: string) => void): DbHandle {
+  const pool = new pg.Pool({ connectionString, max, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 5_000 });
+  // An idle client that loses its server emits 'error' on the pool; unhandled, it would crash the process.
+  pool.on('error', (err: Error & { code?: string }) => {
+    if (err.code !== ADMIN_SHUTDOWN) log.error({ err }, 'idle database client failed');
+  });
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool }),
+    ...(onQuery
+      ? {
+          log: (event) => {
+            if (event.level === 'query') onQuery(event.query.sql);
+          },
+        }
+      : {}),
+  });
+  let closed = false;
+  return {
+    db,
+    pool,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+    },
+  };
+}

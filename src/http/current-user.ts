@@ -1,0 +1,58 @@
+import type { RequestHandler } from 'express';
+import type { Db } from '../db/database.js';
+import { HttpError } from './errors.js';
+
+export interface CurrentUser {
+  id: number;
+  username: string;
+  display_name: string;
+  role: 'member' | 'admin';
+  avatar_version: number | null;
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    user?: CurrentUser;
+  }
+}
+
+/** Loads the logged-in user (one primary-key read) and shares it with every template. */
+export function loadCurrentUser(db: Db): RequestHandler {
+  return async (req, res, next) => {
+    const userId = req.session?.userId;
+    if (userId !== undefined) {
+      const row = await db
+        .selectFrom('users')
+        .select(['id', 'username', 'display_name', 'role', 'avatar_version'])
+        .where('id', '=', userId)
+        .executeTakeFirst();
+      if (row) {
+        req.user = row;
+      } else {
+        delete req.session.userId;
+      }
+    }
+    res.locals.currentUser = req.user;
+    next();
+  };
+}
+
+/**
+ * Logged out: a page GET goes to the login form and comes back after; anything else (a post,
+ * an htmx request) is a 401. It runs before the CSRF check, so the answer does not depend on it.
+ */
+export const requireUser: RequestHandler = (req, res, next) => {
+  if (req.user) return next();
+  const isPage = (req.method === 'GET' || req.method === 'HEAD') && req.get('HX-Request') !== 'true';
+  if (isPage) {
+    res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
+    return;
+  }
+  next(new HttpError(401, 'Please log in first.'));
+};
+
+/** The logged-in user in a handler that sits behind requireUser. */
+export function userOf(req: { user?: CurrentUser }): CurrentUser {
+  if (!req.user) throw new HttpError(401, 'Please log in first.');
+  return req.user;
+}

@@ -1,0 +1,15 @@
+import type { RequestHandler } from 'express';
+import type { Logger } from '../logger.js';
+
+/** One line per request: method, path (never the query or body), status, time, user id. */
+export function requestLog(log: Logger): RequestHandler {
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const level = res.statusCode >= 500 ? 'error' : req.path.startsWith('/assets/') ? 'debug' : 'info';
+      log[level]({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10, user: req.user?.id }, 'request');
+    });
+    next();
+  };
+}

@@ -1,0 +1,22 @@
+/** The rules for a message's text. Characters are Unicode code points; blank means empty. */
+export const MAX_MESSAGE_LENGTH = 5000;
+
+export type BodyCheck = { ok: true; body: string } | { ok: false; status: 400 | 413; error: string };
+
+export function checkBody(raw: unknown): BodyCheck {
+  // Browsers send a textarea's line breaks as CRLF; the text the person typed has LF.
+  const body = typeof raw === 'string' ? raw.replace(/\r\n?/g, '\n') : '';
+  if (body.trim().length === 0) return { ok: false, status: 400, error: 'Write a message before sending.' };
+  const length = [...body].length;
+  if (length > MAX_MESSAGE_LENGTH) {
+    return { ok: false, status: 413, error: `Messages are at most ${MAX_MESSAGE_LENGTH.toLocaleString('en')} characters; this one has ${length.toLocaleString('en')}.` };
+  }
+  return { ok: true, body };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A client-made idempotency key, when it is a UUID; anything else is ignored. */
+export function parseClientId(raw: unknown): string | undefined {
+  return typeof raw === 'string' && UUID.test(raw) ? raw.toLowerCase() : undefined;
+}

@@ -1,0 +1,90 @@
+import type { Person } from './deps.js';
+import type { ThreadAccess } from './queries/conversations.js';
+import type { InboxRow } from './queries/inbox.js';
+import type { MessageRow } from './queries/messages.js';
+
+/** What templates need to draw messages and inbox rows: derived here once, not in the templates. */
+
+export type DeliveryStatus = 'sent' | 'delivered' | 'seen';
+
+export interface MessageView {
+  id: number;
+  from: Person;
+  mine: boolean;
+  body: string | null;
+  deleted: boolean;
+  createdAt: Date;
+  status: DeliveryStatus;
+  /** "Seen" goes under the newest of my messages the other person has read. */
+  seenMarker: boolean;
+}
+
+export interface ThreadPeople {
+  me: Person;
+  other: Person;
+}
+
+/** The two people of a thread out of a directory lookup (which may also hold others). */
+export function threadPeopleFrom(people: Map<number, Person>, me: number, other: number): ThreadPeople {
+  return { me: people.get(me) ?? unknownPerson(me), other: people.get(other) ?? unknownPerson(other) };
+}
+
+/** The status of a message from the recipient's watermarks. */
+export function statusOf(message: MessageRow, me: number, access: ThreadAccess): DeliveryStatus {
+  const recipient = message.sender_id === me ? access.theirs : { lastReadId: access.mine.lastReadId, lastDeliveredId: access.mine.lastReadId };
+  // With read receipts off on either side, "seen" is never shown: delivered is as far as it goes.
+  if (message.id <= recipient.lastReadId) return access.shared.readReceipts ? 'seen' : 'delivered';
+  if (message.id <= recipient.lastDeliveredId) return 'delivered';
+  return 'sent';
+}
+
+export function presentMessages(rows: MessageRow[], people: ThreadPeople, access: ThreadAccess): MessageView[] {
+  const me = people.me.id;
+  const lastSeenOfMine = access.shared.readReceipts
+    ? rows.reduce((seen, m) => (m.sender_id === me && m.id <= access.theirs.lastReadId && m.id > seen ? m.id : seen), 0)
+    : 0;
+  return rows.map((m) => ({
+    id: m.id,
+    from: m.sender_id === me ? people.me : people.other,
+    mine: m.sender_id === me,
+    body: m.deleted_at ? null : m.body,
+    deleted: m.deleted_at !== null,
+    createdAt: m.created_at,
+    status: statusOf(m, me, access),
+    seenMarker: m.id === lastSeenOfMine,
+  }));
+}
+
+export interface InboxRowView {
+  conversationId: number;
+  other: Person;
+  unread: boolean;
+  preview: string;
+  time: Date | null;
+}
+
+const PREVIEW_LENGTH = 90;
+
+export function presentInboxRows(rows: InboxRow[], people: Map<number, Person>, me: number): InboxRowView[] {
+  return rows.map((row) => ({
+    conversationId: row.conversation_id,
+    other: people.get(row.other_user_id) ?? unknownPerson(row.other_user_id),
+    unread: row.unread,
+    preview: previewOf(row, me),
+    time: row.last_created_at ?? row.last_activity_at,
+  }));
+}
+
+function previewOf(row: InboxRow, me: number): string {
+  if (row.last_message_id === null) return '';
+  const prefix = row.last_sender_id === me ? 'You: ' : '';
+  if (row.last_deleted || row.last_body === null) return `${prefix}Message deleted`;
+  const oneLine = row.last_body.replace(/\s+/g, ' ').trim();
+  const chars = [...oneLine];
+  return prefix + (chars.length > PREVIEW_LENGTH ? `${chars.slice(0, PREVIEW_LENGTH).join('')}…` : oneLine);
+}
+
+/** A participant the host no longer knows (an account removed): shown, never a crash. */
+export function unknownPerson(id: number): Person {
+  return { id, username: 'unknown', display_name: 'Former member', avatar_version: null };
+}

@@ -1,0 +1,56 @@
+import { sql } from 'kysely';
+import type { MessagingDb } from '../schema.js';
+import { accessQuery, toAccess, type ThreadAccess } from './conversations.js';
+import type { InboxRow } from './inbox.js';
+import type { MessageRow } from './messages.js';
+
+export interface Delivery {
+  access: ThreadAccess;
+  message: MessageRow;
+  row: InboxRow;
+  unreadCount: number;
+}
+
+/**
+ * Everything a live `message` event needs for its recipient, in one query: their view of the
+ * thread, the message, their inbox row (with this message as its last) and their badge count.
+ */
+export async function deliveryFor(db: MessagingDb, recipient: number, messageId: number): Promise<Delivery | undefined> {
+  const row = await accessQuery(db, recipient)
+    .innerJoin('messages as m', (join) => join.onRef('m.conversation_id', '=', 'mine.conversation_id').on('m.id', '=', messageId))
+    .select([
+      'm.id as message_id',
+      'm.sender_id',
+      'm.body',
+      'm.created_at',
+      'm.deleted_at',
+      sql<Date>`mine.last_activity_at`.as('last_activity_at'),
+      sql<string>`mine.last_activity_at::text`.as('activity_key'),
+      sql<boolean>`(mine.muted_at is not null)`.as('muted'),
+      sql<number>`(select count(*) from conversation_participants u
+                    where u.user_id = ${recipient} and (u.latest_incoming_message_id > u.last_read_message_id or u.marked_unread)
+                      and u.muted_at is null)`.as('unread_count'),
+    ])
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const access = toAccess(row);
+  const message: MessageRow = { id: row.message_id, conversation_id: row.id, sender_id: row.sender_id, body: row.body, created_at: row.created_at, deleted_at: row.deleted_at };
+  return {
+    access,
+    message,
+    unreadCount: Number(row.unread_count),
+    row: {
+      conversation_id: row.id,
+      other_user_id: row.other_user_id,
+      last_activity_at: row.last_activity_at,
+      activity_key: row.activity_key,
+      unread: access.mine.latestIncomingId > access.mine.lastReadId || access.mine.markedUnread,
+      muted: row.muted,
+      last_message_id: message.id,
+      last_sender_id: message.sender_id,
+      last_body: message.body,
+      last_deleted: message.deleted_at !== null,
+      last_created_at: message.created_at,
+    },
+  };
+}

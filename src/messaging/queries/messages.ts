@@ -1,0 +1,127 @@
+import { sql } from 'kysely';
+import { CHANNEL } from '../realtime/channel.js';
+import type { MessagingDb } from '../schema.js';
+
+export interface MessageRow {
+  id: number;
+  conversation_id: number;
+  sender_id: number;
+  body: string | null;
+  created_at: Date;
+  deleted_at: Date | null;
+}
+
+const columns = ['id', 'conversation_id', 'sender_id', 'body', 'created_at', 'deleted_at'] as const;
+
+export class ClientIdReused extends Error {}
+
+/**
+ * Stores a message, moves both participants' watermarks and announces it, in one statement (one
+ * round trip, atomic; the notification goes out at commit). The same client_id from the same
+ * sender returns the message stored the first time (duplicate: true).
+ */
+export async function sendMessage(
+  db: MessagingDb,
+  input: { conversationId: number; senderId: number; recipientId: number; body: string; clientId: string | undefined },
+): Promise<{ message: MessageRow; duplicate: boolean }> {
+  const stored = await sql<MessageRow>`
+    with inserted as (
+      insert into messages (conversation_id, sender_id, body, client_id)
+      values (${input.conversationId}, ${input.senderId}, ${input.body}, ${input.clientId ?? null})
+      on conflict (sender_id, client_id) where client_id is not null do nothing
+      returning id, conversation_id, sender_id, body, created_at, deleted_at
+    ), conversation as (
+      update conversations c
+         set last_sender_id = case when i.id > coalesce(c.last_message_id, 0) then i.sender_id else c.last_sender_id end,
+             last_message_id = greatest(coalesce(c.last_message_id, 0), i.id),
+             version = c.version + 1
+        from inserted i
+       where c.id = i.conversation_id
+    ), participants as (
+      update conversation_participants p
+         set last_activity_at = greatest(coalesce(p.last_activity_at, '-infinity'), now()),
+             -- A new message brings an archived conversation back to both inboxes.
+             archived_at = null,
+             latest_incoming_message_id = case when p.user_id = i.sender_id then p.latest_incoming_message_id else greatest(p.latest_incoming_message_id, i.id) end,
+             last_read_message_id = case when p.user_id = i.sender_id then greatest(p.last_read_message_id, i.id) else p.last_read_message_id end,
+             last_delivered_message_id = case when p.user_id = i.sender_id then greatest(p.last_delivered_message_id, i.id) else p.last_delivered_message_id end,
+             marked_unread = case when p.user_id = i.sender_id then false else p.marked_unread end
+        from inserted i
+       where p.conversation_id = i.conversation_id
+    )
+    select i.*, pg_notify(${CHANNEL}, json_build_object('t', 'message', 'c', i.conversation_id, 'm', i.id, 's', i.sender_id, 'r', ${input.recipientId}::bigint)::text)
+      from inserted i`.execute(db);
+  const inserted = stored.rows[0];
+  if (inserted) return { message: pick(inserted), duplicate: false };
+  const existing = await db
+    .selectFrom('messages')
+    .select(columns)
+    .where('sender_id', '=', input.senderId)
+    .where('client_id', '=', input.clientId!)
+    .executeTakeFirstOrThrow();
+  if (existing.conversation_id !== input.conversationId) throw new ClientIdReused();
+  return { message: existing, duplicate: true };
+}
+
+const pick = (row: MessageRow): MessageRow => ({
+  id: Number(row.id),
+  conversation_id: Number(row.conversation_id),
+  sender_id: Number(row.sender_id),
+  body: row.body,
+  created_at: row.created_at,
+  deleted_at: row.deleted_at,
+});
+
+/** The page of messages before `before` (or the newest), oldest first, and whether older ones exist. */
+export async function messagesBefore(
+  db: MessagingDb,
+  conversationId: number,
+  options: { before?: number; visibleAfter: number; limit: number },
+): Promise<{ items: MessageRow[]; hasOlder: boolean }> {
+  let query = db
+    .selectFrom('messages')
+    .select(columns)
+    .where('conversation_id', '=', conversationId)
+    .where('id', '>', options.visibleAfter)
+    .orderBy('id', 'desc')
+    .limit(options.limit + 1);
+  if (options.before !== undefined) query = query.where('id', '<', options.before);
+  const rows = await query.execute();
+  return { items: rows.slice(0, options.limit).reverse(), hasOlder: rows.length > options.limit };
+}
+
+/** Every message from `fromId` on, oldest first: the live end of an open thread. */
+export async function messagesFrom(db: MessagingDb, conversationId: number, fromId: number, visibleAfter: number, cap = 300): Promise<MessageRow[]> {
+  return db
+    .selectFrom('messages')
+    .select(columns)
+    .where('conversation_id', '=', conversationId)
+    .where('id', '>=', fromId)
+    .where('id', '>', visibleAfter)
+    .orderBy('id', 'asc')
+    .limit(cap)
+    .execute();
+}
+
+export type DeleteOutcome = 'deleted' | 'not-found' | 'forbidden';
+
+/** Deletes my own message for both sides: its text is erased, its place in the thread stays. */
+export async function deleteMessage(db: MessagingDb, conversationId: number, messageId: number, me: number): Promise<DeleteOutcome> {
+  return db.transaction().execute(async (trx) => {
+    const message = await trx
+      .selectFrom('messages')
+      .select(['sender_id', 'deleted_at'])
+      .where('id', '=', messageId)
+      .where('conversation_id', '=', conversationId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!message) return 'not-found';
+    if (message.sender_id !== me) return 'forbidden';
+    if (message.deleted_at) return 'deleted';
+    await trx.updateTable('messages').set({ body: null, deleted_at: sql`now()` }).where('id', '=', messageId).execute();
+    await sql`
+      update conversations set version = version + 1 where id = ${conversationId}
+      returning pg_notify(${CHANNEL}, json_build_object('t', 'thread', 'c', id, 'a', user_low, 'b', user_high)::text)`.execute(trx);
+    return 'deleted';
+  });
+}

@@ -1,0 +1,34 @@
+import { sql, type RawBuilder } from 'kysely';
+
+/** The one PostgreSQL channel every instance listens on. Payloads carry ids, never text. */
+export const CHANNEL = 'courier_events';
+
+export type RealtimeSignal =
+  /** A message was stored: its recipient's pages draw it, the sender's other pages too. */
+  | { t: 'message'; c: number; m: number; s: number; r: number }
+  /** Someone's receipts moved in a conversation (read or delivered): the other side redraws ticks. */
+  | { t: 'receipt'; c: number; u: number; o: number }
+  /** Something in a thread changed for both sides (a deletion). */
+  | { t: 'thread'; c: number; a: number; b: number }
+  /** u is typing to o in conversation c. */
+  | { t: 'typing'; c: number; u: number; o: number }
+  /** u opened their first page or closed their last one, on some instance. */
+  | { t: 'presence'; u: number };
+
+/**
+ * A pg_notify call for use inside the transaction that made the change: PostgreSQL delivers it
+ * when (and only if) that transaction commits, so listeners never hear of uncommitted data.
+ */
+export function notifyExpression(signal: RealtimeSignal): RawBuilder<unknown> {
+  return sql`pg_notify(${CHANNEL}, ${JSON.stringify(signal)})`;
+}
+
+export function parseSignal(payload: string | undefined): RealtimeSignal | undefined {
+  if (!payload) return undefined;
+  try {
+    const value = JSON.parse(payload) as RealtimeSignal;
+    return typeof value === 'object' && value !== null && typeof value.t === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,96 @@
+import { sql } from 'kysely';
+import { renderView } from '../../http/render.js';
+import { viewHelpers } from '../../http/view-helpers.js';
+import type { Logger } from '../../logger.js';
+import type { MessagingDeps } from '../deps.js';
+import { presentInboxRows, presentMessages, threadPeopleFrom } from '../present.js';
+import { deliveryFor } from '../queries/delivery.js';
+import { loadPreferences } from '../queries/preferences.js';
+import { markDelivered } from '../queries/receipts.js';
+import type { RealtimeSignal } from './channel.js';
+import type { StreamHub } from './hub.js';
+import { presenceOf } from './presence.js';
+
+/** A bare hint: "something in conversation c changed", for the page to refresh that part. */
+const hint = (conversationId: number, extra = '') => `<div data-conversation-id="${conversationId}"${extra}></div>`;
+
+/**
+ * Turns a signal heard on the channel into events on this instance's open streams. Work is done
+ * only for users with a stream here, and once per user however many pages they have open.
+ */
+export class Dispatcher {
+  constructor(
+    private readonly deps: MessagingDeps,
+    private readonly hub: StreamHub,
+    private readonly log: Logger,
+  ) {}
+
+  handle(signal: RealtimeSignal): void {
+    this.dispatch(signal).catch((err) => this.log.error({ err, signal: signal.t }, 'realtime dispatch failed'));
+  }
+
+  private async dispatch(signal: RealtimeSignal): Promise<void> {
+    switch (signal.t) {
+      case 'message':
+        if (this.hub.has(signal.r)) await this.deliver(signal.r, signal.s, signal.c, signal.m);
+        // The sender's other pages (another tab, another device) catch up too.
+        if (this.hub.has(signal.s)) this.hub.send(signal.s, 'thread', hint(signal.c));
+        return;
+      case 'receipt':
+        this.hub.send(signal.o, 'read', hint(signal.c));
+        return;
+      case 'thread':
+        this.hub.send(signal.a, 'thread', hint(signal.c));
+        this.hub.send(signal.b, 'thread', hint(signal.c));
+        return;
+      case 'typing':
+        this.hub.send(signal.o, 'typing', hint(signal.c, ` data-user-id="${signal.u}"`));
+        return;
+      case 'presence':
+        await this.presence(signal.u);
+        return;
+    }
+  }
+
+  /** The new message, drawn for its recipient by the page's own partials, with their inbox row and badge. */
+  private async deliver(recipient: number, sender: number, conversationId: number, messageId: number): Promise<void> {
+    const { db, people } = this.deps;
+    const [delivery, persons] = await Promise.all([deliveryFor(db, recipient, messageId), people.findByIds([recipient, sender])]);
+    if (!delivery) return;
+    const [view] = presentMessages([delivery.message], threadPeopleFrom(persons, recipient, sender), delivery.access);
+    const [rowView] = presentInboxRows([delivery.row], persons, recipient);
+    const html = renderView('messages/_live_message', {
+      h: viewHelpers,
+      csrf: () => '',
+      message: view,
+      row: rowView,
+      unreadCount: delivery.unreadCount,
+      muted: delivery.row.muted,
+      conversationId,
+    });
+    if (this.hub.send(recipient, 'message', html) > 0) {
+      // It reached an open page: delivered (the sender hears of it through a receipt signal).
+      await markDelivered(db, recipient);
+    }
+  }
+
+  /** Someone came or went: tell the people here who have a conversation with them. */
+  private async presence(userId: number): Promise<void> {
+    const here = this.hub.connectedUsers();
+    if (here.length === 0) return;
+    // Active status is shared only between people who both show theirs.
+    if (!(await loadPreferences(this.deps.db, userId)).activeStatus) return;
+    const watchers = await this.deps.db
+      .selectFrom('conversation_participants as p')
+      .leftJoin('messaging_preferences as w', 'w.user_id', 'p.user_id')
+      .select('p.user_id')
+      .where('p.other_user_id', '=', userId)
+      .where('p.user_id', '=', sql<number>`any(${here})`)
+      .where(sql<boolean>`coalesce(w.active_status, true)`)
+      .execute();
+    if (watchers.length === 0) return;
+    const state = await presenceOf(this.deps.db, userId);
+    const html = renderView('messages/_presence', { h: viewHelpers, userId, presence: state });
+    for (const { user_id } of watchers) this.hub.send(user_id, 'presence', html);
+  }
+}

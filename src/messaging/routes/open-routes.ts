@@ -1,0 +1,27 @@
+import type { Router } from 'express';
+import { forbidden, HttpError, notFound } from '../../http/errors.js';
+import type { MessagingDeps } from '../deps.js';
+import { findConversationId, openConversation } from '../queries/conversations.js';
+import { viewer } from './context.js';
+
+/** POST /messages {to}: the one conversation with that person, opened or created. */
+export function openRoutes(router: Router, deps: MessagingDeps): void {
+  router.post('/', async (req, res) => {
+    const me = viewer(deps, req);
+    const to = String((req.body as Record<string, unknown> | undefined)?.to ?? '').trim().toLowerCase();
+    if (!to) throw new HttpError(400, 'Say whom to message.');
+    const other = await deps.people.findByUsername(to);
+    if (!other) throw notFound('That person');
+    if (other.id === me.id) throw new HttpError(400, 'You cannot message yourself.');
+    let id = await findConversationId(deps.db, me.id, other.id);
+    if (id === undefined) {
+      if (!(await deps.policy.canStart(me.id, other.id))) {
+        throw forbidden(`You can message ${other.display_name} once you are connected.`);
+      }
+      id = await openConversation(deps.db, me.id, other.id);
+    } else if (!(await deps.policy.canSend(me.id, other.id))) {
+      throw forbidden(`You cannot message ${other.display_name}.`);
+    }
+    res.redirect(303, `/messages/${id}`);
+  });
+}

@@ -1,0 +1,68 @@
+import type { Response } from 'express';
+import { render } from '../../http/render.js';
+import type { MessagingDeps, MessagingUser } from '../deps.js';
+import { presentInboxRows, presentMessages, threadPeopleFrom } from '../present.js';
+import type { ThreadAccess } from '../queries/conversations.js';
+import { inboxPage } from '../queries/inbox.js';
+import { messagesBefore } from '../queries/messages.js';
+import { markRead } from '../queries/receipts.js';
+import { presenceOf } from '../realtime/presence.js';
+
+export interface Composer {
+  body: string;
+  error?: string;
+  clientId: string;
+}
+
+export const pageSizes = (deps: MessagingDeps) => ({
+  messages: deps.pageSize?.messages ?? 30,
+  conversations: deps.pageSize?.conversations ?? 20,
+});
+
+/**
+ * The thread page: a page of messages (the newest, or those before `before`), the other person,
+ * and on wide screens the inbox beside it. A constant number of queries, whatever the sizes.
+ */
+export async function loadThreadPage(deps: MessagingDeps, user: MessagingUser, access: ThreadAccess, before: number | undefined) {
+  const sizes = pageSizes(deps);
+  const [page, inbox, presence] = await Promise.all([
+    messagesBefore(deps.db, access.id, { before, visibleAfter: access.mine.clearedBeforeId, limit: sizes.messages }),
+    inboxPage(deps.db, user.id, undefined, sizes.conversations),
+    access.shared.activeStatus ? presenceOf(deps.db, access.otherUserId) : undefined,
+  ]);
+  // Opening the newest page is seeing it: everything shown becomes read.
+  const readChanged = before === undefined && (await readUpTo(deps, user.id, access, page.items[page.items.length - 1]?.id ?? 0));
+  const ids = new Set([user.id, access.otherUserId, ...inbox.items.map((row) => row.other_user_id)]);
+  const people = await deps.people.findByIds([...ids]);
+  const threadPeople = threadPeopleFrom(people, user.id, access.otherUserId);
+  return {
+    access,
+    other: threadPeople.other,
+    presence,
+    messages: presentMessages(page.items, threadPeople, access),
+    olderCursor: page.hasOlder ? page.items[0]?.id : undefined,
+    tailFrom: page.items[0]?.id ?? (access.lastMessageId ?? 0) + 1,
+    isNewest: before === undefined,
+    readChanged,
+    inbox: { rows: presentInboxRows(inbox.items, people, user.id), next: inbox.next },
+  };
+}
+
+export type ThreadPage = Awaited<ReturnType<typeof loadThreadPage>>;
+
+export function renderThreadPage(res: Response, page: ThreadPage, composer: Composer, status = 200): void {
+  render(res, 'messages/thread', { title: page.other.display_name, wide: true, ...page, composer, activeConversationId: page.access.id }, status);
+}
+
+/** Marks the thread read up to `uptoId` (and clears "marked unread"); true when anything changed. */
+export async function readUpTo(deps: MessagingDeps, me: number, access: ThreadAccess, uptoId: number): Promise<boolean> {
+  const upto = Math.max(uptoId, access.mine.lastReadId);
+  const needed = upto > access.mine.lastReadId && access.mine.latestIncomingId > access.mine.lastReadId;
+  if (!needed && !access.mine.markedUnread) return false;
+  const version = await markRead(deps.db, access.id, me, upto);
+  if (version === undefined) return false;
+  access.mine.lastReadId = upto;
+  access.mine.markedUnread = false;
+  access.version = version;
+  return true;
+}

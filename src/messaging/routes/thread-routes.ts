@@ -1,0 +1,45 @@
+import type { Router } from 'express';
+import { randomUUID } from 'node:crypto';
+import { isHtmx, render } from '../../http/render.js';
+import type { MessagingDeps } from '../deps.js';
+import { presentMessages, threadPeopleFrom } from '../present.js';
+import { threadVersion } from '../queries/conversations.js';
+import { messagesFrom } from '../queries/messages.js';
+import { markDelivered, unreadCount } from '../queries/receipts.js';
+import { parseId, requireThread, viewer } from './context.js';
+import { loadThreadPage, readUpTo, renderThreadPage } from './thread-page.js';
+
+/** GET /messages/:id (a page of the thread) and GET /messages/:id/tail (the open thread's poll). */
+export function threadRoutes(router: Router, deps: MessagingDeps): void {
+  router.get('/:id', async (req, res) => {
+    const me = viewer(deps, req);
+    const access = await requireThread(deps, req.params.id, me.id);
+    const before = parseId(req.query.before);
+    const page = await loadThreadPage(deps, me, access, before);
+    if (page.readChanged) res.locals.unreadCount = await unreadCount(deps.db, me.id);
+    // htmx "older messages": just that page, with the link to the page before it.
+    if (isHtmx(req) && before !== undefined) return render(res, 'messages/_older', page);
+    renderThreadPage(res, page, { body: '', clientId: randomUUID() });
+  });
+
+  // The live end of an open thread, polled until real-time events arrive. The version check
+  // comes first and an unchanged thread is a 304 with nothing rendered.
+  router.get('/:id/tail', async (req, res) => {
+    const me = viewer(deps, req);
+    const id = parseId(req.params.id);
+    const version = id === undefined ? undefined : await threadVersion(deps.db, id, me.id);
+    res.set('Cache-Control', 'private, no-cache');
+    if (version !== undefined && req.query.v === String(version)) return void res.status(304).end();
+    const access = await requireThread(deps, req.params.id, me.id);
+    const from = parseId(req.query.from) ?? (access.lastMessageId ?? 0) + 1;
+    const rows = await messagesFrom(deps.db, access.id, from, access.mine.clearedBeforeId);
+    // What this poll brings has reached an open page (delivered); only a page the person is looking
+    // at marks it seen (the script sends seen=1 while the page is visible).
+    await markDelivered(deps.db, me.id);
+    if (req.query.seen === '1') await readUpTo(deps, me.id, access, rows[rows.length - 1]?.id ?? 0);
+    const people = await deps.people.findByIds([me.id, access.otherUserId]);
+    const threadPeople = threadPeopleFrom(people, me.id, access.otherUserId);
+    const fresh = await threadVersion(deps.db, access.id, me.id);
+    render(res, 'messages/_tail', { access: { ...access, version: fresh ?? access.version }, messages: presentMessages(rows, threadPeople, access), tailFrom: from });
+  });
+}

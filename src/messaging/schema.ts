@@ -1,0 +1,75 @@
+import type { ColumnType, Generated, Kysely } from 'kysely';
+
+/** The tables the messaging module owns. It reads and writes no other table of the host's. */
+export interface MessagingTables {
+  conversations: ConversationsTable;
+  conversation_participants: ParticipantsTable;
+  messages: MessagesTable;
+  realtime_instances: RealtimeInstancesTable;
+  presence: PresenceTable;
+  user_activity: UserActivityTable;
+  messaging_preferences: PreferencesTable;
+}
+
+export type MessagingDb = Kysely<MessagingTables>;
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export interface ConversationsTable {
+  id: Generated<number>;
+  user_low: number;
+  user_high: number;
+  created_at: Timestamp;
+  last_message_id: number | null;
+  last_sender_id: number | null;
+  version: ColumnType<number, number | undefined, number>;
+}
+
+export interface ParticipantsTable {
+  conversation_id: number;
+  user_id: number;
+  other_user_id: number;
+  last_activity_at: Date | null;
+  latest_incoming_message_id: ColumnType<number, number | undefined, number>;
+  last_read_message_id: ColumnType<number, number | undefined, number>;
+  last_delivered_message_id: ColumnType<number, number | undefined, number>;
+  marked_unread: ColumnType<boolean, boolean | undefined, boolean>;
+  archived_at: Date | null;
+  pinned_at: Date | null;
+  muted_at: Date | null;
+  cleared_before_message_id: ColumnType<number, number | undefined, number>;
+}
+
+export interface MessagesTable {
+  id: Generated<number>;
+  conversation_id: number;
+  sender_id: number;
+  body: string | null;
+  client_id: string | null;
+  created_at: Timestamp;
+  deleted_at: Date | null;
+}
+
+export interface RealtimeInstancesTable {
+  id: string;
+  started_at: Timestamp;
+  heartbeat_at: Timestamp;
+}
+
+export interface PresenceTable {
+  user_id: number;
+  instance_id: string;
+  since: Timestamp;
+}
+
+export interface UserActivityTable {
+  user_id: number;
+  last_active_at: Date;
+}
+
+export interface PreferencesTable {
+  user_id: number;
+  read_receipts: ColumnType<boolean, boolean | undefined, boolean>;
+  typing_indicators: ColumnType<boolean, boolean | undefined, boolean>;
+  active_status: ColumnType<boolean, boolean | undefined, boolean>;
+}

@@ -1,0 +1,33 @@
+import { Router } from 'express';
+import type { Db } from '../db/database.js';
+import { userOf } from '../http/current-user.js';
+import { notFound } from '../http/errors.js';
+import { isHtmx, render } from '../http/render.js';
+import { findPerson, searchPeople } from './queries.js';
+
+const firstString = (value: unknown) => (typeof value === 'string' ? value : '');
+
+/** GET /people (the directory, with search) and GET /u/:username (a profile). */
+export function peopleRoutes(db: Db): { directory: Router; profiles: Router } {
+  const directory = Router();
+  directory.get('/', async (req, res) => {
+    const me = userOf(req);
+    const q = firstString(req.query.q).trim().slice(0, 100);
+    const after = firstString(req.query.after) || undefined;
+    const page = await searchPeople(db, me.id, q, after);
+    const data = { title: 'People', q, page, returnTo: `/people${q ? `?q=${encodeURIComponent(q)}` : ''}` };
+    // htmx's active search swaps just the results, and "Load more" appends the next page.
+    if (isHtmx(req)) return render(res, after ? 'people/_page' : 'people/_results', data);
+    render(res, 'people/index', data);
+  });
+
+  const profiles = Router();
+  profiles.get('/:username', async (req, res) => {
+    const me = userOf(req);
+    const person = await findPerson(db, me.id, req.params.username.toLowerCase());
+    if (!person) throw notFound('That person');
+    render(res, 'people/profile', { title: person.display_name, person });
+  });
+
+  return { directory, profiles };
+}

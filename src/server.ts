@@ -1,0 +1,86 @@
+import type { AddressInfo } from 'node:net';
+import { createApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { connectDatabase } from './db/bootstrap.js';
+import { resolveSessionSecret } from './http/session.js';
+import { sweepExpiredRateLimits } from './http/rate-limit-store.js';
+import { createLogger } from './logger.js';
+import { demoLogins, isEmpty, seedDemo } from './seed/demo.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const log = createLogger(config.logLevel);
+  const database = await connectDatabase(config, log);
+  const { db, pool } = database;
+
+  // A demo to try at once, only in the embedded database: never into a real DATABASE_URL.
+  let seeded = false;
+  if (database.embedded?.owned && (await isEmpty(db))) {
+    await seedDemo(db);
+    seeded = true;
+  }
+
+  let shuttingDown = false;
+  const sessionSecret = await resolveSessionSecret(db, config.sessionSecret);
+  const { app, ready, closeStreams, close } = createApp({ db, pool, log, sessionSecret, trustProxy: config.trustProxy, whoCanMessage: config.messagingPolicy, isShuttingDown: () => shuttingDown });
+  const sweeper = setInterval(() => void sweepExpiredRateLimits(db).catch((err) => log.warn({ err }, 'rate-limit sweep failed')), 60_000);
+  sweeper.unref();
+
+  await ready;
+  const server = app.listen(config.port, config.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  }).catch(async (err: NodeJS.ErrnoException) => {
+    await database.shutdown();
+    console.error(err.code === 'EADDRINUSE' ? `Port ${config.port} is in use: set PORT to a free one.` : err.message);
+    process.exit(1);
+  });
+  const { port } = server.address() as AddressInfo;
+  printWelcome(port, database.embedded !== undefined, seeded);
+
+  const shutdown = async (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    log.info({ signal }, 'shutting down');
+    const forced = setTimeout(() => {
+      log.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, 10_000);
+    forced.unref();
+    // Event streams never end by themselves: close them first so clients reconnect elsewhere.
+    closeStreams();
+    server.close();
+    server.closeIdleConnections();
+    await new Promise((resolve) => server.once('close', resolve));
+    clearInterval(sweeper);
+    await close();
+    await database.shutdown();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+function printWelcome(port: number, embedded: boolean, seeded: boolean): void {
+  const lines = [``, `  Courier is running at http://localhost:${port}`];
+  if (embedded) {
+    lines.push(`  Database: embedded PostgreSQL (data in .data/postgres; set DATABASE_URL to use your own)`);
+    lines.push(seeded ? `  A demo was created. Log in as any of:` : `  Demo logins (if you kept the demo):`);
+    for (const { username, password } of demoLogins) lines.push(`    ${username.padEnd(8)} / ${password}`);
+  }
+  lines.push(`  Press Ctrl-C to stop.`, ``);
+  console.log(lines.join('\n'));
+}
+
+await main();

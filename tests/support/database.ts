@@ -1,0 +1,49 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openDatabase, type DbHandle } from '../../src/db/database.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
+import { createLogger } from '../../src/logger.js';
+
+export interface TestDatabase extends DbHandle {
+  url: string;
+  /** Every SQL statement the app ran through Kysely since the last reset. */
+  queries: string[];
+  drop(): Promise<void>;
+}
+
+function adminUrl(): string {
+  const url = process.env.TEST_ADMIN_DATABASE_URL ?? process.env.DATABASE_URL;
+  if (!url) throw new Error('Run the tests with `npm test`: it provides a PostgreSQL server.');
+  return url;
+}
+
+async function admin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: adminUrl() });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    return await run(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A fresh database of its own for one test file, migrated from empty; drop() removes it. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const name = `courier_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  await admin((client) => client.query(`create database ${name}`));
+  const url = new URL(adminUrl());
+  url.pathname = `/${name}`;
+  const queries: string[] = [];
+  const handle = openDatabase(url.toString(), createLogger('silent'), 20, (text) => queries.push(text));
+  await migrateToLatest(handle.db);
+  return {
+    ...handle,
+    url: url.toString(),
+    queries,
+    async drop() {
+      await handle.close();
+      await admin((client) => client.query(`drop database if exists ${name} with (force)`));
+    },
+  };
+}

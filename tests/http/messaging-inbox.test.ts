@@ -563,6 +563,40 @@ describe('polling', () => {
     assert.equal(messages.get(m)?.marker, true);
   });
 
+  test('a tail never claims a version newer than what it shows, when the other side reads mid-request', async () => {
+    const { A, B, conversation } = await pair('tailrace_a', 'tailrace_b');
+    const mine = await send(A, conversation, 'read me while your poll is running');
+    await send(B, conversation, 'something A has yet to be delivered');
+    // B has not seen `mine` (whatever B's own send did to B's watermark).
+    await t.db.updateTable('conversation_participants').set({ last_read_message_id: 0, last_delivered_message_id: 0 }).where('conversation_id', '=', conversation).where('user_id', '=', B.id).execute();
+
+    // A's poll reads the thread (`mine` not seen), then waits on A's own row to mark B's message
+    // delivered: the row is held here while B reads `mine`. Then the poll goes on and renders.
+    const client = await t.database.pool.connect();
+    try {
+      await client.query('begin');
+      await client.query('select 1 from conversation_participants where conversation_id = $1 and user_id = $2 for update', [conversation, A.id]);
+      const poll = htmx(A.agent, `/messages/${conversation}/tail?from=1&v=none`).then((res) => res);
+      for (let i = 0; ; i++) {
+        const waiting = await t.database.pool.query("select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'");
+        if (waiting.rowCount) break;
+        assert.ok(i < 500, 'the poll reaches the held row');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await thread(B, conversation);
+      await client.query('commit');
+      const first = await poll;
+      assert.equal(first.status, 200);
+      assert.notEqual(messagesOf(first.text).get(mine)?.status, 'seen', 'the poll drew the thread as it was before B read it');
+      // So the version it carries must make the next poll bring B's read, not a 304.
+      const next = await htmx(A.agent, html(first.text)('#thread-tail').attr('hx-get') ?? '');
+      assert.equal(next.status, 200, 'the next poll is not a 304');
+      assert.equal(messagesOf(next.text).get(mine)?.status, 'seen');
+    } finally {
+      client.release();
+    }
+  });
+
   test('a tail poll marks messages seen only with seen=1', async () => {
     const { A, B, conversation } = await pair('tailvis_a', 'tailvis_b');
     await send(A, conversation, 'before');

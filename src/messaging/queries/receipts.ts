@@ -33,10 +33,11 @@ export async function markRead(db: MessagingDb, conversationId: number, me: numb
 /**
  * Everything sent to me has now reached one of my open pages: delivered catches up with the
  * newest incoming message in every conversation where it lags (read through the partial index of
- * unread rows: a delivered-but-unread row stays there until it is read).
+ * unread rows: a delivered-but-unread row stays there until it is read). Returns each moved
+ * conversation's new version.
  */
-export async function markDelivered(db: MessagingDb, me: number): Promise<void> {
-  await sql`
+export async function markDelivered(db: MessagingDb, me: number): Promise<Map<number, number>> {
+  const result = await sql<{ id: number; version: number }>`
     with moved as (
       update conversation_participants
          set last_delivered_message_id = latest_incoming_message_id
@@ -46,9 +47,11 @@ export async function markDelivered(db: MessagingDb, me: number): Promise<void> 
       returning conversation_id, user_id, other_user_id
     ), bumped as (
       update conversations set version = version + 1 where id in (select conversation_id from moved)
-      returning id
+      returning id, version
     )
-    select ${receiptNotice} from bumped join moved on moved.conversation_id = bumped.id`.execute(db);
+    select bumped.id, bumped.version, ${receiptNotice} from bumped join moved on moved.conversation_id = bumped.id`.execute(db);
+  // Each conversation that moved, with its new version.
+  return new Map(result.rows.map((row) => [row.id, row.version]));
 }
 
 /** Conversations with something I have not seen (or marked unread), muted ones excepted. */

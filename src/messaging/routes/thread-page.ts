@@ -63,6 +63,15 @@ export async function readUpTo(deps: MessagingDeps, me: number, access: ThreadAc
   if (version === undefined) return false;
   access.mine.lastReadId = upto;
   access.mine.markedUnread = false;
-  access.version = version;
+  adoptVersion(access, version);
   return true;
+}
+
+/**
+ * After this request's own write moved the thread to `version`, the page may carry it only if no
+ * one else moved the thread since `access` was read: otherwise what the page shows predates that
+ * other change, and its next poll must fetch again rather than get a 304.
+ */
+export function adoptVersion(access: ThreadAccess, version: number | undefined): void {
+  if (version === access.version + 1) access.version = version;
 }

@@ -7,7 +7,7 @@ import { threadVersion } from '../queries/conversations.js';
 import { messagesFrom } from '../queries/messages.js';
 import { markDelivered, unreadCount } from '../queries/receipts.js';
 import { parseId, requireThread, viewer } from './context.js';
-import { loadThreadPage, readUpTo, renderThreadPage } from './thread-page.js';
+import { adoptVersion, loadThreadPage, readUpTo, renderThreadPage } from './thread-page.js';
 
 /** GET /messages/:id (a page of the thread) and GET /messages/:id/tail (the open thread's poll). */
 export function threadRoutes(router: Router, deps: MessagingDeps): void {
@@ -33,13 +33,12 @@ export function threadRoutes(router: Router, deps: MessagingDeps): void {
     const access = await requireThread(deps, req.params.id, me.id);
     const from = parseId(req.query.from) ?? (access.lastMessageId ?? 0) + 1;
     const rows = await messagesFrom(deps.db, access.id, from, access.mine.clearedBeforeId);
-    // What this poll brings has reached an open page (delivered); only a page the person is looking
-    // at marks it seen (the script sends seen=1 while the page is visible).
-    await markDelivered(deps.db, me.id);
+    // What this poll brings has reached an open page (delivered).
+    adoptVersion(access, (await markDelivered(deps.db, me.id)).get(access.id));
+    // Only a page the person is looking at marks it seen (the script sends seen=1 while visible).
     if (req.query.seen === '1') await readUpTo(deps, me.id, access, rows[rows.length - 1]?.id ?? 0);
     const people = await deps.people.findByIds([me.id, access.otherUserId]);
     const threadPeople = threadPeopleFrom(people, me.id, access.otherUserId);
-    const fresh = await threadVersion(deps.db, access.id, me.id);
-    render(res, 'messages/_tail', { access: { ...access, version: fresh ?? access.version }, messages: presentMessages(rows, threadPeople, access), tailFrom: from });
+    render(res, 'messages/_tail', { access, messages: presentMessages(rows, threadPeople, access), tailFrom: from });
   });
 }

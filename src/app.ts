@@ -22,6 +22,9 @@ import { settingsRoutes } from './settings/routes.js';
 import { createMessagingRouter, createRealtime, unreadBadge, type MessagingDb, type MessagingDeps } from './messaging/index.js';
 import { peopleDirectory } from './people/directory.js';
 import { messagingPolicy, type WhoCanMessage } from './connections/messaging-policy.js';
+import { requireAdmin } from './admin/policy.js';
+import { adminRoutes } from './admin/routes.js';
+import { noticeRoutes, safetyRoutes } from './safety/routes.js';
 
 export interface AppDeps {
   db: Db;
@@ -36,6 +39,8 @@ export interface AppDeps {
   whoCanMessage?: WhoCanMessage;
   /** Page sizes of the messaging module (tests use small ones). */
   messagingPageSize?: MessagingDeps['pageSize'];
+  /** Sending limits of the messaging module (the defaults are the product's). */
+  messagingLimits?: MessagingDeps['limits'];
 }
 
 export interface App {
@@ -68,6 +73,7 @@ export function createApp(deps: AppDeps): App {
     people: peopleDirectory(db),
     policy: messagingPolicy(db, deps.whoCanMessage ?? 'connections'),
     pageSize: deps.messagingPageSize,
+    limits: deps.messagingLimits,
   };
   const realtime = createRealtime(messaging, String(deps.pool.options.connectionString), log);
 
@@ -84,11 +90,12 @@ export function createApp(deps: AppDeps): App {
   app.use(express.urlencoded({ extended: false, limit: '100kb' }));
   app.use(sessions.middleware);
   app.use(loadUser);
-  app.use(exposeCsrfToken, exposeFlash, (_req, res, next) => {
+  app.use(exposeCsrfToken, exposeFlash, (req, res, next) => {
     // Pages are personal: a shared cache must never keep them, and the browser revalidates.
     res.set('Cache-Control', 'private, no-cache');
     res.locals.h = viewHelpers;
     res.locals.messagingOpenToAll = deps.whoCanMessage === 'everyone';
+    res.locals.currentPath = req.originalUrl;
     next();
   });
   app.use(unreadBadge({ db: messagingDb, currentUser }));
@@ -99,7 +106,9 @@ export function createApp(deps: AppDeps): App {
   const people = peopleRoutes(db);
   const signedIn = [requireUser, csrfGuard];
   app.use('/people', ...signedIn, people.directory);
-  app.use('/u', ...signedIn, people.profiles);
+  app.use('/u', ...signedIn, safetyRoutes(db), people.profiles);
+  app.use('/notices', ...signedIn, noticeRoutes(db));
+  app.use('/admin', requireUser, requireAdmin, csrfGuard, adminRoutes(db));
   app.use('/connections', ...signedIn, connectionRoutes(db));
   app.use('/messages', createMessagingRouter(messaging));
   // The settings form is multipart: its router checks CSRF once the body is parsed.

@@ -1,7 +1,7 @@
 import type { Db } from '../db/database.js';
 
 export async function findLogin(db: Db, username: string) {
-  return db.selectFrom('users').select(['id', 'password_hash']).where('username', '=', username).executeTakeFirst();
+  return db.selectFrom('users').select(['id', 'password_hash', 'suspended_until']).where('username', '=', username).executeTakeFirst();
 }
 
 /** Undefined when the username is taken (the database's unique constraint decides, race-free). */

@@ -1,4 +1,5 @@
 import { Router, type Request, type Response } from 'express';
+import { ipOf, recordAudit } from '../audit/record.js';
 import type { Db } from '../db/database.js';
 import { csrfGuard } from '../http/csrf.js';
 import { requireUser } from '../http/current-user.js';
@@ -58,9 +59,15 @@ export function authRoutes(db: Db, limits: AuthLimits): Router {
     const user = username ? await findLogin(db, username) : undefined;
     const ok = await verifyPassword(password, user?.password_hash ?? (await decoyHash()));
     if (!user || !ok) {
+      await recordAudit(db, { action: 'auth.login_failed', subjectUserId: user?.id ?? null, ip: ipOf(req), detail: { username: username.slice(0, 30) } });
       return renderLogin(res, { username, next, error: 'That username and password do not match.' }, 401);
     }
+    if (user.suspended_until && user.suspended_until > new Date()) {
+      await recordAudit(db, { action: 'auth.login_failed', subjectUserId: user.id, ip: ipOf(req), detail: { suspended: true } });
+      return renderLogin(res, { username, next, error: `This account is suspended until ${user.suspended_until.toUTCString()}.` }, 403);
+    }
     await startSession(req, user.id);
+    await recordAudit(db, { action: 'auth.login', actorId: user.id, ip: ipOf(req) });
     res.redirect(303, next);
   });
 
@@ -94,11 +101,14 @@ export function authRoutes(db: Db, limits: AuthLimits): Router {
       return renderSignup(res, { ...form, errors: { username: 'That username is taken. Try another.' } }, 400);
     }
     await startSession(req, id);
+    await recordAudit(db, { action: 'auth.signup', actorId: id, ip: ipOf(req) });
     res.redirect(303, HOME);
   });
 
   router.post('/logout', requireUser, csrfGuard, async (req, res) => {
+    const userId = req.user?.id;
     await endSession(req);
+    await recordAudit(db, { action: 'auth.logout', actorId: userId, ip: ipOf(req) });
     res.clearCookie('courier.sid');
     res.redirect(303, '/login');
   });

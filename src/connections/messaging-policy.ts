@@ -1,16 +1,33 @@
 import type { Db } from '../db/database.js';
-import type { MessagingPolicy } from '../messaging/index.js';
+import type { Barrier, MessagingPolicy } from '../messaging/index.js';
+import { blockState } from '../safety/blocks.js';
 import { areConnected } from './queries.js';
 
 export type WhoCanMessage = 'connections' | 'everyone';
 
 /**
  * Who may message whom in this app: by default only connections may start a conversation
- * (MESSAGING_POLICY=everyone lifts that); a conversation already started may go on.
+ * (MESSAGING_POLICY=everyone lifts that); a conversation already started may go on. A block,
+ * either way, stops both.
  */
 export function messagingPolicy(db: Db, who: WhoCanMessage): MessagingPolicy {
+  const barrier = async (from: number, to: number): Promise<Barrier | undefined> => {
+    const state = await blockState(db, from, to);
+    if (state.iBlocked) {
+      const person = await db.selectFrom('users').select(['username', 'display_name']).where('id', '=', to).executeTakeFirst();
+      return {
+        kind: 'i-blocked',
+        message: `You blocked ${person?.display_name ?? 'this person'}. Neither of you can send messages until you unblock them.`,
+        undo: person ? { action: `/u/${person.username}/unblock`, label: `Unblock ${person.display_name}` } : undefined,
+      };
+    }
+    // The blocked person is told only that they cannot reply, never that they were blocked.
+    if (state.blockedMe) return { kind: 'blocked', message: 'You can no longer send messages in this conversation.' };
+    return undefined;
+  };
   return {
-    canStart: async (from, to) => who === 'everyone' || (await areConnected(db, from, to)),
-    canSend: async () => true,
+    barrier,
+    canStart: async (from, to) => (await barrier(from, to)) === undefined && (who === 'everyone' || (await areConnected(db, from, to))),
+    canSend: async (from, to) => (await barrier(from, to)) === undefined,
   };
 }

@@ -6,6 +6,7 @@ import { flash } from '../http/flash.js';
 import { isHtmx, render } from '../http/render.js';
 import { safeNext } from '../http/safe-next.js';
 import { findPerson, findUserRef } from '../people/queries.js';
+import { isBlockedEitherWay } from '../safety/blocks.js';
 import { listConnections, listPending } from './listing.js';
 import { acceptRequest, connectionState, declineRequest, removeConnection, requestConnection } from './queries.js';
 
@@ -37,6 +38,7 @@ export function connectionRoutes(db: Db): Router {
     const other = await findUserRef(db, username);
     if (!other) throw notFound('That person');
     if (other.id === me.id) throw new HttpError(400, 'You cannot connect with yourself.');
+    if (await isBlockedEitherWay(db, me.id, other.id)) throw forbidden(`You cannot connect with ${other.display_name}.`);
     const state = await requestConnection(db, me.id, other.id);
     const name = other.display_name;
     await respond(req, res, username, state === 'connected' ? `You and ${name} are now connected.` : `Request sent to ${name}.`);

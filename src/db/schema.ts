@@ -8,6 +8,11 @@ export interface Database extends MessagingTables {
   user_avatars: UserAvatarsTable;
   connections: ConnectionsTable;
   rate_limit_hits: RateLimitHitsTable;
+  blocks: BlocksTable;
+  reports: ReportsTable;
+  report_evidence: ReportEvidenceTable;
+  moderation_notices: ModerationNoticesTable;
+  audit_log: AuditLogTable;
 }
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
@@ -26,6 +31,8 @@ export interface UsersTable {
   /** Bumped on every new photo so its URL changes and caches can keep it forever. Null: no photo. */
   avatar_version: number | null;
   created_at: CreatedAt;
+  /** Suspended by a moderator until then: no login, no sending. */
+  suspended_until: Date | null;
 }
 
 export interface UserAvatarsTable {
@@ -53,3 +60,56 @@ export interface RateLimitHitsTable {
 
 export type User = Selectable<UsersTable>;
 export type NewUser = Insertable<UsersTable>;
+
+export interface BlocksTable {
+  blocker_id: number;
+  blocked_id: number;
+  created_at: CreatedAt;
+}
+
+export type ReportReason = 'spam' | 'harassment' | 'other';
+export type ModerationAction = 'dismiss' | 'warn' | 'suspend' | 'redact';
+
+export interface ReportsTable {
+  id: Generated<number>;
+  reporter_id: number;
+  reported_id: number;
+  conversation_id: number | null;
+  reason: ReportReason;
+  details: string;
+  status: ColumnType<'open' | 'resolved', 'open' | 'resolved' | undefined>;
+  resolution: ModerationAction | null;
+  resolved_by: number | null;
+  resolved_at: Date | null;
+  created_at: CreatedAt;
+}
+
+export interface ReportEvidenceTable {
+  report_id: number;
+  message_id: number;
+  sender_id: number;
+  body: string | null;
+  sent_at: Date;
+}
+
+export interface ModerationNoticesTable {
+  id: Generated<number>;
+  user_id: number;
+  report_id: number | null;
+  kind: 'warning';
+  created_at: CreatedAt;
+  acknowledged_at: Date | null;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: CreatedAt;
+  action: string;
+  actor_id: number | null;
+  subject_user_id: number | null;
+  conversation_id: number | null;
+  message_id: number | null;
+  report_id: number | null;
+  ip: string | null;
+  detail: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+}

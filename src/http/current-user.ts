@@ -8,6 +8,8 @@ export interface CurrentUser {
   display_name: string;
   role: 'member' | 'admin';
   avatar_version: number | null;
+  /** A moderator's warning not yet acknowledged: shown on every page until it is. */
+  pending_notice_id: number | null;
 }
 
 declare module 'express-serve-static-core' {
@@ -16,18 +18,32 @@ declare module 'express-serve-static-core' {
   }
 }
 
-/** Loads the logged-in user (one primary-key read) and shares it with every template. */
+/**
+ * Loads the logged-in user (one primary-key read, with any pending warning) and shares it with
+ * every template. A suspended account is logged out here too, whatever session it still holds.
+ */
 export function loadCurrentUser(db: Db): RequestHandler {
   return async (req, res, next) => {
     const userId = req.session?.userId;
     if (userId !== undefined) {
       const row = await db
-        .selectFrom('users')
-        .select(['id', 'username', 'display_name', 'role', 'avatar_version'])
-        .where('id', '=', userId)
+        .selectFrom('users as u')
+        .select(['u.id', 'u.username', 'u.display_name', 'u.role', 'u.avatar_version', 'u.suspended_until'])
+        .select((eb) =>
+          eb
+            .selectFrom('moderation_notices as n')
+            .select('n.id')
+            .whereRef('n.user_id', '=', 'u.id')
+            .where('n.acknowledged_at', 'is', null)
+            .orderBy('n.id')
+            .limit(1)
+            .as('pending_notice_id'),
+        )
+        .where('u.id', '=', userId)
         .executeTakeFirst();
-      if (row) {
-        req.user = row;
+      if (row && !(row.suspended_until && row.suspended_until > new Date())) {
+        const { suspended_until: _suspended, ...user } = row;
+        req.user = user;
       } else {
         delete req.session.userId;
       }

@@ -1,4 +1,5 @@
 import type { Request, RequestHandler } from 'express';
+import type { MessagingLimits } from './limits.js';
 import type { MessagingDb } from './schema.js';
 
 /** What the messaging module needs from the host app. It never reads the host's session or tables. */
@@ -14,6 +15,8 @@ export interface MessagingDeps {
   policy: MessagingPolicy;
   /** Messages per thread page and conversations per inbox page. */
   pageSize?: { messages?: number; conversations?: number };
+  /** Per-person sending limits (defaults: 20 messages a minute, 5 new conversations a day). */
+  limits?: Partial<MessagingLimits>;
 }
 
 export interface MessagingUser {
@@ -40,4 +43,17 @@ export interface MessagingPolicy {
   canStart(from: number, to: number): Promise<boolean>;
   /** May `from` send to `to` in a conversation they already share? */
   canSend(from: number, to: number): Promise<boolean>;
+  /**
+   * Why `from` cannot write to `to` at all (a block, either way), shown in place of the composer;
+   * undefined when nothing stands between them.
+   */
+  barrier(from: number, to: number): Promise<Barrier | undefined>;
+}
+
+export interface Barrier {
+  /** `i-blocked`: `from` blocked `to` (and may undo it at `undo`); `blocked`: the other way. */
+  kind: 'i-blocked' | 'blocked';
+  message: string;
+  /** A form that lifts it (for the person who put it up). */
+  undo?: { action: string; label: string };
 }

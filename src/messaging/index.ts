@@ -6,7 +6,7 @@ import { openRoutes } from './routes/open-routes.js';
 import { sendRoutes } from './routes/send-routes.js';
 import { threadRoutes } from './routes/thread-routes.js';
 
-export type { MessagingDeps, MessagingPolicy, MessagingUser, PeopleDirectory, Person } from './deps.js';
+export type { Barrier, MessagingDeps, MessagingPolicy, MessagingUser, PeopleDirectory, Person } from './deps.js';
 export type { MessagingDb } from './schema.js';
 export { createRealtime, type Realtime } from './realtime/index.js';
 export { loadPreferences, savePreferences, type Preferences } from './queries/preferences.js';
@@ -41,3 +41,5 @@ export function unreadBadge(deps: Pick<MessagingDeps, 'db' | 'currentUser'>): Re
     next();
   };
 }
+export { messagesForEvidence, recentMessagesWith, redactMessages, type ReportableMessage } from './queries/moderation.js';
+export { defaultLimits, type MessagingLimits } from './limits.js';

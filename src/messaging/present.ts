@@ -13,6 +13,8 @@ export interface MessageView {
   mine: boolean;
   body: string | null;
   deleted: boolean;
+  /** Removed by a moderator (the text is gone, as with a deletion). */
+  redacted: boolean;
   createdAt: Date;
   status: DeliveryStatus;
   /** "Seen" goes under the newest of my messages the other person has read. */
@@ -47,8 +49,9 @@ export function presentMessages(rows: MessageRow[], people: ThreadPeople, access
     id: m.id,
     from: m.sender_id === me ? people.me : people.other,
     mine: m.sender_id === me,
-    body: m.deleted_at ? null : m.body,
-    deleted: m.deleted_at !== null,
+    body: m.deleted_at || m.redacted_at ? null : m.body,
+    deleted: m.deleted_at !== null && m.redacted_at === null,
+    redacted: m.redacted_at !== null,
     createdAt: m.created_at,
     status: statusOf(m, me, access),
     seenMarker: m.id === lastSeenOfMine,
@@ -78,6 +81,7 @@ export function presentInboxRows(rows: InboxRow[], people: Map<number, Person>, 
 function previewOf(row: InboxRow, me: number): string {
   if (row.last_message_id === null) return '';
   const prefix = row.last_sender_id === me ? 'You: ' : '';
+  if (row.last_redacted) return `${prefix}Removed by a moderator`;
   if (row.last_deleted || row.last_body === null) return `${prefix}Message deleted`;
   const oneLine = row.last_body.replace(/\s+/g, ' ').trim();
   const chars = [...oneLine];

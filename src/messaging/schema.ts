@@ -23,6 +23,8 @@ export interface ConversationsTable {
   last_message_id: number | null;
   last_sender_id: number | null;
   version: ColumnType<number, number | undefined, number>;
+  /** Who opened it (rate limits count these); null for conversations from before it was kept. */
+  created_by: number | null;
 }
 
 export interface ParticipantsTable {
@@ -48,6 +50,8 @@ export interface MessagesTable {
   client_id: string | null;
   created_at: Timestamp;
   deleted_at: Date | null;
+  /** Removed by a moderator: the text is gone, as with a deletion. */
+  redacted_at: Date | null;
 }
 
 export interface RealtimeInstancesTable {

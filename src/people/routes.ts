@@ -3,6 +3,7 @@ import type { Db } from '../db/database.js';
 import { userOf } from '../http/current-user.js';
 import { notFound } from '../http/errors.js';
 import { isHtmx, render } from '../http/render.js';
+import { blockState } from '../safety/blocks.js';
 import { findPerson, searchPeople } from './queries.js';
 
 const firstString = (value: unknown) => (typeof value === 'string' ? value : '');
@@ -26,7 +27,8 @@ export function peopleRoutes(db: Db): { directory: Router; profiles: Router } {
     const me = userOf(req);
     const person = await findPerson(db, me.id, req.params.username.toLowerCase());
     if (!person) throw notFound('That person');
-    render(res, 'people/profile', { title: person.display_name, person });
+    const blocks = person.id === me.id ? { iBlocked: false, blockedMe: false } : await blockState(db, me.id, person.id);
+    render(res, 'people/profile', { title: person.display_name, person, blocks });
   });
 
   return { directory, profiles };

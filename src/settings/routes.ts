@@ -8,6 +8,7 @@ import { flash } from '../http/flash.js';
 import { render } from '../http/render.js';
 import { processAvatar } from '../people/avatar-image.js';
 import { removeAvatar, saveAvatar } from '../people/avatar-queries.js';
+import { blockedPeople } from '../safety/blocks.js';
 import { updateDisplayName } from './queries.js';
 import { loadPreferences, savePreferences, type MessagingDb, type Preferences } from '../messaging/index.js';
 
@@ -45,6 +46,12 @@ const uploadInto = (db: Db) => (req: Request, res: Response, next: NextFunction)
 
 export function settingsRoutes(db: Db): Router {
   const router = Router();
+
+  // The people I blocked, each with a button to undo it.
+  router.get('/blocked', async (req, res) => {
+    const me = userOf(req);
+    render(res, 'settings/blocked', { title: 'Blocked people', people: await blockedPeople(db, me.id) });
+  });
 
   router.get('/', async (req, res) => {
     const me = userOf(req);

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { lockSender, RateLimited, type MessagingLimits } from '../limits.js';
 import { notifyExpression } from '../realtime/channel.js';
 import type { MessagingDb } from '../schema.js';
 
@@ -11,20 +12,32 @@ export async function findConversationId(db: MessagingDb, a: number, b: number):
 
 /**
  * The one conversation of this pair, created if new. The pair's unique key decides races: two
- * people opening it at once both get the same id.
+ * people opening it at once both get the same id. Creating one counts against the opener's limit
+ * (under their advisory lock, so the count is exact); finding an existing one counts nothing.
  */
-export async function openConversation(db: MessagingDb, me: number, other: number): Promise<number> {
+export async function openConversation(db: MessagingDb, me: number, other: number, limit: MessagingLimits['conversations']): Promise<number> {
   return db.transaction().execute(async (trx) => {
+    await lockSender(trx, 'conversations', me);
+    const existing = await findConversationId(trx, me, other);
+    if (existing !== undefined) return existing;
+    const { rows } = await sql<{ n: number; seconds: number | null }>`
+      select count(*)::int as n,
+             greatest(1, ceil(extract(epoch from min(created_at) + make_interval(secs => ${limit.windowSeconds}) - statement_timestamp())))::int as seconds
+        from (select created_at from conversations
+               where created_by = ${me} and created_at > statement_timestamp() - make_interval(secs => ${limit.windowSeconds})
+               order by created_at desc limit ${limit.max}) recent`.execute(trx);
+    if ((rows[0]?.n ?? 0) >= limit.max) throw new RateLimited(rows[0]?.seconds ?? 1, 'conversations');
     const inserted = await trx
       .insertInto('conversations')
-      .values(pairOf(me, other))
+      .values({ ...pairOf(me, other), created_by: me })
       .onConflict((oc) => oc.columns(['user_low', 'user_high']).doNothing())
       .returning('id')
       .executeTakeFirst();
     if (!inserted) {
-      const existing = await findConversationId(trx, me, other);
-      if (existing === undefined) throw new Error('conversation vanished while opening it');
-      return existing;
+      // The other person opened it a moment ago.
+      const theirs = await findConversationId(trx, me, other);
+      if (theirs === undefined) throw new Error('conversation vanished while opening it');
+      return theirs;
     }
     await trx
       .insertInto('conversation_participants')

@@ -24,6 +24,7 @@ export async function deliveryFor(db: MessagingDb, recipient: number, messageId:
       'm.body',
       'm.created_at',
       'm.deleted_at',
+      'm.redacted_at',
       sql<Date>`mine.last_activity_at`.as('last_activity_at'),
       sql<string>`mine.last_activity_at::text`.as('activity_key'),
       sql<boolean>`(mine.muted_at is not null)`.as('muted'),
@@ -34,7 +35,7 @@ export async function deliveryFor(db: MessagingDb, recipient: number, messageId:
     .executeTakeFirst();
   if (!row) return undefined;
   const access = toAccess(row);
-  const message: MessageRow = { id: row.message_id, conversation_id: row.id, sender_id: row.sender_id, body: row.body, created_at: row.created_at, deleted_at: row.deleted_at };
+  const message: MessageRow = { id: row.message_id, conversation_id: row.id, sender_id: row.sender_id, body: row.body, created_at: row.created_at, deleted_at: row.deleted_at, redacted_at: row.redacted_at };
   return {
     access,
     message,
@@ -50,6 +51,7 @@ export async function deliveryFor(db: MessagingDb, recipient: number, messageId:
       last_sender_id: message.sender_id,
       last_body: message.body,
       last_deleted: message.deleted_at !== null,
+      last_redacted: message.redacted_at !== null,
       last_created_at: message.created_at,
     },
   };

@@ -13,6 +13,7 @@ export interface InboxRow {
   last_sender_id: number | null;
   last_body: string | null;
   last_deleted: boolean;
+  last_redacted: boolean;
   last_created_at: Date | null;
 }
 
@@ -37,6 +38,7 @@ function inboxRows(db: MessagingDb, me: number) {
       'm.sender_id as last_sender_id',
       'm.body as last_body',
       sql<boolean>`(m.deleted_at is not null)`.as('last_deleted'),
+      sql<boolean>`(m.redacted_at is not null)`.as('last_redacted'),
       'm.created_at as last_created_at',
     ])
     .where('p.user_id', '=', me)

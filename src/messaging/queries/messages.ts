@@ -1,6 +1,7 @@
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
+import { lockSender, RateLimited, type MessagingLimits } from '../limits.js';
 import { CHANNEL } from '../realtime/channel.js';
-import type { MessagingDb } from '../schema.js';
+import type { MessagingDb, MessagingTables } from '../schema.js';
 
 export interface MessageRow {
   id: number;
@@ -9,58 +10,84 @@ export interface MessageRow {
   body: string | null;
   created_at: Date;
   deleted_at: Date | null;
+  redacted_at: Date | null;
 }
 
-const columns = ['id', 'conversation_id', 'sender_id', 'body', 'created_at', 'deleted_at'] as const;
+const columns = ['id', 'conversation_id', 'sender_id', 'body', 'created_at', 'deleted_at', 'redacted_at'] as const;
 
 export class ClientIdReused extends Error {}
 
 /**
- * Stores a message, moves both participants' watermarks and announces it, in one statement (one
- * round trip, atomic; the notification goes out at commit). The same client_id from the same
- * sender returns the message stored the first time (duplicate: true).
+ * Stores a message, moves both participants' watermarks and announces it (the notification goes
+ * out at commit). The same client_id from the same sender returns the message stored the first
+ * time (duplicate: true) and counts nothing. Past the sender's limit, throws RateLimited.
+ *
+ * The sender's advisory lock makes the count exact under concurrency and across instances: their
+ * sends queue one behind the other, each counting what the previous ones committed.
  */
 export async function sendMessage(
   db: MessagingDb,
   input: { conversationId: number; senderId: number; recipientId: number; body: string; clientId: string | undefined },
+  limit: MessagingLimits['messages'],
 ): Promise<{ message: MessageRow; duplicate: boolean }> {
-  const stored = await sql<MessageRow>`
-    with inserted as (
-      insert into messages (conversation_id, sender_id, body, client_id)
-      values (${input.conversationId}, ${input.senderId}, ${input.body}, ${input.clientId ?? null})
-      on conflict (sender_id, client_id) where client_id is not null do nothing
-      returning id, conversation_id, sender_id, body, created_at, deleted_at
-    ), conversation as (
-      update conversations c
-         set last_sender_id = case when i.id > coalesce(c.last_message_id, 0) then i.sender_id else c.last_sender_id end,
-             last_message_id = greatest(coalesce(c.last_message_id, 0), i.id),
-             version = c.version + 1
-        from inserted i
-       where c.id = i.conversation_id
-    ), participants as (
-      update conversation_participants p
-         set last_activity_at = greatest(coalesce(p.last_activity_at, '-infinity'), now()),
-             -- A new message brings an archived conversation back to both inboxes.
-             archived_at = null,
-             latest_incoming_message_id = case when p.user_id = i.sender_id then p.latest_incoming_message_id else greatest(p.latest_incoming_message_id, i.id) end,
-             last_read_message_id = case when p.user_id = i.sender_id then greatest(p.last_read_message_id, i.id) else p.last_read_message_id end,
-             last_delivered_message_id = case when p.user_id = i.sender_id then greatest(p.last_delivered_message_id, i.id) else p.last_delivered_message_id end,
-             marked_unread = case when p.user_id = i.sender_id then false else p.marked_unread end
-        from inserted i
-       where p.conversation_id = i.conversation_id
-    )
-    select i.*, pg_notify(${CHANNEL}, json_build_object('t', 'message', 'c', i.conversation_id, 'm', i.id, 's', i.sender_id, 'r', ${input.recipientId}::bigint)::text)
-      from inserted i`.execute(db);
-  const inserted = stored.rows[0];
-  if (inserted) return { message: pick(inserted), duplicate: false };
-  const existing = await db
-    .selectFrom('messages')
-    .select(columns)
-    .where('sender_id', '=', input.senderId)
-    .where('client_id', '=', input.clientId!)
-    .executeTakeFirstOrThrow();
-  if (existing.conversation_id !== input.conversationId) throw new ClientIdReused();
-  return { message: existing, duplicate: true };
+  return db.transaction().execute(async (trx) => {
+    await lockSender(trx, 'messages', input.senderId);
+    const stored = await sql<MessageRow>`
+      with recent as (
+        select 1 from messages
+         where sender_id = ${input.senderId} and created_at > statement_timestamp() - make_interval(secs => ${limit.windowSeconds})
+         limit ${limit.max}
+      ), inserted as (
+        insert into messages (conversation_id, sender_id, body, client_id)
+        select ${input.conversationId}, ${input.senderId}, ${input.body}, ${input.clientId ?? null}::uuid
+         where (select count(*) from recent) < ${limit.max}
+        on conflict (sender_id, client_id) where client_id is not null do nothing
+        returning ${sql.join(columns.map((c) => sql.ref(c)))}
+      ), conversation as (
+        update conversations c
+           set last_sender_id = case when i.id > coalesce(c.last_message_id, 0) then i.sender_id else c.last_sender_id end,
+               last_message_id = greatest(coalesce(c.last_message_id, 0), i.id),
+               version = c.version + 1
+          from inserted i
+         where c.id = i.conversation_id
+      ), participants as (
+        update conversation_participants p
+           set last_activity_at = greatest(coalesce(p.last_activity_at, '-infinity'), now()),
+               -- A new message brings an archived conversation back to both inboxes.
+               archived_at = null,
+               latest_incoming_message_id = case when p.user_id = i.sender_id then p.latest_incoming_message_id else greatest(p.latest_incoming_message_id, i.id) end,
+               last_read_message_id = case when p.user_id = i.sender_id then greatest(p.last_read_message_id, i.id) else p.last_read_message_id end,
+               last_delivered_message_id = case when p.user_id = i.sender_id then greatest(p.last_delivered_message_id, i.id) else p.last_delivered_message_id end,
+               marked_unread = case when p.user_id = i.sender_id then false else p.marked_unread end
+          from inserted i
+         where p.conversation_id = i.conversation_id
+      )
+      select i.*, pg_notify(${CHANNEL}, json_build_object('t', 'message', 'c', i.conversation_id, 'm', i.id, 's', i.sender_id, 'r', ${input.recipientId}::bigint)::text)
+        from inserted i`.execute(trx);
+    const inserted = stored.rows[0];
+    if (inserted) return { message: pick(inserted), duplicate: false };
+    // Nothing stored: a repeated client_id (answered with the first message, even past the limit),
+    // or the limit.
+    const existing = input.clientId === undefined ? undefined : await findByClientId(trx, input.senderId, input.clientId);
+    if (existing) {
+      if (existing.conversation_id !== input.conversationId) throw new ClientIdReused();
+      return { message: existing, duplicate: true };
+    }
+    throw new RateLimited(await secondsUntilFree(trx, input.senderId, limit), 'messages');
+  });
+}
+
+function findByClientId(trx: Transaction<MessagingTables>, senderId: number, clientId: string) {
+  return trx.selectFrom('messages').select(columns).where('sender_id', '=', senderId).where('client_id', '=', clientId).executeTakeFirst();
+}
+
+/** When the oldest of the last `max` messages leaves the window (the database's clock decides). */
+async function secondsUntilFree(trx: Transaction<MessagingTables>, senderId: number, limit: MessagingLimits['messages']): Promise<number> {
+  const { rows } = await sql<{ seconds: number }>`
+    select greatest(1, ceil(extract(epoch from created_at + make_interval(secs => ${limit.windowSeconds}) - statement_timestamp())))::int as seconds
+      from messages where sender_id = ${senderId}
+     order by created_at desc offset ${limit.max - 1} limit 1`.execute(trx);
+  return rows[0]?.seconds ?? 1;
 }
 
 const pick = (row: MessageRow): MessageRow => ({
@@ -70,6 +97,7 @@ const pick = (row: MessageRow): MessageRow => ({
   body: row.body,
   created_at: row.created_at,
   deleted_at: row.deleted_at,
+  redacted_at: row.redacted_at,
 });
 
 /** The page of messages before `before` (or the newest), oldest first, and whether older ones exist. */

@@ -1,11 +1,13 @@
 import type { Router } from 'express';
 import { forbidden, HttpError, notFound } from '../../http/errors.js';
 import type { MessagingDeps } from '../deps.js';
+import { limitsOf, RateLimited, retryPhrase } from '../limits.js';
 import { findConversationId, openConversation } from '../queries/conversations.js';
 import { viewer } from './context.js';
 
 /** POST /messages {to}: the one conversation with that person, opened or created. */
 export function openRoutes(router: Router, deps: MessagingDeps): void {
+  const limits = limitsOf(deps.limits);
   router.post('/', async (req, res) => {
     const me = viewer(deps, req);
     const to = String((req.body as Record<string, unknown> | undefined)?.to ?? '').trim().toLowerCase();
@@ -16,11 +18,19 @@ export function openRoutes(router: Router, deps: MessagingDeps): void {
     let id = await findConversationId(deps.db, me.id, other.id);
     if (id === undefined) {
       if (!(await deps.policy.canStart(me.id, other.id))) {
-        throw forbidden(`You can message ${other.display_name} once you are connected.`);
+        const barrier = await deps.policy.barrier(me.id, other.id);
+        throw forbidden(barrier ? barrier.message : `You can message ${other.display_name} once you are connected.`);
       }
-      id = await openConversation(deps.db, me.id, other.id);
+      try {
+        id = await openConversation(deps.db, me.id, other.id, limits.conversations);
+      } catch (err) {
+        if (!(err instanceof RateLimited)) throw err;
+        res.set('Retry-After', String(err.retryAfterSeconds));
+        throw new HttpError(429, `You have started ${limits.conversations.max} new conversations in the last day, the most allowed. You can start one with ${other.display_name} ${retryPhrase(err.retryAfterSeconds)}; conversations you already have stay open.`);
+      }
     } else if (!(await deps.policy.canSend(me.id, other.id))) {
-      throw forbidden(`You cannot message ${other.display_name}.`);
+      const barrier = await deps.policy.barrier(me.id, other.id);
+      throw forbidden(barrier ? barrier.message : `You cannot message ${other.display_name}.`);
     }
     res.redirect(303, `/messages/${id}`);
   });

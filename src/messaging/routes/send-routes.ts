@@ -4,6 +4,7 @@ import { forbidden, HttpError, notFound } from '../../http/errors.js';
 import { isHtmx, render } from '../../http/render.js';
 import { checkBody, parseClientId } from '../body.js';
 import type { MessagingDeps } from '../deps.js';
+import { limitsOf, RateLimited, retryPhrase } from '../limits.js';
 import { presentMessages, threadPeopleFrom } from '../present.js';
 import { ClientIdReused, deleteMessage, sendMessage, type MessageRow } from '../queries/messages.js';
 import { announceTyping, type ThreadAccess } from '../queries/conversations.js';
@@ -13,6 +14,7 @@ import { loadThreadPage, renderThreadPage } from './thread-page.js';
 
 /** POST /messages/:id/messages (send) and POST /messages/:id/messages/:messageId/delete. */
 export function sendRoutes(router: Router, deps: MessagingDeps): void {
+  const limits = limitsOf(deps.limits);
   router.post('/:id/messages', async (req, res) => {
     const me = viewer(deps, req);
     const access = await requireThread(deps, req.params.id, me.id);
@@ -25,9 +27,14 @@ export function sendRoutes(router: Router, deps: MessagingDeps): void {
 
     let sent;
     try {
-      sent = await sendMessage(deps.db, { conversationId: access.id, senderId: me.id, recipientId: access.otherUserId, body: checked.body, clientId });
+      sent = await sendMessage(deps.db, { conversationId: access.id, senderId: me.id, recipientId: access.otherUserId, body: checked.body, clientId }, limits.messages);
     } catch (err) {
       if (err instanceof ClientIdReused) throw new HttpError(400, 'That message id was already used in another conversation.');
+      if (err instanceof RateLimited) {
+        res.set('Retry-After', String(err.retryAfterSeconds));
+        const error = `You are sending messages too fast. Your message is kept here: send it again ${retryPhrase(err.retryAfterSeconds)}.`;
+        return refuse(req, res, access, typed, clientId, 429, error);
+      }
       throw err;
     }
     if (!isHtmx(req)) return res.redirect(303, `/messages/${access.id}#m-${sent.message.id}`);
@@ -42,7 +49,7 @@ export function sendRoutes(router: Router, deps: MessagingDeps): void {
     if (outcome === 'not-found') throw notFound('That message');
     if (outcome === 'forbidden') throw forbidden('You can only delete your own messages.');
     if (!isHtmx(req)) return res.redirect(303, `/messages/${access.id}#m-${messageId}`);
-    const message: MessageRow = { id: messageId!, conversation_id: access.id, sender_id: me.id, body: null, created_at: new Date(), deleted_at: new Date() };
+    const message: MessageRow = { id: messageId!, conversation_id: access.id, sender_id: me.id, body: null, created_at: new Date(), deleted_at: new Date(), redacted_at: null };
     await renderOne(req, res, access, message, {});
   });
 

@@ -25,11 +25,13 @@ export const pageSizes = (deps: MessagingDeps) => ({
  */
 export async function loadThreadPage(deps: MessagingDeps, user: MessagingUser, access: ThreadAccess, before: number | undefined) {
   const sizes = pageSizes(deps);
-  const [page, inbox, presence] = await Promise.all([
+  const [page, inbox, barrier] = await Promise.all([
     messagesBefore(deps.db, access.id, { before, visibleAfter: access.mine.clearedBeforeId, limit: sizes.messages }),
     inboxPage(deps.db, user.id, undefined, sizes.conversations),
-    access.shared.activeStatus ? presenceOf(deps.db, access.otherUserId) : undefined,
+    deps.policy.barrier(user.id, access.otherUserId),
   ]);
+  // Across a block, neither sees the other's presence.
+  const presence = access.shared.activeStatus && !barrier ? await presenceOf(deps.db, access.otherUserId) : undefined;
   // Opening the newest page is seeing it: everything shown becomes read.
   const readChanged = before === undefined && (await readUpTo(deps, user.id, access, page.items[page.items.length - 1]?.id ?? 0));
   const ids = new Set([user.id, access.otherUserId, ...inbox.items.map((row) => row.other_user_id)]);
@@ -39,6 +41,7 @@ export async function loadThreadPage(deps: MessagingDeps, user: MessagingUser, a
     access,
     other: threadPeople.other,
     presence,
+    barrier,
     messages: presentMessages(page.items, threadPeople, access),
     olderCursor: page.hasOlder ? page.items[0]?.id : undefined,
     tailFrom: page.items[0]?.id ?? (access.lastMessageId ?? 0) + 1,

@@ -1,0 +1,47 @@
+import { sql, type Transaction } from 'kysely';
+import type { MessagingTables } from './schema.js';
+
+/** How much one person may send: counted in the database, so every app instance shares it. */
+export interface MessagingLimits {
+  messages: { max: number; windowSeconds: number };
+  conversations: { max: number; windowSeconds: number };
+}
+
+export const defaultLimits: MessagingLimits = {
+  messages: { max: 20, windowSeconds: 60 },
+  conversations: { max: 5, windowSeconds: 24 * 60 * 60 },
+};
+
+/** Over a limit: how long until the oldest counted item leaves the window. */
+export class RateLimited extends Error {
+  constructor(
+    readonly retryAfterSeconds: number,
+    readonly what: 'messages' | 'conversations',
+  ) {
+    super(`rate limited: ${what}`);
+    this.name = 'RateLimited';
+  }
+}
+
+// Advisory lock namespaces (the first key of pg_advisory_xact_lock(int, int)).
+const LOCKS = { messages: 0x436f7201, conversations: 0x436f7202 } as const;
+
+/**
+ * Serialises one person's sends (or conversation openings) across every instance until the
+ * transaction ends. Taken in its own statement, so the count that follows, in a new statement,
+ * sees everything the previous holder committed (READ COMMITTED takes a snapshot per statement).
+ */
+export async function lockSender(trx: Transaction<MessagingTables>, what: keyof typeof LOCKS, userId: number): Promise<void> {
+  await sql`select pg_advisory_xact_lock(${LOCKS[what]}::int, (${userId}::bigint % 2147483647)::int)`.execute(trx);
+}
+
+export function limitsOf(overrides: Partial<MessagingLimits> | undefined): MessagingLimits {
+  return { ...defaultLimits, ...overrides };
+}
+
+/** "in 42 seconds", "in 3 minutes", "in 5 hours": when a refused person may try again. */
+export function retryPhrase(seconds: number): string {
+  if (seconds < 90) return `in ${seconds} second${seconds === 1 ? '' : 's'}`;
+  if (seconds < 90 * 60) return `in ${Math.ceil(seconds / 60)} minutes`;
+  return `in ${Math.ceil(seconds / 3600)} hours`;
+}

@@ -1,0 +1,72 @@
+import { sql } from 'kysely';
+import { CHANNEL } from '../realtime/channel.js';
+import type { MessagingDb } from '../schema.js';
+import { findConversationId } from './conversations.js';
+
+/** A message as a report shows it: who sent it, when, and its text (null once deleted or removed). */
+export interface ReportableMessage {
+  id: number;
+  sender_id: number;
+  body: string | null;
+  created_at: Date;
+}
+
+/**
+ * The newest messages of my own conversation with `other`, for me to pick evidence from: a
+ * participant reading their own thread, nothing more. Empty when we have no conversation.
+ */
+export async function recentMessagesWith(db: MessagingDb, me: number, other: number, limit = 50): Promise<{ conversationId: number | undefined; messages: ReportableMessage[] }> {
+  const conversationId = await findConversationId(db, me, other);
+  if (conversationId === undefined) return { conversationId, messages: [] };
+  const rows = await db
+    .selectFrom('messages')
+    .select(['id', 'sender_id', 'body', 'created_at'])
+    .where('conversation_id', '=', conversationId)
+    .where('deleted_at', 'is', null)
+    .where('redacted_at', 'is', null)
+    .where('id', '>', (eb) => eb.selectFrom('conversation_participants').select('cleared_before_message_id').where('conversation_id', '=', conversationId).where('user_id', '=', me))
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+  return { conversationId, messages: rows.reverse() };
+}
+
+/**
+ * Of the ids a reporter picked, those that are messages of their own conversation with `other`
+ * (still with their text): anything else, from any other conversation, is left out. With the
+ * conversation's id, when we have one.
+ */
+export async function messagesForEvidence(db: MessagingDb, me: number, other: number, ids: readonly number[]): Promise<{ conversationId: number | undefined; messages: ReportableMessage[] }> {
+  const conversationId = await findConversationId(db, me, other);
+  if (conversationId === undefined || ids.length === 0) return { conversationId, messages: [] };
+  const messages = await db
+    .selectFrom('messages')
+    .select(['id', 'sender_id', 'body', 'created_at'])
+    .where('conversation_id', '=', conversationId)
+    .where('id', 'in', [...ids])
+    .where('deleted_at', 'is', null)
+    .where('redacted_at', 'is', null)
+    .orderBy('id')
+    .execute();
+  return { conversationId, messages };
+}
+
+/**
+ * A moderator removes messages: the text is erased for both participants, the place stays and
+ * says so. Open pages of both are told to refresh. Returns how many were removed now.
+ */
+export async function redactMessages(db: MessagingDb, ids: readonly number[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const { rows } = await sql<{ n: number }>`
+    with removed as (
+      update messages set body = null, redacted_at = now()
+       where id = any(${sql.val([...ids])}::bigint[]) and redacted_at is null
+      returning conversation_id
+    ), bumped as (
+      update conversations set version = version + 1
+       where id in (select conversation_id from removed)
+      returning pg_notify(${CHANNEL}, json_build_object('t', 'thread', 'c', id, 'a', user_low, 'b', user_high)::text)
+    )
+    select (select count(*) from removed)::int as n, (select count(*) from bumped) as notified`.execute(db);
+  return rows[0]?.n ?? 0;
+}

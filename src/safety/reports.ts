@@ -1,0 +1,104 @@
+import type { Db } from '../db/database.js';
+import type { ModerationAction, ReportReason } from '../db/schema.js';
+import type { ReportableMessage } from '../messaging/index.js';
+
+export const REASONS: readonly ReportReason[] = ['spam', 'harassment', 'other'];
+export const reasonLabels: Record<ReportReason, string> = { spam: 'Spam', harassment: 'Harassment', other: 'Something else' };
+export const DETAILS_MAX = 2000;
+
+/** A report and the messages the reporter attached (copied, so the record stands on its own). */
+export async function createReport(
+  db: Db,
+  input: { reporterId: number; reportedId: number; conversationId: number | null; reason: ReportReason; details: string; evidence: readonly ReportableMessage[] },
+): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    const { id } = await trx
+      .insertInto('reports')
+      .values({ reporter_id: input.reporterId, reported_id: input.reportedId, conversation_id: input.conversationId, reason: input.reason, details: input.details })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    if (input.evidence.length > 0) {
+      await trx
+        .insertInto('report_evidence')
+        .values(input.evidence.map((m) => ({ report_id: id, message_id: m.id, sender_id: m.sender_id, body: m.body, sent_at: m.created_at })))
+        .execute();
+    }
+    return id;
+  });
+}
+
+export type ReportFilter = 'open' | 'resolved' | 'all';
+
+/** The moderation queue, newest first, by keyset on the id. */
+export async function listReports(db: Db, filter: ReportFilter, before: number | undefined, limit = 25) {
+  let query = db
+    .selectFrom('reports as r')
+    .innerJoin('users as reporter', 'reporter.id', 'r.reporter_id')
+    .innerJoin('users as reported', 'reported.id', 'r.reported_id')
+    .select([
+      'r.id',
+      'r.reason',
+      'r.status',
+      'r.resolution',
+      'r.created_at',
+      'reporter.username as reporter_username',
+      'reporter.display_name as reporter_name',
+      'reported.username as reported_username',
+      'reported.display_name as reported_name',
+    ])
+    .select((eb) => eb.selectFrom('report_evidence as e').select((e) => e.fn.countAll<number>().as('n')).whereRef('e.report_id', '=', 'r.id').as('evidence_count'))
+    .orderBy('r.id', 'desc')
+    .limit(limit + 1);
+  if (filter !== 'all') query = query.where('r.status', '=', filter);
+  if (before !== undefined) query = query.where('r.id', '<', before);
+  const rows = await query.execute();
+  const items = rows.slice(0, limit).map((row) => ({ ...row, evidence_count: Number(row.evidence_count ?? 0) }));
+  return { items, next: rows.length > limit ? items[items.length - 1]?.id : undefined };
+}
+
+export async function findReport(db: Db, id: number) {
+  const report = await db
+    .selectFrom('reports as r')
+    .innerJoin('users as reporter', 'reporter.id', 'r.reporter_id')
+    .innerJoin('users as reported', 'reported.id', 'r.reported_id')
+    .leftJoin('users as moderator', 'moderator.id', 'r.resolved_by')
+    .select([
+      'r.id',
+      'r.reason',
+      'r.details',
+      'r.status',
+      'r.resolution',
+      'r.resolved_at',
+      'r.created_at',
+      'r.conversation_id',
+      'r.reported_id',
+      'r.reporter_id',
+      'reporter.username as reporter_username',
+      'reporter.display_name as reporter_name',
+      'reported.username as reported_username',
+      'reported.display_name as reported_name',
+      'reported.suspended_until as reported_suspended_until',
+      'moderator.username as moderator_username',
+    ])
+    .where('r.id', '=', id)
+    .executeTakeFirst();
+  if (!report) return undefined;
+  const evidence = await db
+    .selectFrom('report_evidence as e')
+    .leftJoin('users as u', 'u.id', 'e.sender_id')
+    .select(['e.message_id', 'e.sender_id', 'e.body', 'e.sent_at', 'u.username as sender_username', 'u.display_name as sender_name'])
+    .where('e.report_id', '=', id)
+    .orderBy('e.message_id')
+    .execute();
+  return { ...report, evidence };
+}
+
+export type Report = NonNullable<Awaited<ReturnType<typeof findReport>>>;
+
+export async function resolveReport(db: Db, id: number, action: ModerationAction, moderatorId: number): Promise<void> {
+  await db
+    .updateTable('reports')
+    .set({ status: 'resolved', resolution: action, resolved_by: moderatorId, resolved_at: new Date() })
+    .where('id', '=', id)
+    .execute();
+}

@@ -6,7 +6,7 @@ import { userOf } from '../http/current-user.js';
 import { HttpError, notFound } from '../http/errors.js';
 import { flash } from '../http/flash.js';
 import { render } from '../http/render.js';
-import { findReport, listReports, reasonLabels, type ReportFilter } from '../safety/reports.js';
+import { findReport, listReports, reasonLabels, reportHistory, type ReportFilter } from '../safety/reports.js';
 import { ACTIONS, applyAction, SUSPEND_DAYS } from './actions.js';
 
 const FILTERS: readonly ReportFilter[] = ['open', 'resolved', 'all'];
@@ -40,7 +40,8 @@ export function adminRoutes(db: Db): Router {
     const me = userOf(req);
     const report = await loadReport(req.params.id);
     await recordAudit(db, { action: 'report.viewed', actorId: me.id, subjectUserId: report.reported_id, reportId: report.id, ip: ipOf(req) });
-    render(res, 'admin/report', { title: `Report #${report.id}`, report, reasonLabels, actions: ACTIONS, suspendDays: SUSPEND_DAYS });
+    const history = await reportHistory(db, report.id);
+    render(res, 'admin/report', { title: `Report #${report.id}`, report, history, reasonLabels, actions: ACTIONS, suspendDays: SUSPEND_DAYS });
   });
 
   router.post('/reports/:id/resolve', async (req, res) => {

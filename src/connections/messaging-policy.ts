@@ -1,6 +1,6 @@
 import type { Db } from '../db/database.js';
 import type { Barrier, MessagingPolicy } from '../messaging/index.js';
-import { blockState } from '../safety/blocks.js';
+import { barredAmong, blockState } from '../safety/blocks.js';
 import { areConnected } from './queries.js';
 
 export type WhoCanMessage = 'connections' | 'everyone';
@@ -27,6 +27,7 @@ export function messagingPolicy(db: Db, who: WhoCanMessage): MessagingPolicy {
   };
   return {
     barrier,
+    barredAmong: (user, others) => barredAmong(db, user, others),
     canStart: async (from, to) => (await barrier(from, to)) === undefined && (who === 'everyone' || (await areConnected(db, from, to))),
     canSend: async (from, to) => (await barrier(from, to)) === undefined,
   };

@@ -48,6 +48,8 @@ export interface MessagingPolicy {
    * undefined when nothing stands between them.
    */
   barrier(from: number, to: number): Promise<Barrier | undefined>;
+  /** Of `others`, those with a barrier with `user` either way (one lookup for many): live presence skips them. */
+  barredAmong(user: number, others: readonly number[]): Promise<Set<number>>;
 }
 
 export interface Barrier {

@@ -19,6 +19,16 @@ export const isBlockedEitherWay = async (db: Db, a: number, b: number) => {
   return state.iBlocked || state.blockedMe;
 };
 
+/** Of `others`, everyone with a block with `user`, either way: one query for any number. */
+export async function barredAmong(db: Db, user: number, others: readonly number[]): Promise<Set<number>> {
+  if (others.length === 0) return new Set();
+  const { rows } = await sql<{ other: number }>`
+    select blocked_id as other from blocks where blocker_id = ${user} and blocked_id = any(${sql.val([...others])}::bigint[])
+    union
+    select blocker_id from blocks where blocked_id = ${user} and blocker_id = any(${sql.val([...others])}::bigint[])`.execute(db);
+  return new Set(rows.map((r) => Number(r.other)));
+}
+
 /** True when this call made the block (false: it was already there). */
 export async function block(db: Db, me: number, other: number): Promise<boolean> {
   const row = await db.insertInto('blocks').values({ blocker_id: me, blocked_id: other }).onConflict((oc) => oc.doNothing()).returning('blocker_id').executeTakeFirst();

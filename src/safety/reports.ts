@@ -93,6 +93,19 @@ export async function findReport(db: Db, id: number) {
   return { ...report, evidence };
 }
 
+/** What happened to a report, from the audit trail: its filing, each view and each decision. */
+export async function reportHistory(db: Db, id: number, limit = 50) {
+  const rows = await db
+    .selectFrom('audit_log as a')
+    .leftJoin('users as u', 'u.id', 'a.actor_id')
+    .select(['a.id', 'a.at', 'a.action', 'a.detail', 'u.username as actor_username'])
+    .where('a.report_id', '=', id)
+    .orderBy('a.id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.reverse();
+}
+
 export type Report = NonNullable<Awaited<ReturnType<typeof findReport>>>;
 
 export async function resolveReport(db: Db, id: number, action: ModerationAction, moderatorId: number): Promise<void> {

@@ -89,8 +89,12 @@ export class Dispatcher {
       .where(sql<boolean>`coalesce(w.active_status, true)`)
       .execute();
     if (watchers.length === 0) return;
+    // Across a block, neither sees the other come and go.
+    const barred = await this.deps.policy.barredAmong(userId, watchers.map((w) => w.user_id));
+    const told = watchers.filter((w) => !barred.has(w.user_id));
+    if (told.length === 0) return;
     const state = await presenceOf(this.deps.db, userId);
     const html = renderView('messages/_presence', { h: viewHelpers, userId, presence: state });
-    for (const { user_id } of watchers) this.hub.send(user_id, 'presence', html);
+    for (const { user_id } of told) this.hub.send(user_id, 'presence', html);
   }
 }

@@ -7,8 +7,15 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`create index conversations_created_by_idx on conversations (created_by, created_at) where created_by is not null`.execute(db);
   await sql`create index messages_sender_time_idx on messages (sender_id, created_at)`.execute(db);
 
-  // A moderator's redaction: the text is erased like a deletion, shown differently.
+  // A moderator's redaction: the text is erased like a deletion, shown differently. The body is
+  // null exactly when the message was deleted or removed.
   await sql`alter table messages add column redacted_at timestamptz`.execute(db);
+  await sql`
+    alter table messages
+      drop constraint messages_check,
+      add constraint messages_body_check check (
+        (deleted_at is null and redacted_at is null and char_length(body) between 1 and 5000)
+        or ((deleted_at is not null or redacted_at is not null) and body is null))`.execute(db);
 
   await sql`
     alter table users

@@ -77,7 +77,7 @@ function printWelcome(port: number, embedded: boolean, seeded: boolean): void {
   if (embedded) {
     lines.push(`  Database: embedded PostgreSQL (data in .data/postgres; set DATABASE_URL to use your own)`);
     lines.push(seeded ? `  A demo was created. Log in as any of:` : `  Demo logins (if you kept the demo):`);
-    for (const { username, password, admin } of demoLogins) lines.push(`    ${username.padEnd(8)} / ${password}${admin ? '   (a moderator: /admin/reports)' : ''}`);
+    for (const { username, password } of demoLogins) lines.push(`    ${username.padEnd(8)} / ${password}`);
   }
   lines.push(`  Press Ctrl-C to stop.`, ``);
   console.log(lines.join('\n'));

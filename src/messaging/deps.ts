@@ -1,5 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import type { MessagingLimits } from './limits.js';
+import type { PeopleTable } from './queries/inbox.js';
 import type { MessagingDb } from './schema.js';
 
 /** What the messaging module needs from the host app. It never reads the host's session or tables. */
@@ -15,6 +16,8 @@ export interface MessagingDeps {
   policy: MessagingPolicy;
   /** Messages per thread page and conversations per inbox page. */
   pageSize?: { messages?: number; conversations?: number };
+  /** The host's people table, for the inbox's search by name (without it, that search is off). */
+  peopleTable?: PeopleTable;
   /** Per-person sending limits (defaults: 20 messages a minute, 5 new conversations a day). */
   limits?: Partial<MessagingLimits>;
 }

@@ -2,6 +2,7 @@ import { Router, type RequestHandler } from 'express';
 import type { MessagingDeps } from './deps.js';
 import { markDelivered, unreadCount } from './queries/receipts.js';
 import { inboxRoutes } from './routes/inbox-routes.js';
+import { myViewRoutes } from './routes/my-view-routes.js';
 import { openRoutes } from './routes/open-routes.js';
 import { sendRoutes } from './routes/send-routes.js';
 import { threadRoutes } from './routes/thread-routes.js';
@@ -23,6 +24,7 @@ export function createMessagingRouter(deps: MessagingDeps): Router {
   openRoutes(router, deps);
   threadRoutes(router, deps);
   sendRoutes(router, deps);
+  myViewRoutes(router, deps);
   return router;
 }
 

@@ -64,6 +64,9 @@ export interface InboxRowView {
   unread: boolean;
   preview: string;
   time: Date | null;
+  pinned: boolean;
+  muted: boolean;
+  archived: boolean;
 }
 
 const PREVIEW_LENGTH = 90;
@@ -75,6 +78,9 @@ export function presentInboxRows(rows: InboxRow[], people: Map<number, Person>, 
     unread: row.unread,
     preview: previewOf(row, me),
     time: row.last_created_at ?? row.last_activity_at,
+    pinned: row.pinned,
+    muted: row.muted,
+    archived: row.archived,
   }));
 }
 

@@ -13,8 +13,6 @@ interface DemoUser {
   name: string;
   /** skin, hair, background, shirt; absent: the user keeps the initials avatar. */
   look?: [string, string, [string, string], string];
-  /** A moderator, so the demo shows /admin/reports too. */
-  admin?: boolean;
 }
 
 const people: DemoUser[] = [
@@ -25,7 +23,6 @@ const people: DemoUser[] = [
   { username: 'emeka', name: 'Emeka Nwosu', look: ['#6b4226', '#0f0f0f', ['#fbc2eb', '#a6c1ee'], '#ef6c00'] },
   { username: 'farah', name: 'Farah Haddad' },
   { username: 'gustavo', name: 'Gustavo Lima' },
-  { username: 'morgan', name: 'Morgan Reyes', admin: true },
 ];
 
 /** Who is connected, and who has asked whom (pending), so every state of the Connections page shows. */
@@ -43,7 +40,7 @@ const pending: [string, string][] = [
   ['gustavo', 'bob'],
 ];
 
-export const demoLogins = people.map((p) => ({ username: p.username, password: PASSWORD, admin: p.admin ?? false }));
+export const demoLogins = people.map((p) => ({ username: p.username, password: PASSWORD }));
 
 export async function isEmpty(db: Db): Promise<boolean> {
   return (await db.selectFrom('users').select('id').limit(1).executeTakeFirst()) === undefined;
@@ -60,7 +57,7 @@ async function seedInto(db: Db): Promise<void> {
   for (const person of people) {
     const row = await db
       .insertInto('users')
-      .values({ username: person.username, display_name: person.name, password_hash: passwordHash, role: person.admin ? 'admin' : 'member' })
+      .values({ username: person.username, display_name: person.name, password_hash: passwordHash })
       .onConflict((oc) => oc.column('username').doNothing())
       .returning('id')
       .executeTakeFirst();

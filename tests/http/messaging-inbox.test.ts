@@ -762,7 +762,8 @@ describe('no N+1', () => {
         const nextStatements = await app.countQueries(async () => {
           assert.equal((await fifty.owner.agent.get(next)).status, 200);
         });
-        assert.equal(nextStatements.length, five.statements.length);
+        // The first page also reads the pinned conversations; later pages do not need to.
+        assert.ok(nextStatements.length <= five.statements.length, `${nextStatements.length} <= ${five.statements.length}`);
         for (const s of nextStatements) assert.doesNotMatch(s, /\boffset\b/i);
       } else {
         assert.equal(next, undefined);

@@ -55,7 +55,7 @@ export interface ThreadAccess {
   otherUserId: number;
   version: number;
   lastMessageId: number | null;
-  mine: { lastReadId: number; latestIncomingId: number; markedUnread: boolean; clearedBeforeId: number };
+  mine: { lastReadId: number; latestIncomingId: number; markedUnread: boolean; clearedBeforeId: number; pinned: boolean; muted: boolean; archived: boolean };
   theirs: { lastReadId: number; lastDeliveredId: number };
   /** Each is on only when both people allow it (privacy settings are symmetric). */
   shared: { readReceipts: boolean; typingIndicators: boolean; activeStatus: boolean };
@@ -83,6 +83,9 @@ export function accessQuery(db: MessagingDb, me: number) {
       'mine.latest_incoming_message_id as my_incoming',
       'mine.marked_unread',
       'mine.cleared_before_message_id',
+      sql<boolean>`(mine.pinned_at is not null)`.as('my_pinned'),
+      sql<boolean>`(mine.muted_at is not null)`.as('my_muted'),
+      sql<boolean>`(mine.archived_at is not null)`.as('my_archived'),
       'theirs.last_read_message_id as their_read',
       'theirs.last_delivered_message_id as their_delivered',
     ])
@@ -97,7 +100,7 @@ export function toAccess(row: AccessRow): ThreadAccess {
     otherUserId: row.other_user_id,
     version: row.version,
     lastMessageId: row.last_message_id,
-    mine: { lastReadId: row.my_read, latestIncomingId: row.my_incoming, markedUnread: row.marked_unread, clearedBeforeId: row.cleared_before_message_id },
+    mine: { lastReadId: row.my_read, latestIncomingId: row.my_incoming, markedUnread: row.marked_unread, clearedBeforeId: row.cleared_before_message_id, pinned: row.my_pinned, muted: row.my_muted, archived: row.my_archived },
     theirs: { lastReadId: row.their_read, lastDeliveredId: row.their_delivered },
     shared: { readReceipts: row.share_receipts, typingIndicators: row.share_typing, activeStatus: row.share_presence },
   };

@@ -28,6 +28,7 @@ export async function deliveryFor(db: MessagingDb, recipient: number, messageId:
       sql<Date>`mine.last_activity_at`.as('last_activity_at'),
       sql<string>`mine.last_activity_at::text`.as('activity_key'),
       sql<boolean>`(mine.muted_at is not null)`.as('muted'),
+      sql<boolean>`(mine.pinned_at is not null)`.as('pinned'),
       sql<number>`(select count(*) from conversation_participants u
                     where u.user_id = ${recipient} and (u.latest_incoming_message_id > u.last_read_message_id or u.marked_unread)
                       and u.muted_at is null)`.as('unread_count'),
@@ -53,6 +54,9 @@ export async function deliveryFor(db: MessagingDb, recipient: number, messageId:
       last_deleted: message.deleted_at !== null,
       last_redacted: message.redacted_at !== null,
       last_created_at: message.created_at,
+      pinned: row.pinned,
+      // A new message has just brought it back from the archive.
+      archived: false,
     },
   };
 }

@@ -15,12 +15,28 @@ export interface InboxRow {
   last_deleted: boolean;
   last_redacted: boolean;
   last_created_at: Date | null;
+  pinned: boolean;
+  archived: boolean;
 }
 
-/**
- * One page of my inbox, newest activity first, by keyset on (last_activity_at, conversation_id):
- * one query whatever the page holds (the last message comes by a join, not a query per row).
- */
+export type InboxFilter = 'all' | 'unread' | 'archived';
+export const INBOX_FILTERS: readonly InboxFilter[] = ['all', 'unread', 'archived'];
+
+/** Where the host keeps people, so the inbox can filter by the other person's name in SQL. */
+export interface PeopleTable {
+  table: string;
+  id: string;
+  username: string;
+  displayName: string;
+}
+
+export interface InboxQuery {
+  filter: InboxFilter;
+  /** Part of the other person's name or username, any case. */
+  q: string;
+  after: unknown;
+}
+
 /** My conversations with their last message, unread flag and activity: the shape of an inbox row. */
 function inboxRows(db: MessagingDb, me: number) {
   return db
@@ -40,23 +56,55 @@ function inboxRows(db: MessagingDb, me: number) {
       sql<boolean>`(m.deleted_at is not null)`.as('last_deleted'),
       sql<boolean>`(m.redacted_at is not null)`.as('last_redacted'),
       'm.created_at as last_created_at',
+      sql<boolean>`(p.pinned_at is not null)`.as('pinned'),
+      sql<boolean>`(p.archived_at is not null)`.as('archived'),
     ])
     .where('p.user_id', '=', me)
     .where('p.last_activity_at', 'is not', null);
 }
 
-/**
- * One page of my inbox, newest activity first, by keyset on (last_activity_at, conversation_id):
- * one query whatever the page holds (the last message comes by a join, not a query per row).
- */
-export async function inboxPage(db: MessagingDb, me: number, after: unknown, limit: number): Promise<{ items: InboxRow[]; next: string | undefined }> {
-  const cursor = decodeCursor(after);
-  let query = inboxRows(db, me).orderBy('p.last_activity_at', 'desc').orderBy('p.conversation_id', 'desc').limit(limit + 1);
-  if (cursor) {
-    query = query.where(sql<boolean>`(p.last_activity_at, p.conversation_id) < (${cursor.at}::timestamptz, ${cursor.id}::bigint)`);
+const likeEscape = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** The rows of one tab (and name search), pinned or not. */
+function filtered(db: MessagingDb, me: number, query: InboxQuery, people: PeopleTable | undefined) {
+  let rows = inboxRows(db, me);
+  if (query.filter === 'archived') rows = rows.where('p.archived_at', 'is not', null);
+  else rows = rows.where('p.archived_at', 'is', null);
+  if (query.filter === 'unread') rows = rows.where(sql<boolean>`(p.latest_incoming_message_id > p.last_read_message_id or p.marked_unread)`);
+  if (query.q && people) {
+    const pattern = `%${likeEscape(query.q.toLowerCase())}%`;
+    rows = rows.where(
+      sql<boolean>`exists (select 1 from ${sql.table(people.table)} person
+                    where person.${sql.ref(people.id)} = p.other_user_id
+                      and (lower(person.${sql.ref(people.username)}) like ${pattern} or lower(person.${sql.ref(people.displayName)}) like ${pattern}))`,
+    );
   }
-  const rows = (await query.execute()) as InboxRow[];
+  return rows;
+}
+
+/**
+ * One page of my inbox: on the first page of All, pinned conversations first in the order they
+ * were pinned (there are at most a few); then newest activity first, by keyset on
+ * (last_activity_at, conversation_id). Two queries whatever the page holds (the last message
+ * comes by a join, not a query per row).
+ */
+export async function inboxPage(
+  db: MessagingDb,
+  me: number,
+  query: InboxQuery,
+  limit: number,
+  people?: PeopleTable,
+): Promise<{ items: InboxRow[]; next: string | undefined }> {
+  const cursor = decodeCursor(query.after);
+  const pinsApart = query.filter === 'all';
+  const pinned = pinsApart && !cursor ? ((await filtered(db, me, query, people).where('p.pinned_at', 'is not', null).orderBy('p.pinned_at').orderBy('p.conversation_id').execute()) as InboxRow[]) : [];
+  let page = filtered(db, me, query, people).orderBy('p.last_activity_at', 'desc').orderBy('p.conversation_id', 'desc').limit(limit + 1);
+  if (pinsApart) page = page.where('p.pinned_at', 'is', null);
+  if (cursor) {
+    page = page.where(sql<boolean>`(p.last_activity_at, p.conversation_id) < (${cursor.at}::timestamptz, ${cursor.id}::bigint)`);
+  }
+  const rows = (await page.execute()) as InboxRow[];
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
-  return { items, next: rows.length > limit && last ? encodeCursor(last.activity_key, last.conversation_id) : undefined };
+  return { items: [...pinned, ...items], next: rows.length > limit && last ? encodeCursor(last.activity_key, last.conversation_id) : undefined };
 }

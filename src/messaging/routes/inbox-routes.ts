@@ -1,20 +1,37 @@
 import type { Router } from 'express';
 import { isHtmx, render } from '../../http/render.js';
-import type { MessagingDeps } from '../deps.js';
+import type { MessagingDeps, MessagingUser } from '../deps.js';
 import { presentInboxRows } from '../present.js';
-import { inboxPage } from '../queries/inbox.js';
+import { INBOX_FILTERS, inboxPage, type InboxFilter, type InboxQuery } from '../queries/inbox.js';
 import { markDelivered, unreadCount } from '../queries/receipts.js';
 import { viewer } from './context.js';
 import { pageSizes } from './thread-page.js';
 
-/** GET /messages (the inbox, by keyset pages) and GET /messages/badge (the navbar badge's poll). */
+const firstString = (value: unknown) => (typeof value === 'string' ? value : '');
+
+/** The tab and name search asked for (in a query string or a form), checked. */
+export function inboxQueryFrom(source: Record<string, unknown>): InboxQuery {
+  const filter = INBOX_FILTERS.includes(source.filter as InboxFilter) ? (source.filter as InboxFilter) : 'all';
+  return { filter, q: firstString(source.q).trim().slice(0, 100), after: source.after };
+}
+
+/** One page of the inbox as the templates draw it. */
+export async function loadInbox(deps: MessagingDeps, me: MessagingUser, query: InboxQuery) {
+  const page = await inboxPage(deps.db, me.id, query, pageSizes(deps).conversations, deps.peopleTable);
+  const people = await deps.people.findByIds([...new Set(page.items.map((row) => row.other_user_id))]);
+  return { rows: presentInboxRows(page.items, people, me.id), next: page.next, filter: query.filter, q: query.q };
+}
+
+/** GET /messages (the inbox: tabs, name search, keyset pages) and GET /messages/badge (the navbar badge's poll). */
 export function inboxRoutes(router: Router, deps: MessagingDeps): void {
   router.get('/', async (req, res) => {
     const me = viewer(deps, req);
-    const page = await inboxPage(deps.db, me.id, req.query.after, pageSizes(deps).conversations);
-    const people = await deps.people.findByIds([...new Set(page.items.map((row) => row.other_user_id))]);
-    const data = { title: 'Messages', wide: true, inbox: { rows: presentInboxRows(page.items, people, me.id), next: page.next } };
+    const query = inboxQueryFrom(req.query as Record<string, unknown>);
+    const inbox = await loadInbox(deps, me, query);
+    const data = { title: 'Messages', wide: true, filter: query.filter, q: query.q, inbox };
     if (isHtmx(req) && req.query.after !== undefined) return render(res, 'messages/_inbox_rows', data);
+    // Tabs and the search box swap just the list (and push the URL).
+    if (isHtmx(req) && req.get('HX-Target') === 'inbox-results') return render(res, 'messages/_inbox_list', data);
     render(res, 'messages/inbox', data);
   });
 

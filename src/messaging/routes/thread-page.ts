@@ -27,13 +27,16 @@ export async function loadThreadPage(deps: MessagingDeps, user: MessagingUser, a
   const sizes = pageSizes(deps);
   const [page, inbox, barrier] = await Promise.all([
     messagesBefore(deps.db, access.id, { before, visibleAfter: access.mine.clearedBeforeId, limit: sizes.messages }),
-    inboxPage(deps.db, user.id, undefined, sizes.conversations),
+    inboxPage(deps.db, user.id, { filter: 'all', q: '', after: undefined }, sizes.conversations, deps.peopleTable),
     deps.policy.barrier(user.id, access.otherUserId),
   ]);
   // Across a block, neither sees the other's presence.
   const presence = access.shared.activeStatus && !barrier ? await presenceOf(deps.db, access.otherUserId) : undefined;
   // Opening the newest page is seeing it: everything shown becomes read.
   const readChanged = before === undefined && (await readUpTo(deps, user.id, access, page.items[page.items.length - 1]?.id ?? 0));
+  // The inbox beside it was read in parallel, before this read: its row for this thread is read now.
+  const thisRow = readChanged ? inbox.items.find((row) => row.conversation_id === access.id) : undefined;
+  if (thisRow && access.mine.lastReadId >= access.mine.latestIncomingId) thisRow.unread = false;
   const ids = new Set([user.id, access.otherUserId, ...inbox.items.map((row) => row.other_user_id)]);
   const people = await deps.people.findByIds([...ids]);
   const threadPeople = threadPeopleFrom(people, user.id, access.otherUserId);

@@ -1,0 +1,17 @@
+import { sql, type Kysely } from 'kysely';
+
+export async function up(db: Kysely<any>): Promise<void> {
+  // The inbox's first page reads my pins (a handful) apart from the rest.
+  await sql`
+    create index conversation_participants_pinned_idx on conversation_participants (user_id, pinned_at)
+      where pinned_at is not null`.execute(db);
+  // The Archived and Unread tabs page by keyset like All, each through an index of its own rows.
+  await sql`
+    create index conversation_participants_archived_idx
+      on conversation_participants (user_id, last_activity_at desc, conversation_id desc)
+      where archived_at is not null and last_activity_at is not null`.execute(db);
+  await sql`
+    create index conversation_participants_unread_tab_idx
+      on conversation_participants (user_id, last_activity_at desc, conversation_id desc)
+      where (latest_incoming_message_id > last_read_message_id or marked_unread) and last_activity_at is not null`.execute(db);
+}

@@ -14,4 +14,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     create index conversation_participants_unread_tab_idx
       on conversation_participants (user_id, last_activity_at desc, conversation_id desc)
       where (latest_incoming_message_id > last_read_message_id or marked_unread) and last_activity_at is not null`.execute(db);
+
+  // Message search: a generated tsvector (the 'simple' configuration: no language's stemming or
+  // stop words, since people write in many languages; queries match word prefixes instead) with a
+  // GIN index. A deleted or removed message has no text, so nothing of it can match.
+  await sql`
+    alter table messages
+      add column search tsvector generated always as (to_tsvector('simple', coalesce(body, ''))) stored`.execute(db);
+  await sql`create index messages_search_idx on messages using gin (search)`.execute(db);
 }

@@ -3,6 +3,7 @@ import type { MessagingDeps } from './deps.js';
 import { markDelivered, unreadCount } from './queries/receipts.js';
 import { inboxRoutes } from './routes/inbox-routes.js';
 import { myViewRoutes } from './routes/my-view-routes.js';
+import { searchRoutes } from './routes/search-routes.js';
 import { openRoutes } from './routes/open-routes.js';
 import { sendRoutes } from './routes/send-routes.js';
 import { threadRoutes } from './routes/thread-routes.js';
@@ -22,6 +23,7 @@ export function createMessagingRouter(deps: MessagingDeps): Router {
   router.use((req, res, next) => (req.method === 'GET' || req.method === 'HEAD' ? next() : deps.verifyForm(req, res, next)));
   inboxRoutes(router, deps);
   openRoutes(router, deps);
+  searchRoutes(router, deps); // before /:id
   threadRoutes(router, deps);
   sendRoutes(router, deps);
   myViewRoutes(router, deps);

@@ -98,3 +98,16 @@ function previewOf(row: InboxRow, me: number): string {
 export function unknownPerson(id: number): Person {
   return { id, username: 'unknown', display_name: 'Former member', avatar_version: null };
 }
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/**
+ * A search hit's passage as HTML: everything escaped, then the matched words (marked by the
+ * database between \u0001 and \u0002, characters a message cannot hold) wrapped in <mark>.
+ */
+export function snippetHtml(headline: string): string {
+  return headline
+    .replace(/[&<>"']/g, (c) => ESCAPES[c]!)
+    .replace(/\u0001/g, '<mark>')
+    .replace(/\u0002/g, '</mark>');
+}

@@ -132,6 +132,15 @@ async function backdateMessages(senderId: number, seconds: number): Promise<void
   await sql`update messages set created_at = created_at - make_interval(secs => ${seconds}) where sender_id = ${senderId}`.execute(t.db);
 }
 
+/** What the app logged as failed requests (level error), for assertion messages. */
+function serverErrors(): string {
+  const failures = t.logs
+    .map((line) => JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } })
+    .filter((entry) => (entry.level ?? 0) >= 50)
+    .map((entry) => `${entry.msg ?? ''}: ${entry.err?.message ?? ''}`);
+  return failures.length ? ` | app errors: ${[...new Set(failures)].join('; ')}` : '';
+}
+
 function countStatuses(statuses: number[]): Record<number, number> {
   const counts: Record<number, number> = {};
   for (const status of statuses) counts[status] = (counts[status] ?? 0) + 1;
@@ -187,7 +196,7 @@ describe('message limit: 20 per 60 seconds per sender', () => {
     const clientIds = Array.from({ length: 2 * MAX_MESSAGES }, () => randomUUID());
     const responses = await Promise.all(clientIds.map((clientId, i) => postSend(sender, conversationId, `parallel ${i}`, { client_id: clientId })));
     const statuses = responses.map((r) => r.status);
-    assert.deepEqual(countStatuses(statuses), { 303: MAX_MESSAGES, 429: MAX_MESSAGES }, `statuses: ${statuses.join(',')}`);
+    assert.deepEqual(countStatuses(statuses), { 303: MAX_MESSAGES, 429: MAX_MESSAGES }, `statuses: ${statuses.join(',')}${serverErrors()}`);
     for (const res of responses.filter((r) => r.status === 429)) {
       const seconds = retryAfter(res);
       assert.ok(seconds >= 1 && seconds <= 60, `Retry-After between 1 and 60, got ${seconds}`);
@@ -214,7 +223,7 @@ describe('message limit: 20 per 60 seconds per sender', () => {
 
     // The same session works on both (otherwise the rest proves nothing).
     for (const app of instances) {
-      const page = await supertest(app).get(`/messages/${conversationId}`).set('Cookie', cookie);
+      const page: supertest.Response = await supertest(app).get(`/messages/${conversationId}`).set('Cookie', cookie);
       assert.equal(page.status, 200, 'the session is valid on this instance');
     }
 
@@ -229,7 +238,7 @@ describe('message limit: 20 per 60 seconds per sender', () => {
     );
     const responses = await Promise.all(requests);
     const statuses = responses.map((r) => r.status);
-    assert.deepEqual(countStatuses(statuses), { 303: MAX_MESSAGES, 429: MAX_MESSAGES }, `statuses: ${statuses.join(',')}`);
+    assert.deepEqual(countStatuses(statuses), { 303: MAX_MESSAGES, 429: MAX_MESSAGES }, `statuses: ${statuses.join(',')}${serverErrors()}`);
     assert.equal((await storedBy(sender.id)).length, MAX_MESSAGES, 'exactly 20 stored across both instances');
   });
 
@@ -396,7 +405,7 @@ describe('conversation limit: 5 new conversations per 24 hours per opener', () =
     const people = await connectionsOf(opener, 'pct', 10);
     const responses = await Promise.all(people.map((other) => postOpen(opener, other.username)));
     const statuses = responses.map((r) => r.status);
-    assert.deepEqual(countStatuses(statuses), { 303: MAX_CONVERSATIONS, 429: MAX_CONVERSATIONS }, `statuses: ${statuses.join(',')}`);
+    assert.deepEqual(countStatuses(statuses), { 303: MAX_CONVERSATIONS, 429: MAX_CONVERSATIONS }, `statuses: ${statuses.join(',')}${serverErrors()}`);
 
     const created = await conversationsCreatedBy(opener.id);
     assert.equal(created.length, MAX_CONVERSATIONS, 'exactly 5 conversations created by the opener');

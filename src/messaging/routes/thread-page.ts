@@ -4,7 +4,7 @@ import type { MessagingDeps, MessagingUser } from '../deps.js';
 import { presentInboxRows, presentMessages, threadPeopleFrom } from '../present.js';
 import type { ThreadAccess } from '../queries/conversations.js';
 import { inboxPage } from '../queries/inbox.js';
-import { messagesBefore } from '../queries/messages.js';
+import { messagesBefore, messagesFrom, type MessageRow } from '../queries/messages.js';
 import { markRead } from '../queries/receipts.js';
 import { presenceOf } from '../realtime/presence.js';
 
@@ -23,17 +23,17 @@ export const pageSizes = (deps: MessagingDeps) => ({
  * The thread page: a page of messages (the newest, or those before `before`), the other person,
  * and on wide screens the inbox beside it. A constant number of queries, whatever the sizes.
  */
-export async function loadThreadPage(deps: MessagingDeps, user: MessagingUser, access: ThreadAccess, before: number | undefined) {
+export async function loadThreadPage(deps: MessagingDeps, user: MessagingUser, access: ThreadAccess, before: number | undefined, around?: number) {
   const sizes = pageSizes(deps);
   const [page, inbox, barrier] = await Promise.all([
-    messagesBefore(deps.db, access.id, { before, visibleAfter: access.mine.clearedBeforeId, limit: sizes.messages }),
+    around !== undefined ? pageAround(deps, access, around, sizes.messages) : messagesBefore(deps.db, access.id, { before, visibleAfter: access.mine.clearedBeforeId, limit: sizes.messages }),
     inboxPage(deps.db, user.id, { filter: 'all', q: '', after: undefined }, sizes.conversations, deps.peopleTable),
     deps.policy.barrier(user.id, access.otherUserId),
   ]);
   // Across a block, neither sees the other's presence.
   const presence = access.shared.activeStatus && !barrier ? await presenceOf(deps.db, access.otherUserId) : undefined;
   // Opening the newest page is seeing it: everything shown becomes read.
-  const readChanged = before === undefined && (await readUpTo(deps, user.id, access, page.items[page.items.length - 1]?.id ?? 0));
+  const readChanged = before === undefined && around === undefined && (await readUpTo(deps, user.id, access, page.items[page.items.length - 1]?.id ?? 0));
   // The inbox beside it was read in parallel, before this read: its row for this thread is read now.
   const thisRow = readChanged ? inbox.items.find((row) => row.conversation_id === access.id) : undefined;
   if (thisRow && access.mine.lastReadId >= access.mine.latestIncomingId) thisRow.unread = false;
@@ -48,10 +48,21 @@ export async function loadThreadPage(deps: MessagingDeps, user: MessagingUser, a
     messages: presentMessages(page.items, threadPeople, access),
     olderCursor: page.hasOlder ? page.items[0]?.id : undefined,
     tailFrom: page.items[0]?.id ?? (access.lastMessageId ?? 0) + 1,
-    isNewest: before === undefined,
+    isNewest: before === undefined && around === undefined,
+    around,
     readChanged,
     inbox: { rows: presentInboxRows(inbox.items, people, user.id), next: inbox.next },
   };
+}
+
+/** A page with one message in the middle (a search result's): half before it, half after. */
+async function pageAround(deps: MessagingDeps, access: ThreadAccess, around: number, size: number): Promise<{ items: MessageRow[]; hasOlder: boolean }> {
+  const half = Math.ceil(size / 2);
+  const [older, newer] = await Promise.all([
+    messagesBefore(deps.db, access.id, { before: around + 1, visibleAfter: access.mine.clearedBeforeId, limit: half }),
+    messagesFrom(deps.db, access.id, around + 1, access.mine.clearedBeforeId, half),
+  ]);
+  return { items: [...older.items, ...newer], hasOlder: older.hasOlder };
 }
 
 export type ThreadPage = Awaited<ReturnType<typeof loadThreadPage>>;

@@ -15,7 +15,8 @@ export function threadRoutes(router: Router, deps: MessagingDeps): void {
     const me = viewer(deps, req);
     const access = await requireThread(deps, req.params.id, me.id);
     const before = parseId(req.query.before);
-    const page = await loadThreadPage(deps, me, access, before);
+    const around = before === undefined ? parseId(req.query.around) : undefined;
+    const page = await loadThreadPage(deps, me, access, before, around);
     if (page.readChanged) res.locals.unreadCount = await unreadCount(deps.db, me.id);
     // htmx "older messages": just that page, with the link to the page before it.
     if (isHtmx(req) && before !== undefined) return render(res, 'messages/_older', page);

@@ -71,6 +71,12 @@
     if (scroller && event.detail.successful) scroller.scrollTop = 0;
   });
 
+  // Which way the page slides on a phone (see app.css): set before htmx starts the view transition.
+  document.addEventListener('click', function (event) {
+    var link = event.target.closest && event.target.closest('a[data-nav]');
+    if (link) document.documentElement.setAttribute('data-nav', link.getAttribute('data-nav'));
+  }, true);
+
   // Enter sends, Shift+Enter starts a new line (on devices with a physical keyboard).
   document.addEventListener('keydown', function (event) {
     var box = event.target;

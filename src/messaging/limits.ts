@@ -45,3 +45,25 @@ export function retryPhrase(seconds: number): string {
   if (seconds < 90 * 60) return `in ${Math.ceil(seconds / 60)} minutes`;
   return `in ${Math.ceil(seconds / 3600)} hours`;
 }
+
+/**
+ * Runs one person's sends (or openings) one at a time in this process. The database lock already
+ * orders them across instances; this keeps a burst from one person from holding a pooled
+ * connection per waiting request (40 parallel sends would otherwise park 40 connections on the
+ * lock and starve everyone else). Each person costs at most one connection per instance.
+ */
+export class PerPersonQueue {
+  private readonly tails = new Map<number, Promise<unknown>>();
+
+  run<T>(person: number, task: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(person) ?? Promise.resolve();
+    const result = previous.then(task, task);
+    const tail = result.catch(() => {});
+    this.tails.set(person, tail);
+    // The map holds only people with work in flight.
+    void tail.then(() => {
+      if (this.tails.get(person) === tail) this.tails.delete(person);
+    });
+    return result;
+  }
+}

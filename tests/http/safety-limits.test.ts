@@ -214,6 +214,32 @@ describe('message limit: 20 per 60 seconds per sender', () => {
     assert.deepEqual(rows.map((r) => r.client_id).sort(), acceptedClientIds, 'the stored client_ids are those of the 303 answers');
   });
 
+  test('a burst from one person holds at most one database connection here: the others keep being served', async () => {
+    const { sender, conversationId } = await thread('burst');
+    const other = await thread('calm');
+    // Hold the burster's lock in the database, so every one of their sends has to wait for it.
+    const client = await t.database.pool.connect();
+    let burst: Promise<{ status: number }[]> | undefined;
+    try {
+      await client.query('begin');
+      await client.query('select pg_advisory_xact_lock($1::int, ($2::bigint % 2147483647)::int)', [0x436f7201, sender.id]);
+      burst = Promise.all(Array.from({ length: 40 }, (_, i) => postSend(sender, conversationId, `burst ${i}`).then((r) => r)));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const waiting = await t.database.pool.query("select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'");
+      assert.ok(waiting.rows[0].n <= 1, `one waiting connection at most, got ${waiting.rows[0].n}`);
+      // Someone else sends meanwhile, without waiting for a free connection.
+      const started = Date.now();
+      const res = await postSend(other.sender, other.conversationId, 'not stuck behind the burst');
+      assert.equal(res.status, 303, `served: ${res.status}${serverErrors()}`);
+      assert.ok(Date.now() - started < 3000, 'promptly');
+    } finally {
+      await client.query('commit');
+      client.release();
+    }
+    const statuses = (await burst!).map((r) => r.status);
+    assert.deepEqual(countStatuses(statuses), { 303: MAX_MESSAGES, 429: 20 }, `statuses: ${statuses.join(',')}`);
+  });
+
   test('two app instances on one database share the limit: 20 parallel sends on each, 20 stored in total', async () => {
     const { sender, conversationId } = await thread('two');
     const cookie = await sessionCookie(sender.agent);

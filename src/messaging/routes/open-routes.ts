@@ -1,13 +1,14 @@
 import type { Router } from 'express';
 import { forbidden, HttpError, notFound } from '../../http/errors.js';
 import type { MessagingDeps } from '../deps.js';
-import { limitsOf, RateLimited, retryPhrase } from '../limits.js';
+import { limitsOf, PerPersonQueue, RateLimited, retryPhrase } from '../limits.js';
 import { findConversationId, openConversation } from '../queries/conversations.js';
 import { viewer } from './context.js';
 
 /** POST /messages {to}: the one conversation with that person, opened or created. */
 export function openRoutes(router: Router, deps: MessagingDeps): void {
   const limits = limitsOf(deps.limits);
+  const queue = new PerPersonQueue();
   router.post('/', async (req, res) => {
     const me = viewer(deps, req);
     const to = String((req.body as Record<string, unknown> | undefined)?.to ?? '').trim().toLowerCase();
@@ -22,7 +23,7 @@ export function openRoutes(router: Router, deps: MessagingDeps): void {
         throw forbidden(barrier ? barrier.message : `You can message ${other.display_name} once you are connected.`);
       }
       try {
-        id = await openConversation(deps.db, me.id, other.id, limits.conversations);
+        id = await queue.run(me.id, () => openConversation(deps.db, me.id, other.id, limits.conversations));
       } catch (err) {
         if (!(err instanceof RateLimited)) throw err;
         res.set('Retry-After', String(err.retryAfterSeconds));

@@ -4,7 +4,7 @@ import { forbidden, HttpError, notFound } from '../../http/errors.js';
 import { isHtmx, render } from '../../http/render.js';
 import { checkBody, parseClientId } from '../body.js';
 import type { MessagingDeps } from '../deps.js';
-import { limitsOf, RateLimited, retryPhrase } from '../limits.js';
+import { limitsOf, PerPersonQueue, RateLimited, retryPhrase } from '../limits.js';
 import { presentMessages, threadPeopleFrom } from '../present.js';
 import { ClientIdReused, deleteMessage, sendMessage, type MessageRow } from '../queries/messages.js';
 import { announceTyping, type ThreadAccess } from '../queries/conversations.js';
@@ -15,6 +15,7 @@ import { loadThreadPage, renderThreadPage } from './thread-page.js';
 /** POST /messages/:id/messages (send) and POST /messages/:id/messages/:messageId/delete. */
 export function sendRoutes(router: Router, deps: MessagingDeps): void {
   const limits = limitsOf(deps.limits);
+  const queue = new PerPersonQueue();
   router.post('/:id/messages', async (req, res) => {
     const me = viewer(deps, req);
     const access = await requireThread(deps, req.params.id, me.id);
@@ -27,7 +28,7 @@ export function sendRoutes(router: Router, deps: MessagingDeps): void {
 
     let sent;
     try {
-      sent = await sendMessage(deps.db, { conversationId: access.id, senderId: me.id, recipientId: access.otherUserId, body: checked.body, clientId }, limits.messages);
+      sent = await queue.run(me.id, () => sendMessage(deps.db, { conversationId: access.id, senderId: me.id, recipientId: access.otherUserId, body: checked.body, clientId }, limits.messages));
     } catch (err) {
       if (err instanceof ClientIdReused) throw new HttpError(400, 'That message id was already used in another conversation.');
       if (err instanceof RateLimited) {

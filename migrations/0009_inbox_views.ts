@@ -17,9 +17,11 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   // Message search: a generated tsvector (the 'simple' configuration: no language's stemming or
   // stop words, since people write in many languages; queries match word prefixes instead) with a
-  // GIN index. A deleted or removed message has no text, so nothing of it can match.
+  // GIN index. The parser would read "<...>" and "&...;" as markup and skip it, but messages are
+  // plain text, so those characters become spaces first. A deleted or removed message has no text,
+  // so nothing of it can match.
   await sql`
     alter table messages
-      add column search tsvector generated always as (to_tsvector('simple', coalesce(body, ''))) stored`.execute(db);
+      add column search tsvector generated always as (to_tsvector('simple', translate(coalesce(body, ''), '<>&', '   '))) stored`.execute(db);
   await sql`create index messages_search_idx on messages using gin (search)`.execute(db);
 }

@@ -44,6 +44,8 @@ export async function messagesForEvidence(db: MessagingDb, me: number, other: nu
     .select(['id', 'sender_id', 'body', 'created_at'])
     .where('conversation_id', '=', conversationId)
     .where('id', 'in', [...ids])
+    // Not what I deleted for me: that history is gone from my side.
+    .where('id', '>', (eb) => eb.selectFrom('conversation_participants').select('cleared_before_message_id').where('conversation_id', '=', conversationId).where('user_id', '=', me))
     .where('deleted_at', 'is', null)
     .where('redacted_at', 'is', null)
     .orderBy('id')

@@ -25,13 +25,19 @@ export async function applyViewAction(db: MessagingDb, conversationId: number, m
       await mine.set({ archived_at: null }).execute();
       return;
     case 'pin': {
-      // Counted and set in one statement under my row's lock order; two pins at once may both pass
-      // the count, which at worst allows one extra pin (harmless, and undone by unpinning).
+      // Counted and set in one statement; two pins at once may both pass the count, which at worst
+      // allows one extra pin (harmless, and undone by unpinning).
       const result = await sql`
         update conversation_participants p set pinned_at = coalesce(p.pinned_at, clock_timestamp()), archived_at = null
          where p.conversation_id = ${conversationId} and p.user_id = ${me}
-           and (p.pinned_at is not null or (select count(*) from conversation_participants q where q.user_id = ${me} and q.pinned_at is not null) < ${MAX_PINS})`.execute(db);
-      if (Number(result.numAffectedRows ?? 0) === 0) throw new TooManyPins();
+           and p.last_activity_at is not null
+           and (p.pinned_at is not null or (select count(*) from conversation_participants q where q.user_id = ${me} and q.pinned_at is not null) < ${MAX_PINS})
+        returning p.last_activity_at`.execute(db);
+      if (result.rows.length > 0) return;
+      // Nothing pinned: either the pins are full, or the conversation is not in my inbox (empty, or
+      // deleted for me), where a pin would be invisible and would only take a place.
+      const row = await db.selectFrom('conversation_participants').select('last_activity_at').where('conversation_id', '=', conversationId).where('user_id', '=', me).executeTakeFirst();
+      if (row?.last_activity_at) throw new TooManyPins();
       return;
     }
     case 'unpin':

@@ -7,8 +7,7 @@ export interface SearchHit {
   sender_id: number;
   other_user_id: number;
   created_at: Date;
-  /** The matched passage, raw: the matched words sit between \u0001 and \u0002. */
-  headline: string;
+  body: string;
 }
 
 /**
@@ -16,8 +15,13 @@ export interface SearchHit {
  * digits get through, so the user's text can never be tsquery syntax. Undefined when no word is left.
  */
 export function prefixQuery(q: string): string | undefined {
-  const words = q.toLowerCase().match(/[\p{L}\p{N}]+/gu)?.slice(0, 8) ?? [];
+  const words = queryWords(q);
   return words.length > 0 ? words.map((w) => `'${w}':*`).join(' & ') : undefined;
+}
+
+/** The words of a search, as the index sees words: runs of letters and digits, lower case. */
+export function queryWords(q: string): string[] {
+  return q.toLowerCase().match(/[\p{L}\p{N}]+/gu)?.slice(0, 8) ?? [];
 }
 
 /**
@@ -31,9 +35,7 @@ export async function searchMessages(
   options: { query: string; conversationId?: number; before?: number; limit: number },
 ): Promise<{ items: SearchHit[]; next: number | undefined }> {
   const { rows } = await sql<SearchHit>`
-    select m.id, m.conversation_id, m.sender_id, p.other_user_id, m.created_at,
-           ts_headline('simple', translate(m.body, chr(1) || chr(2), ''), q.query,
-                       'StartSel=' || chr(1) || ', StopSel=' || chr(2) || ', MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=" … "') as headline
+    select m.id, m.conversation_id, m.sender_id, p.other_user_id, m.created_at, m.body
       from to_tsquery('simple', ${options.query}) as q(query)
       join messages m on m.search @@ q.query
       join conversation_participants p on p.conversation_id = m.conversation_id and p.user_id = ${me}

@@ -2,7 +2,7 @@ import type { Router } from 'express';
 import { isHtmx, render } from '../../http/render.js';
 import type { MessagingDeps } from '../deps.js';
 import { snippetHtml } from '../present.js';
-import { prefixQuery, searchMessages } from '../queries/search.js';
+import { prefixQuery, queryWords, searchMessages } from '../queries/search.js';
 import { parseId, requireThread, viewer } from './context.js';
 
 const PAGE = 20;
@@ -18,6 +18,7 @@ export function searchRoutes(router: Router, deps: MessagingDeps): void {
     // Searching one conversation: it must be mine (403/404 like every thread route).
     const access = req.query.c !== undefined ? await requireThread(deps, req.query.c, me.id) : undefined;
     const query = prefixQuery(q);
+    const words = queryWords(q);
     const found = query ? await searchMessages(deps.db, me.id, { query, conversationId: access?.id, before: parseId(req.query.before), limit: PAGE }) : { items: [], next: undefined };
     const people = await deps.people.findByIds([...new Set([me.id, ...found.items.flatMap((hit) => [hit.sender_id, hit.other_user_id]), ...(access ? [access.otherUserId] : [])])]);
     const hits = found.items.map((hit) => ({
@@ -26,7 +27,7 @@ export function searchRoutes(router: Router, deps: MessagingDeps): void {
       other: people.get(hit.other_user_id),
       fromMe: hit.sender_id === me.id,
       createdAt: hit.created_at,
-      snippet: snippetHtml(hit.headline),
+      snippet: snippetHtml(hit.body, words),
     }));
     const within = access ? people.get(access.otherUserId) : undefined;
     const base = `/messages/search?q=${encodeURIComponent(q)}${access ? `&c=${access.id}` : ''}`;

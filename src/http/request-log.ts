@@ -5,10 +5,12 @@ import type { Logger } from '../logger.js';
 export function requestLog(log: Logger): RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
+    // Taken now: inside a mounted router, req.path is relative to the mount point.
+    const path = req.originalUrl.split('?')[0] ?? req.path;
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      const level = res.statusCode >= 500 ? 'error' : req.path.startsWith('/assets/') ? 'debug' : 'info';
-      log[level]({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10, user: req.user?.id }, 'request');
+      const level = res.statusCode >= 500 ? 'error' : path.startsWith('/assets/') ? 'debug' : 'info';
+      log[level]({ method: req.method, path, status: res.statusCode, ms: Math.round(ms * 10) / 10, user: req.user?.id }, 'request');
     });
     next();
   };

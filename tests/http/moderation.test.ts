@@ -790,7 +790,8 @@ describe('POST /admin/reports/:id/resolve', () => {
 
     const c = await reportCase({ attach: [1] });
     const state = await stateOf(c);
-    for (const fields of [{ action: 'ban' }, { action: 'DISMISS' }, { action: '' }, {}, { action: ['dismiss', 'warn'] }]) {
+    const bad: Record<string, string | string[]>[] = [{ action: 'ban' }, { action: 'DISMISS' }, { action: '' }, {}, { action: ['dismiss', 'warn'] }];
+    for (const fields of bad) {
       const refused = await resolve(mod, c.reportId, fields);
       assert.equal(refused.status, 400, `action ${JSON.stringify(fields)}`);
     }

@@ -65,6 +65,20 @@ describe('GET /healthz', () => {
   });
 });
 
+describe('the request log', () => {
+  test('one line per request with the full path (never the query), the status and the user', async () => {
+    const me = await t.userAgent('logcheck', 'Log Check');
+    const before = t.logs.length;
+    await me.get('/people?q=secret-query-text');
+    await me.get('/messages/search?q=another-secret');
+    const lines = t.logs.slice(before).map((line) => JSON.parse(line) as { msg: string; path: string; status: number; user?: number });
+    const requests = lines.filter((l) => l.msg === 'request');
+    assert.deepEqual(requests.map((l) => [l.path, l.status]), [['/people', 200], ['/messages/search', 200]]);
+    assert.ok(requests.every((l) => typeof l.user === 'number'), 'the user id is kept');
+    assert.ok(!t.logs.slice(before).join('\n').includes('secret'), 'never the query string');
+  });
+});
+
 describe('security headers', () => {
   test('the Content-Security-Policy allows scripts from self only: no inline, no eval', async () => {
     for (const path of ['/login', '/healthz', '/no-such-page']) {

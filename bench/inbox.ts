@@ -57,12 +57,15 @@ console.log('results in bench/results/inbox.json');
 /**
  * `count` people, each with a conversation with `owner` holding PER_CONVERSATION messages (both
  * directions), watermarks as the app keeps them; some unread, some archived, a few pinned. Written
- * in bulk by SQL (the audit triggers are off while loading: they are not what is measured).
+ * in bulk by SQL (the audit triggers are off while loading: they are not what is measured), with
+ * the same indexes as the app's once it is done.
  */
 async function fill(owner: number, prefix: string, count: number): Promise<void> {
   const db = database.db;
   await sql`alter table messages disable trigger user`.execute(db);
   await sql`alter table conversations disable trigger user`.execute(db);
+  // Built once after the load instead of row by row (ten times faster for a million rows).
+  await sql`drop index messages_search_idx`.execute(db);
   await sql`
     insert into users (username, display_name, password_hash)
     select ${prefix} || '_' || n, 'Person ' || n, 'x' from generate_series(1, ${count}) n`.execute(db);
@@ -96,6 +99,7 @@ async function fill(owner: number, prefix: string, count: number): Promise<void>
       join messages lm on lm.id = c.last_message_id
       cross join lateral (values (c.user_low, c.user_high), (c.user_high, c.user_low)) as p(me, other)
      where c.user_low = ${owner}::bigint or c.user_high = ${owner}::bigint`.execute(db);
+  await sql`create index messages_search_idx on messages using gin (search)`.execute(db);
   await sql`alter table messages enable trigger user`.execute(db);
   await sql`alter table conversations enable trigger user`.execute(db);
 }

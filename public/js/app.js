@@ -71,6 +71,18 @@
     if (scroller && event.detail.successful) scroller.scrollTop = 0;
   });
 
+  // After a row's action redraws the list, keyboard focus goes back to that row (or the list).
+  document.addEventListener('htmx:afterSwap', function (event) {
+    var source = event.detail.requestConfig && event.detail.requestConfig.elt;
+    var form = source && source.closest && source.closest('form[data-conversation-actions]');
+    if (!form || event.detail.target.id !== 'inbox-results') return;
+    var id = form.getAttribute('action').split('/')[2];
+    var results = document.getElementById('inbox-results');
+    var row = results && results.querySelector('[data-conversation-id="' + id + '"] a');
+    var fallback = results && results.querySelector('#inbox-list a, [data-inbox-tabs] a');
+    if (row || fallback) (row || fallback).focus();
+  });
+
   // Which way the page slides on a phone (see app.css): set before htmx starts the view transition.
   document.addEventListener('click', function (event) {
     var link = event.target.closest && event.target.closest('a[data-nav]');

@@ -31,9 +31,9 @@ async function connect(a: number, b: number) {
   await h.database.db.insertInto('connections').values({ user_low: Math.min(a, b), user_high: Math.max(a, b), requested_by: a, status: 'accepted', accepted_at: new Date() }).execute();
 }
 
-/** Sends through the app's own query, so the live event goes out as for a real send. */
+/** Sends through the app's own query, so the live event goes out as for a real send (no rate limit: seeding). */
 async function say(conversationId: number, from: number, to: number, body: string): Promise<number> {
-  const { message } = await sendMessage(db(), { conversationId, senderId: from, recipientId: to, body, clientId: undefined }, defaultLimits.messages);
+  const { message } = await sendMessage(db(), { conversationId, senderId: from, recipientId: to, body, clientId: undefined }, { max: 1_000_000, windowSeconds: 60 });
   return message.id;
 }
 
@@ -473,7 +473,7 @@ describe('name search after switching tabs with JS (390)', () => {
     await page.getByRole('searchbox', { name: 'Search conversations by name' }).pressSequentially('cl', { delay: 50 });
     await page.waitForURL(/q=cl/);
     await page.waitForLoadState('networkidle');
-    const unreadResult = { url: new URL(page.url()).search, tab: await page.locator('#inbox-results').getAttribute('data-filter'), rows: await rowIds(page) };
+    const unreadResult = { url: sortedQuery(page.url()), tab: await page.locator('#inbox-results').getAttribute('data-filter'), rows: await rowIds(page) };
 
     // Archived loaded directly, then All with a click, then a name search: it should be in All.
     await page.goto('/messages?filter=archived');
@@ -482,11 +482,14 @@ describe('name search after switching tabs with JS (390)', () => {
     await page.getByRole('searchbox', { name: 'Search conversations by name' }).pressSequentially('cl', { delay: 50 });
     await page.waitForURL(/q=cl/);
     await page.waitForLoadState('networkidle');
-    const allResult = { url: new URL(page.url()).search, tab: await page.locator('#inbox-results').getAttribute('data-filter'), rows: (await rowIds(page)).length };
+    const allResult = { url: sortedQuery(page.url()), tab: await page.locator('#inbox-results').getAttribute('data-filter'), rows: (await rowIds(page)).length };
     await context.close();
 
-    assert.deepEqual(unreadResult, { url: '?filter=unread&q=cl', tab: 'unread', rows: [cleoUnread.id] }, 'a search typed on the Unread tab stays on Unread');
-    assert.deepEqual(allResult, { url: '?q=cl', tab: 'all', rows: 2 }, 'a search typed on the All tab (reached from Archived) searches All');
+    assert.deepEqual(
+      { onUnread: unreadResult, onAllFromArchived: allResult },
+      { onUnread: { url: 'filter=unread&q=cl', tab: 'unread', rows: [cleoUnread.id] }, onAllFromArchived: { url: 'q=cl', tab: 'all', rows: 2 } },
+      'a name search searches the tab on screen',
+    );
   });
 });
 
@@ -570,6 +573,26 @@ for (const { javaScript, width, label } of variants) {
   });
 }
 
+/** Resolves with the animation names the page's view transition runs on the incoming page (started before the click). */
+function slideOf(page: Page): Promise<string> {
+  return page
+    .waitForFunction(
+      () => {
+        const names = document
+          .getAnimations()
+          .filter((a) => (a.effect as KeyframeEffect | null)?.pseudoElement === '::view-transition-new(page)')
+          .map((a) => (a as CSSAnimation).animationName);
+        return names.length > 0 ? names.join(',') : false;
+      },
+      undefined,
+      { polling: 'raf', timeout: 5000 },
+    )
+    .then((handle) => handle.jsonValue() as Promise<string>);
+}
+
+/** The view transition is over (screenshots taken during one catch both pages half-way). */
+const slideOver = (page: Page) => page.waitForFunction(() => document.getAnimations().every((a) => !(a.effect as KeyframeEffect | null)?.pseudoElement?.startsWith('::view-transition')));
+
 describe('phone: the thread slides in and back out (js-390)', () => {
   test('inbox -> thread -> inbox in place, with view transitions, and live messages keep arriving', async () => {
     const me = await person('pia_slide', 'Pia Phone');
@@ -590,8 +613,10 @@ describe('phone: the thread slides in and back out (js-390)', () => {
     const loads: string[] = [];
     page.on('load', () => loads.push(page.url()));
 
-    // Into Ben's thread.
+    // Into Ben's thread: it slides in from the right.
+    const slideIn = slideOf(page);
     await row(page, ben.id).locator('a').first().click();
+    assert.equal(await slideIn, 'slide-from-right', 'the thread slides in from the right');
     await page.waitForURL(`**/messages/${ben.id}`);
     await page.locator(`[data-thread="${ben.id}"] #thread-messages li[data-message-id]`).first().waitFor();
     assert.equal(await page.locator('#thread-title').textContent(), 'Ben Slider');
@@ -599,6 +624,8 @@ describe('phone: the thread slides in and back out (js-390)', () => {
     assert.deepEqual(await transitions(), ['forward /messages'], 'htmx:beforeTransition fired, going forward');
     assert.equal(await hasMarker(page), true, 'no full page load');
     assert.match(await page.title(), /Ben Slider/, 'the title follows');
+    await slideOver(page);
+    await noSidewaysScroll(page, 'the thread after sliding in');
     await page.screenshot({ path: shot('inbox-slide-thread-js-390') });
 
     // Ben writes: it appears in the open thread, live.
@@ -613,7 +640,9 @@ describe('phone: the thread slides in and back out (js-390)', () => {
     // Back to the inbox with the arrow.
     const back = page.getByLabel('Back to messages');
     await usable(back, 'the back arrow');
+    const slideBack = slideOf(page);
     await back.click();
+    assert.equal(await slideBack, 'slide-from-left', 'the inbox slides back in from the left');
     await page.waitForURL(/\/messages$/);
     await page.locator('#inbox-title').waitFor();
     assert.equal(await page.evaluate(() => document.documentElement.getAttribute('data-nav')), 'back');
@@ -624,6 +653,8 @@ describe('phone: the thread slides in and back out (js-390)', () => {
     // Cleo writes while I am on the inbox: her row goes to the top, unread, live.
     await say(cleo.id, cleo.other, me, 'Live on the inbox');
     await page.locator(`#inbox-list > li[data-conversation-id="${cleo.id}"][data-unread="true"]:first-child`).waitFor({ timeout: 5000 });
+    await slideOver(page);
+    await noSidewaysScroll(page, 'the inbox after sliding back');
     await page.screenshot({ path: shot('inbox-slide-back-js-390') });
 
     // And into Cleo's thread and back once more.
@@ -667,3 +698,9 @@ describe('phone: the same links without JS (nojs-390)', () => {
     await context.close();
   });
 });
+
+/** A URL's query parameters in a fixed order, so two URLs compare by what they ask, not how. */
+function sortedQuery(url: string): string {
+  const params = [...new URL(url).searchParams].sort(([a], [b]) => a.localeCompare(b));
+  return new URLSearchParams(params).toString();
+}

@@ -48,6 +48,10 @@ try {
   }
   results.pages = rows;
   await app.stop();
+  if (process.env.KEEP_DB) {
+    console.log(`kept for a look (Ctrl-C ends it): ${database.url}`);
+    await new Promise(() => {});
+  }
 } finally {
   await database.drop();
 }
@@ -84,14 +88,20 @@ async function fill(owner: number, prefix: string, count: number): Promise<void>
               from conversations where user_low = ${owner}::bigint or user_high = ${owner}::bigint) c,
            generate_series(1, ${PER_CONVERSATION}) k
      order by c.id, k`.execute(db);
+  // Fresh statistics before the joins below, or the planner takes a million rows for a few.
+  await sql`analyze messages`.execute(db);
+  await sql`analyze conversations`.execute(db);
   await sql`
     update conversations c set last_message_id = m.last_id, last_sender_id = m.sender_id
       from (select distinct on (conversation_id) conversation_id, id as last_id, sender_id from messages order by conversation_id, id desc) m
      where m.conversation_id = c.id and (c.user_low = ${owner}::bigint or c.user_high = ${owner}::bigint)`.execute(db);
   await sql`
+    with latest as (
+      select conversation_id, sender_id, max(id) as id from messages group by conversation_id, sender_id
+    )
     insert into conversation_participants (conversation_id, user_id, other_user_id, last_activity_at, latest_incoming_message_id, last_read_message_id, last_delivered_message_id, archived_at, pinned_at)
     select c.id, p.me, p.other, lm.created_at,
-           coalesce((select max(id) from messages where conversation_id = c.id and sender_id = p.other), 0),
+           coalesce(latest.id, 0),
            case when c.id % 5 = 0 and p.me = ${owner}::bigint then 0 else c.last_message_id end,
            c.last_message_id,
            case when c.id % 20 = 0 and p.me = ${owner}::bigint then now() end,
@@ -99,6 +109,7 @@ async function fill(owner: number, prefix: string, count: number): Promise<void>
       from conversations c
       join messages lm on lm.id = c.last_message_id
       cross join lateral (values (c.user_low, c.user_high), (c.user_high, c.user_low)) as p(me, other)
+      left join latest on latest.conversation_id = c.id and latest.sender_id = p.other
      where c.user_low = ${owner}::bigint or c.user_high = ${owner}::bigint`.execute(db);
   await sql`create index messages_search_idx on messages using gin (search)`.execute(db);
   await sql`alter table messages enable trigger user`.execute(db);

@@ -15,6 +15,19 @@ export async function up(db: Kysely<any>): Promise<void> {
       on conversation_participants (user_id, last_activity_at desc, conversation_id desc)
       where (latest_incoming_message_id > last_read_message_id or marked_unread) and last_activity_at is not null`.execute(db);
 
+  // The navbar badge counts my unread, unmuted conversations on every page: from an index of
+  // exactly those rows (an index-only count), not from all my conversations.
+  await sql`
+    create index conversation_participants_badge_idx on conversation_participants (user_id)
+      where (latest_incoming_message_id > last_read_message_id or marked_unread) and muted_at is null`.execute(db);
+  // Every page also marks delivered what has not been: usually nothing, found through an index of
+  // just the undelivered rows instead of every unread one.
+  await sql`
+    create index conversation_participants_undelivered_idx on conversation_participants (user_id)
+      where last_delivered_message_id < latest_incoming_message_id`.execute(db);
+  // Those two serve everything the broader unread index did.
+  await sql`drop index conversation_participants_unread_idx`.execute(db);
+
   // Message search: a generated tsvector (the 'simple' configuration: no language's stemming or
   // stop words, since people write in many languages; queries match word prefixes instead) with a
   // GIN index. The parser would read "<...>" and "&...;" as markup and skip it, but messages are

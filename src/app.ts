@@ -74,7 +74,7 @@ export function createApp(deps: AppDeps): App {
     policy: messagingPolicy(db, deps.whoCanMessage ?? 'connections'),
     pageSize: deps.messagingPageSize,
     limits: deps.messagingLimits,
-    peopleTable: { table: 'users', id: 'id', username: 'username', displayName: 'display_name' },
+    peopleTable: { table: 'users', id: 'id', username: 'username', displayName: 'display_name', usernamesLowerCase: true },
   };
   const realtime = createRealtime(messaging, String(deps.pool.options.connectionString), log);
 

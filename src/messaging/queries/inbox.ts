@@ -28,6 +28,8 @@ export interface PeopleTable {
   id: string;
   username: string;
   displayName: string;
+  /** Usernames are stored in lower case (then an index on the bare column can serve the search). */
+  usernamesLowerCase?: boolean;
 }
 
 export interface InboxQuery {
@@ -73,10 +75,12 @@ function filtered(db: MessagingDb, me: number, query: InboxQuery, people: People
   if (query.filter === 'unread') rows = rows.where(sql<boolean>`(p.latest_incoming_message_id > p.last_read_message_id or p.marked_unread)`);
   if (query.q && people) {
     const pattern = `%${likeEscape(query.q.toLowerCase())}%`;
+    const username = people.usernamesLowerCase ? sql`person.${sql.ref(people.username)}` : sql`lower(person.${sql.ref(people.username)})`;
+    // The matching people first (trigram indexes serve the LIKEs), then my rows among them: the
+    // cost follows how many people match, not how many conversations I have.
     rows = rows.where(
-      sql<boolean>`exists (select 1 from ${sql.table(people.table)} person
-                    where person.${sql.ref(people.id)} = p.other_user_id
-                      and (lower(person.${sql.ref(people.username)}) like ${pattern} or lower(person.${sql.ref(people.displayName)}) like ${pattern}))`,
+      sql<boolean>`p.other_user_id in (select person.${sql.ref(people.id)} from ${sql.table(people.table)} person
+                    where ${username} like ${pattern} or lower(person.${sql.ref(people.displayName)}) like ${pattern})`,
     );
   }
   return rows;

@@ -617,6 +617,20 @@ describe('tabs: All, Unread, Archived', () => {
 });
 
 describe('name search (q)', () => {
+  test('a name shared by thousands of people (more than are listed by id) still finds exactly my conversations', async () => {
+    const me = await member('crowd_me');
+    await t.db
+      .insertInto('users')
+      .values(Array.from({ length: 5200 }, (_, i) => ({ username: `crowdie_${i}`, display_name: `Crowdie Number ${i}`, password_hash: 'x' })))
+      .execute();
+    const mine = [await member('crowdie_friend', 'Crowdie Friend'), await member('crowdie_pal', 'Crowdie Pal')];
+    const conversations = [await conversationWith(me, mine[0]!), await conversationWith(me, mine[1]!)];
+    const other = await member('not_crowd', 'Somebody Else');
+    await conversationWith(me, other);
+    const found = await tab(me, 'all', 'crowdie');
+    assert.deepEqual(found.sort(), [...conversations].sort());
+  });
+
   test('the other person’s display name or username, any case, substring; % and _ are literal; no match is the empty state', async () => {
     const me = await member('ns_me');
     const people = {

@@ -68,29 +68,41 @@ function inboxRows(db: MessagingDb, me: number) {
 const likeEscape = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** The rows of one tab (and name search), pinned or not. */
-function filtered(db: MessagingDb, me: number, query: InboxQuery, people: PeopleTable | undefined) {
+/** The people a name search matches: who they are, or "too many to list" (then matched in SQL). */
+type Matching = { ids: number[] } | { sql: ReturnType<typeof sql<boolean>> } | undefined;
+
+/** Up to this many matching people are fetched as ids; beyond, the match stays a subquery. */
+const MATCHING_IDS_MAX = 5000;
+
+async function matchingPeople(db: MessagingDb, q: string, people: PeopleTable | undefined): Promise<Matching> {
+  if (!q || !people) return undefined;
+  const pattern = `%${likeEscape(q.toLowerCase())}%`;
+  const username = people.usernamesLowerCase ? sql`person.${sql.ref(people.username)}` : sql`lower(person.${sql.ref(people.username)})`;
+  const matches = sql`select person.${sql.ref(people.id)} as id from ${sql.table(people.table)} person
+                       where ${username} like ${pattern} or lower(person.${sql.ref(people.displayName)}) like ${pattern}`;
+  // The people first (trigram indexes serve the LIKEs): with their ids in hand, my rows are
+  // tested against a hashed list, so the cost follows how many people match, not how many
+  // conversations I have.
+  const { rows } = await sql<{ id: number }>`${matches} limit ${MATCHING_IDS_MAX + 1}`.execute(db);
+  if (rows.length <= MATCHING_IDS_MAX) return { ids: rows.map((r) => Number(r.id)) };
+  return { sql: sql<boolean>`p.other_user_id in (${matches})` };
+}
+
+function filtered(db: MessagingDb, me: number, query: InboxQuery, matching: Matching) {
   let rows = inboxRows(db, me);
   if (query.filter === 'archived') rows = rows.where('p.archived_at', 'is not', null);
   else rows = rows.where('p.archived_at', 'is', null);
   if (query.filter === 'unread') rows = rows.where(sql<boolean>`(p.latest_incoming_message_id > p.last_read_message_id or p.marked_unread)`);
-  if (query.q && people) {
-    const pattern = `%${likeEscape(query.q.toLowerCase())}%`;
-    const username = people.usernamesLowerCase ? sql`person.${sql.ref(people.username)}` : sql`lower(person.${sql.ref(people.username)})`;
-    // The matching people first (trigram indexes serve the LIKEs), then my rows among them: the
-    // cost follows how many people match, not how many conversations I have.
-    rows = rows.where(
-      sql<boolean>`p.other_user_id in (select person.${sql.ref(people.id)} from ${sql.table(people.table)} person
-                    where ${username} like ${pattern} or lower(person.${sql.ref(people.displayName)}) like ${pattern})`,
-    );
-  }
+  if (matching && 'ids' in matching) rows = rows.where(sql<boolean>`p.other_user_id = any(${sql.val(matching.ids)}::bigint[])`);
+  else if (matching) rows = rows.where(matching.sql);
   return rows;
 }
 
 /**
  * One page of my inbox: on the first page of All, pinned conversations first in the order they
  * were pinned (there are at most a few); then newest activity first, by keyset on
- * (last_activity_at, conversation_id). Two queries whatever the page holds (the last message
- * comes by a join, not a query per row).
+ * (last_activity_at, conversation_id). Two queries whatever the page holds, three with a name
+ * search (the last message comes by a join, not a query per row).
  */
 export async function inboxPage(
   db: MessagingDb,
@@ -100,9 +112,11 @@ export async function inboxPage(
   people?: PeopleTable,
 ): Promise<{ items: InboxRow[]; next: string | undefined }> {
   const cursor = decodeCursor(query.after);
+  const matching = await matchingPeople(db, query.q, people);
+  if (matching && 'ids' in matching && matching.ids.length === 0) return { items: [], next: undefined };
   const pinsApart = query.filter === 'all';
-  const pinned = pinsApart && !cursor ? ((await filtered(db, me, query, people).where('p.pinned_at', 'is not', null).orderBy('p.pinned_at').orderBy('p.conversation_id').execute()) as InboxRow[]) : [];
-  let page = filtered(db, me, query, people).orderBy('p.last_activity_at', 'desc').orderBy('p.conversation_id', 'desc').limit(limit + 1);
+  const pinned = pinsApart && !cursor ? ((await filtered(db, me, query, matching).where('p.pinned_at', 'is not', null).orderBy('p.pinned_at').orderBy('p.conversation_id').execute()) as InboxRow[]) : [];
+  let page = filtered(db, me, query, matching).orderBy('p.last_activity_at', 'desc').orderBy('p.conversation_id', 'desc').limit(limit + 1);
   if (pinsApart) page = page.where('p.pinned_at', 'is', null);
   if (cursor) {
     page = page.where(sql<boolean>`(p.last_activity_at, p.conversation_id) < (${cursor.at}::timestamptz, ${cursor.id}::bigint)`);

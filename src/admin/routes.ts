@@ -1,18 +1,16 @@
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import { ipOf, recordAudit } from '../audit/record.js';
 import type { Db } from '../db/database.js';
 import type { ModerationAction } from '../db/schema.js';
 import { userOf } from '../http/current-user.js';
 import { HttpError, notFound } from '../http/errors.js';
+import { bodyOf, positiveId, positiveIds } from '../http/fields.js';
 import { flash } from '../http/flash.js';
 import { render } from '../http/render.js';
 import { findReport, listReports, reasonLabels, reportHistory, type ReportFilter } from '../safety/reports.js';
 import { ACTIONS, applyAction, SUSPEND_DAYS } from './actions.js';
 
 const FILTERS: readonly ReportFilter[] = ['open', 'resolved', 'all'];
-const idFrom = (raw: unknown) => (typeof raw === 'string' && /^[1-9]\d{0,15}$/.test(raw) ? Number(raw) : undefined);
-const bodyOf = (req: Request) => (req.body ?? {}) as Record<string, unknown>;
-const asList = (value: unknown): unknown[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]);
 
 /**
  * /admin: the moderation queue. There is deliberately no route to any conversation: moderators
@@ -25,12 +23,12 @@ export function adminRoutes(db: Db): Router {
 
   router.get('/reports', async (req, res) => {
     const status = FILTERS.includes(req.query.status as ReportFilter) ? (req.query.status as ReportFilter) : 'open';
-    const page = await listReports(db, status, idFrom(req.query.before));
+    const page = await listReports(db, status, positiveId(req.query.before));
     render(res, 'admin/reports', { title: 'Reports', status, filters: FILTERS, page, reasonLabels });
   });
 
   async function loadReport(raw: unknown) {
-    const id = idFrom(raw);
+    const id = positiveId(raw);
     const report = id === undefined ? undefined : await findReport(db, id);
     if (!report) throw notFound('That report');
     return report;
@@ -52,7 +50,7 @@ export function adminRoutes(db: Db): Router {
     if (!ACTIONS.includes(action)) throw new HttpError(400, 'Choose an action: dismiss, warn, suspend or redact.');
     const days = body.days === undefined ? 7 : Number(body.days);
     if (!SUSPEND_DAYS.includes(days as (typeof SUSPEND_DAYS)[number])) throw new HttpError(400, `A suspension lasts ${SUSPEND_DAYS.join(', ')} days.`);
-    const messageIds = asList(body.message_ids).map((v) => idFrom(v)).filter((v): v is number => v !== undefined);
+    const messageIds = positiveIds(body.message_ids);
     if (action === 'redact' && report.evidence.length === 0) throw new HttpError(400, 'Nothing is attached to this report, so there is nothing to remove.');
     if (action === 'suspend' && report.reported_id === me.id) throw new HttpError(400, 'You cannot suspend yourself.');
     const outcome = await applyAction(db, report, { action, days, messageIds }, me.id);

@@ -1,7 +1,8 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type Response } from 'express';
 import { ipOf, recordAudit } from '../audit/record.js';
 import type { Db } from '../db/database.js';
 import { csrfGuard } from '../http/csrf.js';
+import { bodyOf } from '../http/fields.js';
 import { requireUser } from '../http/current-user.js';
 import { render } from '../http/render.js';
 import { safeNext } from '../http/safe-next.js';
@@ -28,7 +29,6 @@ interface SignupForm {
 const renderLogin = (res: Response, form: LoginForm, status = 200) => render(res, 'auth/login', { title: 'Log in', form }, status);
 const renderSignup = (res: Response, form: SignupForm, status = 200) => render(res, 'auth/signup', { title: 'Sign up', form }, status);
 
-const bodyOf = (req: Request) => (req.body ?? {}) as Record<string, unknown>;
 
 export function authRoutes(db: Db, limits: AuthLimits): Router {
   const router = Router();

@@ -25,6 +25,9 @@ export function renderView(template: string, data: object): string {
 }
 
 /** True when htmx made the request: the answer may be just the fragment to swap. */
+/** Escapes text for HTML exactly as the templates do. */
+export const escapeHtml = (text: string): string => eta.config.escapeFunction(text);
+
 export function isHtmx(req: { get(name: string): string | undefined }): boolean {
   return req.get('HX-Request') === 'true';
 }

@@ -1,3 +1,4 @@
+import { escapeHtml } from '../http/render.js';
 import type { Person } from './deps.js';
 import type { ThreadAccess } from './queries/conversations.js';
 import type { InboxRow } from './queries/inbox.js';
@@ -99,9 +100,6 @@ export function unknownPerson(id: number): Person {
   return { id, username: 'unknown', display_name: 'Former member', avatar_version: null };
 }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 
 const SNIPPET_BEFORE = 60;
 const SNIPPET_LENGTH = 200;

@@ -4,6 +4,7 @@ import type { Db } from '../db/database.js';
 import type { ReportReason } from '../db/schema.js';
 import { userOf } from '../http/current-user.js';
 import { HttpError, notFound } from '../http/errors.js';
+import { bodyOf, positiveId, positiveIds } from '../http/fields.js';
 import { flash } from '../http/flash.js';
 import { render } from '../http/render.js';
 import { safeNext } from '../http/safe-next.js';
@@ -19,9 +20,6 @@ interface ReportForm {
   errors: { reason?: string; details?: string };
 }
 
-const bodyOf = (req: Request) => (req.body ?? {}) as Record<string, unknown>;
-const asList = (value: unknown): unknown[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]);
-const ids = (value: unknown) => asList(value).filter((v): v is string => typeof v === 'string' && /^[1-9]\d{0,15}$/.test(v)).map(Number).slice(0, 100);
 
 /**
  * Under /u/:username: block, unblock and report someone. Blocks stop messaging both ways (the
@@ -80,7 +78,7 @@ export function safetyRoutes(db: Db): Router {
 
   router.get('/:username/report', async (req, res) => {
     const { person } = await personFor(req);
-    await renderReportForm(req, res, person, { reason: '', details: '', messageIds: ids(req.query.message_ids), block: false, errors: {} });
+    await renderReportForm(req, res, person, { reason: '', details: '', messageIds: positiveIds(req.query.message_ids), block: false, errors: {} });
   });
 
   router.post('/:username/report', async (req, res) => {
@@ -88,7 +86,7 @@ export function safetyRoutes(db: Db): Router {
     const body = bodyOf(req);
     const reason = typeof body.reason === 'string' ? body.reason : '';
     const details = (typeof body.details === 'string' ? body.details : '').replace(/\r\n?/g, '\n').trim();
-    const form: ReportForm = { reason, details, messageIds: ids(body.message_ids), block: body.block === 'on' || body.block === '1' || body.block === 'true', errors: {} };
+    const form: ReportForm = { reason, details, messageIds: positiveIds(body.message_ids), block: body.block === 'on' || body.block === '1' || body.block === 'true', errors: {} };
     if (!REASONS.includes(reason as ReportReason)) form.errors.reason = 'Choose what is wrong: spam, harassment or something else.';
     if ([...details].length > DETAILS_MAX) form.errors.details = `Keep the details under ${DETAILS_MAX} characters (you wrote ${[...details].length}).`;
     else if (reason === 'other' && !details) form.errors.details = 'Tell the moderators what is wrong.';
@@ -120,7 +118,7 @@ export function noticeRoutes(db: Db): Router {
   const router = Router();
   router.post('/:id/ack', async (req, res) => {
     const me = userOf(req);
-    const id = /^[1-9]\d{0,15}$/.test(req.params.id ?? '') ? Number(req.params.id) : undefined;
+    const id = positiveId(req.params.id);
     const notice = id === undefined ? undefined : await db.selectFrom('moderation_notices').select(['id', 'user_id', 'acknowledged_at']).where('id', '=', id).executeTakeFirst();
     if (!notice) throw notFound('That notice');
     if (notice.user_id !== me.id) throw new HttpError(403, 'That notice is not yours.');

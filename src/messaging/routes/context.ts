@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import { forbidden, HttpError, notFound } from '../../http/errors.js';
+import { positiveId } from '../../http/fields.js';
 import type { MessagingDeps, MessagingUser } from '../deps.js';
 import { conversationExists, threadAccess, type ThreadAccess } from '../queries/conversations.js';
 
@@ -10,9 +11,7 @@ export function viewer(deps: MessagingDeps, req: Request): MessagingUser {
 }
 
 /** A positive integer id from the URL or query, or undefined. */
-export function parseId(raw: unknown): number | undefined {
-  return typeof raw === 'string' && /^[1-9]\d{0,15}$/.test(raw) ? Number(raw) : undefined;
-}
+export const parseId = positiveId;
 
 /**
  * The conversation, found through my own participant row: 404 when it does not exist, 403 when

@@ -1,0 +1,19 @@
+import type { Request } from 'express';
+
+/** A form's fields (an empty object when there is no body). */
+export const bodyOf = (req: Request) => (req.body ?? {}) as Record<string, unknown>;
+
+/** A field that may be sent once, many times or not at all, as a list. */
+export const listOf = (value: unknown): unknown[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]);
+
+/** A positive integer id from a URL, query or form, or undefined. */
+export function positiveId(raw: unknown): number | undefined {
+  return typeof raw === 'string' && /^[1-9]\d{0,15}$/.test(raw) ? Number(raw) : undefined;
+}
+
+/** The positive integer ids among a repeated field (at most `max`). */
+export const positiveIds = (value: unknown, max = 100): number[] =>
+  listOf(value)
+    .map(positiveId)
+    .filter((id): id is number => id !== undefined)
+    .slice(0, max);

@@ -63,6 +63,11 @@ export interface ThreadAccess {
 
 /** My participant row with the conversation and the other side's row: the columns of a ThreadAccess. */
 export function accessQuery(db: MessagingDb, me: number) {
+  return participantAccess(db).where('mine.user_id', '=', me);
+}
+
+/** The columns of a ThreadAccess for participant rows `mine`, whoever they belong to (narrow it!). */
+export function participantAccess(db: MessagingDb) {
   return db
     .selectFrom('conversation_participants as mine')
     .innerJoin('conversations as c', 'c.id', 'mine.conversation_id')
@@ -88,8 +93,7 @@ export function accessQuery(db: MessagingDb, me: number) {
       sql<boolean>`(mine.archived_at is not null)`.as('my_archived'),
       'theirs.last_read_message_id as their_read',
       'theirs.last_delivered_message_id as their_delivered',
-    ])
-    .where('mine.user_id', '=', me);
+    ]);
 }
 
 type AccessRow = NonNullable<Awaited<ReturnType<ReturnType<typeof accessQuery>['executeTakeFirst']>>>;

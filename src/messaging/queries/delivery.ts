@@ -1,10 +1,11 @@
 import { sql } from 'kysely';
 import type { MessagingDb } from '../schema.js';
-import { accessQuery, toAccess, type ThreadAccess } from './conversations.js';
+import { participantAccess, toAccess, type ThreadAccess } from './conversations.js';
 import type { InboxRow } from './inbox.js';
 import type { MessageRow } from './messages.js';
 
 export interface Delivery {
+  recipientId: number;
   access: ThreadAccess;
   message: MessageRow;
   row: InboxRow;
@@ -12,13 +13,18 @@ export interface Delivery {
 }
 
 /**
- * Everything a live `message` event needs for its recipient, in one query: their view of the
- * thread, the message, their inbox row (with this message as its last) and their badge count.
+ * Everything the live `message` events of these messages need, in one query whatever their
+ * number: for each message, its recipient's view of the thread, the message, the recipient's
+ * inbox row (with this message as its last) and their badge count. Keyed by message id.
  */
-export async function deliveryFor(db: MessagingDb, recipient: number, messageId: number): Promise<Delivery | undefined> {
-  const row = await accessQuery(db, recipient)
-    .innerJoin('messages as m', (join) => join.onRef('m.conversation_id', '=', 'mine.conversation_id').on('m.id', '=', messageId))
+export async function deliveriesFor(db: MessagingDb, messageIds: number[]): Promise<Map<number, Delivery>> {
+  if (messageIds.length === 0) return new Map();
+  const rows = await participantAccess(db)
+    // The recipient's row is the one whose other person is the sender.
+    .innerJoin('messages as m', (join) => join.onRef('m.conversation_id', '=', 'mine.conversation_id').onRef('m.sender_id', '=', 'mine.other_user_id'))
+    .where('m.id', '=', sql<number>`any(${messageIds}::bigint[])`)
     .select([
+      'mine.user_id as recipient_id',
       'm.id as message_id',
       'm.sender_id',
       'm.body',
@@ -30,33 +36,37 @@ export async function deliveryFor(db: MessagingDb, recipient: number, messageId:
       sql<boolean>`(mine.muted_at is not null)`.as('muted'),
       sql<boolean>`(mine.pinned_at is not null)`.as('pinned'),
       sql<number>`(select count(*) from conversation_participants u
-                    where u.user_id = ${recipient} and (u.latest_incoming_message_id > u.last_read_message_id or u.marked_unread)
+                    where u.user_id = mine.user_id and (u.latest_incoming_message_id > u.last_read_message_id or u.marked_unread)
                       and u.muted_at is null)`.as('unread_count'),
     ])
-    .executeTakeFirst();
-  if (!row) return undefined;
-  const access = toAccess(row);
-  const message: MessageRow = { id: row.message_id, conversation_id: row.id, sender_id: row.sender_id, body: row.body, created_at: row.created_at, deleted_at: row.deleted_at, redacted_at: row.redacted_at };
-  return {
-    access,
-    message,
-    unreadCount: Number(row.unread_count),
-    row: {
-      conversation_id: row.id,
-      other_user_id: row.other_user_id,
-      last_activity_at: row.last_activity_at,
-      activity_key: row.activity_key,
-      unread: access.mine.latestIncomingId > access.mine.lastReadId || access.mine.markedUnread,
-      muted: row.muted,
-      last_message_id: message.id,
-      last_sender_id: message.sender_id,
-      last_body: message.body,
-      last_deleted: message.deleted_at !== null,
-      last_redacted: message.redacted_at !== null,
-      last_created_at: message.created_at,
-      pinned: row.pinned,
-      // A new message has just brought it back from the archive.
-      archived: false,
-    },
-  };
+    .execute();
+  const deliveries = new Map<number, Delivery>();
+  for (const row of rows) {
+    const access = toAccess(row);
+    const message: MessageRow = { id: Number(row.message_id), conversation_id: row.id, sender_id: row.sender_id, body: row.body, created_at: row.created_at, deleted_at: row.deleted_at, redacted_at: row.redacted_at };
+    deliveries.set(message.id, {
+      recipientId: row.recipient_id,
+      access,
+      message,
+      unreadCount: Number(row.unread_count),
+      row: {
+        conversation_id: row.id,
+        other_user_id: row.other_user_id,
+        last_activity_at: row.last_activity_at,
+        activity_key: row.activity_key,
+        unread: access.mine.latestIncomingId > access.mine.lastReadId || access.mine.markedUnread,
+        muted: row.muted,
+        last_message_id: message.id,
+        last_sender_id: message.sender_id,
+        last_body: message.body,
+        last_deleted: message.deleted_at !== null,
+        last_redacted: message.redacted_at !== null,
+        last_created_at: message.created_at,
+        pinned: row.pinned,
+        // A new message has just brought it back from the archive.
+        archived: false,
+      },
+    });
+  }
+  return deliveries;
 }

@@ -1,7 +1,7 @@
-import { sql, type Transaction } from 'kysely';
-import { lockSender, RateLimited, type MessagingLimits } from '../limits.js';
+import { sql } from 'kysely';
+import { LOCK_SPACES, RateLimited, type MessagingLimits } from '../limits.js';
 import { CHANNEL } from '../realtime/channel.js';
-import type { MessagingDb, MessagingTables } from '../schema.js';
+import type { MessagingDb } from '../schema.js';
 
 export interface MessageRow {
   id: number;
@@ -22,71 +22,39 @@ export class ClientIdReused extends Error {}
  * out at commit). The same client_id from the same sender returns the message stored the first
  * time (duplicate: true) and counts nothing. Past the sender's limit, throws RateLimited.
  *
- * The sender's advisory lock makes the count exact under concurrency and across instances: their
- * sends queue one behind the other, each counting what the previous ones committed.
+ * One statement (migration 0010's function): the sender's advisory lock, then the count and the
+ * insert, so the count is exact under concurrency and across instances, in one round trip.
  */
 export async function sendMessage(
   db: MessagingDb,
   input: { conversationId: number; senderId: number; recipientId: number; body: string; clientId: string | undefined },
   limit: MessagingLimits['messages'],
 ): Promise<{ message: MessageRow; duplicate: boolean }> {
-  return db.transaction().execute(async (trx) => {
-    await lockSender(trx, 'messages', input.senderId);
-    const stored = await sql<MessageRow>`
-      with recent as (
-        select 1 from messages
-         where sender_id = ${input.senderId} and created_at > statement_timestamp() - make_interval(secs => ${limit.windowSeconds})
-         limit ${limit.max}
-      ), inserted as (
-        insert into messages (conversation_id, sender_id, body, client_id)
-        select ${input.conversationId}, ${input.senderId}, ${input.body}, ${input.clientId ?? null}::uuid
-         where (select count(*) from recent) < ${limit.max}
-        on conflict (sender_id, client_id) where client_id is not null do nothing
-        returning ${sql.join(columns.map((c) => sql.ref(c)))}
-      ), conversation as (
-        update conversations c
-           set last_sender_id = case when i.id > coalesce(c.last_message_id, 0) then i.sender_id else c.last_sender_id end,
-               last_message_id = greatest(coalesce(c.last_message_id, 0), i.id),
-               version = c.version + 1
-          from inserted i
-         where c.id = i.conversation_id
-      ), participants as (
-        update conversation_participants p
-           set last_activity_at = greatest(coalesce(p.last_activity_at, '-infinity'), now()),
-               -- A new message brings an archived conversation back to both inboxes.
-               archived_at = null,
-               latest_incoming_message_id = case when p.user_id = i.sender_id then p.latest_incoming_message_id else greatest(p.latest_incoming_message_id, i.id) end,
-               last_read_message_id = case when p.user_id = i.sender_id then greatest(p.last_read_message_id, i.id) else p.last_read_message_id end,
-               last_delivered_message_id = case when p.user_id = i.sender_id then greatest(p.last_delivered_message_id, i.id) else p.last_delivered_message_id end,
-               marked_unread = case when p.user_id = i.sender_id then false else p.marked_unread end
-          from inserted i
-         where p.conversation_id = i.conversation_id
-      )
-      select i.*, pg_notify(${CHANNEL}, json_build_object('t', 'message', 'c', i.conversation_id, 'm', i.id, 's', i.sender_id, 'r', ${input.recipientId}::bigint)::text)
-        from inserted i`.execute(trx);
-    const inserted = stored.rows[0];
-    if (inserted) return { message: pick(inserted), duplicate: false };
-    // Nothing stored: a repeated client_id (answered with the first message, even past the limit),
-    // or the limit.
-    const existing = input.clientId === undefined ? undefined : await findByClientId(trx, input.senderId, input.clientId);
-    if (existing) {
-      if (existing.conversation_id !== input.conversationId) throw new ClientIdReused();
-      return { message: existing, duplicate: true };
-    }
-    throw new RateLimited(await secondsUntilFree(trx, input.senderId, limit), 'messages');
-  });
+  const stored = await sql<MessageRow>`
+    select * from courier_send_message(${input.conversationId}, ${input.senderId}, ${input.recipientId}, ${input.body},
+      ${input.clientId ?? null}::uuid, ${limit.max}, ${limit.windowSeconds}, ${LOCK_SPACES.messages}, ${CHANNEL})`.execute(db);
+  const inserted = stored.rows[0];
+  if (inserted) return { message: pick(inserted), duplicate: false };
+  // Nothing stored: a repeated client_id (answered with the first message, even past the limit),
+  // or the limit. A conflicting insert in flight was waited for, so the first message is committed.
+  const existing = input.clientId === undefined ? undefined : await findByClientId(db, input.senderId, input.clientId);
+  if (existing) {
+    if (existing.conversation_id !== input.conversationId) throw new ClientIdReused();
+    return { message: pick(existing), duplicate: true };
+  }
+  throw new RateLimited(await secondsUntilFree(db, input.senderId, limit), 'messages');
 }
 
-function findByClientId(trx: Transaction<MessagingTables>, senderId: number, clientId: string) {
-  return trx.selectFrom('messages').select(columns).where('sender_id', '=', senderId).where('client_id', '=', clientId).executeTakeFirst();
+function findByClientId(db: MessagingDb, senderId: number, clientId: string) {
+  return db.selectFrom('messages').select(columns).where('sender_id', '=', senderId).where('client_id', '=', clientId).executeTakeFirst();
 }
 
 /** When the oldest of the last `max` messages leaves the window (the database's clock decides). */
-async function secondsUntilFree(trx: Transaction<MessagingTables>, senderId: number, limit: MessagingLimits['messages']): Promise<number> {
+async function secondsUntilFree(db: MessagingDb, senderId: number, limit: MessagingLimits['messages']): Promise<number> {
   const { rows } = await sql<{ seconds: number }>`
     select greatest(1, ceil(extract(epoch from created_at + make_interval(secs => ${limit.windowSeconds}) - statement_timestamp())))::int as seconds
       from messages where sender_id = ${senderId}
-     order by created_at desc offset ${limit.max - 1} limit 1`.execute(trx);
+     order by created_at desc offset ${limit.max - 1} limit 1`.execute(db);
   return rows[0]?.seconds ?? 1;
 }
 

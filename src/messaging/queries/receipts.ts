@@ -31,18 +31,18 @@ export async function markRead(db: MessagingDb, conversationId: number, me: numb
 }
 
 /**
- * Everything sent to me has now reached one of my open pages: delivered catches up with the
- * newest incoming message in every conversation where it lags (read through the partial index of
- * unread rows: a delivered-but-unread row stays there until it is read). Returns each moved
- * conversation's new version.
+ * Everything sent to me (or to each of several people at once) has now reached one of my open
+ * pages: delivered catches up with the newest incoming message in every conversation where it
+ * lags (read through the partial index of undelivered rows). Returns each moved conversation's
+ * new version.
  */
-export async function markDelivered(db: MessagingDb, me: number): Promise<Map<number, number>> {
+export async function markDelivered(db: MessagingDb, me: number | readonly number[]): Promise<Map<number, number>> {
+  const people = typeof me === 'number' ? [me] : [...me];
   const result = await sql<{ id: number; version: number }>`
     with moved as (
       update conversation_participants
          set last_delivered_message_id = latest_incoming_message_id
-       where user_id = ${me}
-         and (latest_incoming_message_id > last_read_message_id or marked_unread)
+       where user_id = any(${people}::bigint[])
          and last_delivered_message_id < latest_incoming_message_id
       returning conversation_id, user_id, other_user_id
     ), bumped as (

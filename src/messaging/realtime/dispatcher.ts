@@ -4,12 +4,15 @@ import { viewHelpers } from '../../http/view-helpers.js';
 import type { Logger } from '../../logger.js';
 import type { MessagingDeps } from '../deps.js';
 import { presentInboxRows, presentMessages, threadPeopleFrom } from '../present.js';
-import { deliveryFor } from '../queries/delivery.js';
+import { deliveriesFor } from '../queries/delivery.js';
 import { loadPreferences } from '../queries/preferences.js';
 import { markDelivered } from '../queries/receipts.js';
+import { Batcher } from './batcher.js';
 import type { RealtimeSignal } from './channel.js';
 import type { StreamHub } from './hub.js';
 import { presenceOf } from './presence.js';
+
+type MessageSignal = Extract<RealtimeSignal, { t: 'message' }>;
 
 /** A bare hint: "something in conversation c changed", for the page to refresh that part. */
 const hint = (conversationId: number, extra = '') => `<div data-conversation-id="${conversationId}"${extra}></div>`;
@@ -19,11 +22,15 @@ const hint = (conversationId: number, extra = '') => `<div data-conversation-id=
  * only for users with a stream here, and once per user however many pages they have open.
  */
 export class Dispatcher {
+  private readonly deliveries: Batcher<MessageSignal>;
+
   constructor(
     private readonly deps: MessagingDeps,
     private readonly hub: StreamHub,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.deliveries = new Batcher((signals) => this.deliver(signals), (err) => this.log.error({ err }, 'realtime delivery failed'));
+  }
 
   handle(signal: RealtimeSignal): void {
     this.dispatch(signal).catch((err) => this.log.error({ err, signal: signal.t }, 'realtime dispatch failed'));
@@ -32,7 +39,7 @@ export class Dispatcher {
   private async dispatch(signal: RealtimeSignal): Promise<void> {
     switch (signal.t) {
       case 'message':
-        if (this.hub.has(signal.r)) await this.deliver(signal.r, signal.s, signal.c, signal.m);
+        if (this.hub.has(signal.r)) this.deliveries.add(signal);
         // The sender's other pages (another tab, another device) catch up too.
         if (this.hub.has(signal.s)) this.hub.send(signal.s, 'thread', hint(signal.c));
         return;
@@ -52,26 +59,33 @@ export class Dispatcher {
     }
   }
 
-  /** The new message, drawn for its recipient by the page's own partials, with their inbox row and badge. */
-  private async deliver(recipient: number, sender: number, conversationId: number, messageId: number): Promise<void> {
+  /**
+   * New messages, each drawn for its recipient by the page's own partials, with their inbox row
+   * and badge: three queries for the whole batch, however many messages it holds.
+   */
+  private async deliver(signals: MessageSignal[]): Promise<void> {
     const { db, people } = this.deps;
-    const [delivery, persons] = await Promise.all([deliveryFor(db, recipient, messageId), people.findByIds([recipient, sender])]);
-    if (!delivery) return;
-    const [view] = presentMessages([delivery.message], threadPeopleFrom(persons, recipient, sender), delivery.access);
-    const [rowView] = presentInboxRows([delivery.row], persons, recipient);
-    const html = renderView('messages/_live_message', {
-      h: viewHelpers,
-      csrf: () => '',
-      message: view,
-      row: rowView,
-      unreadCount: delivery.unreadCount,
-      muted: delivery.row.muted,
-      conversationId,
-    });
-    if (this.hub.send(recipient, 'message', html) > 0) {
-      // It reached an open page: delivered (the sender hears of it through a receipt signal).
-      await markDelivered(db, recipient);
+    const personIds = [...new Set(signals.flatMap((s) => [s.r, s.s]))];
+    const [deliveries, persons] = await Promise.all([deliveriesFor(db, signals.map((s) => s.m)), people.findByIds(personIds)]);
+    const reached = new Set<number>();
+    for (const signal of signals) {
+      const delivery = deliveries.get(signal.m);
+      if (!delivery || delivery.recipientId !== signal.r) continue;
+      const [view] = presentMessages([delivery.message], threadPeopleFrom(persons, signal.r, signal.s), delivery.access);
+      const [rowView] = presentInboxRows([delivery.row], persons, signal.r);
+      const html = renderView('messages/_live_message', {
+        h: viewHelpers,
+        csrf: () => '',
+        message: view,
+        row: rowView,
+        unreadCount: delivery.unreadCount,
+        muted: delivery.row.muted,
+        conversationId: signal.c,
+      });
+      if (this.hub.send(signal.r, 'message', html) > 0) reached.add(signal.r);
     }
+    // What reached an open page is delivered (each sender hears of it through a receipt signal).
+    if (reached.size > 0) await markDelivered(db, [...reached]);
   }
 
   /** Someone came or went: tell the people here who have a conversation with them. */

@@ -21,6 +21,6 @@ export default tseslint.config(
   },
   {
     files: ['public/js/**/*.js'],
-    languageOptions: { sourceType: 'script', globals: { document: 'readonly', window: 'readonly', htmx: 'readonly', Notification: 'readonly', localStorage: 'readonly', fetch: 'readonly', Intl: 'readonly' } },
+    languageOptions: { sourceType: 'script', globals: { document: 'readonly', window: 'readonly', htmx: 'readonly', Notification: 'readonly', localStorage: 'readonly', fetch: 'readonly', Intl: 'readonly', DataTransfer: 'readonly' } },
   },
 );

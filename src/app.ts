@@ -19,7 +19,7 @@ import type { Logger } from './logger.js';
 import { avatarRoutes } from './people/avatar-routes.js';
 import { peopleRoutes } from './people/routes.js';
 import { settingsRoutes } from './settings/routes.js';
-import { createMessagingRouter, createRealtime, unreadBadge, type MessagingDb, type MessagingDeps } from './messaging/index.js';
+import { createMessagingRouter, createRealtime, defaultAttachmentSettings, unreadBadge, type MessagingDb, type MessagingDeps } from './messaging/index.js';
 import { peopleDirectory } from './people/directory.js';
 import { messagingPolicy, type WhoCanMessage } from './connections/messaging-policy.js';
 import { requireAdmin } from './admin/policy.js';
@@ -41,6 +41,8 @@ export interface AppDeps {
   messagingPageSize?: MessagingDeps['pageSize'];
   /** Sending limits of the messaging module (the defaults are the product's). */
   messagingLimits?: MessagingDeps['limits'];
+  /** Files in messages (default: on, 10 MB a file, 200 MB a day). */
+  attachments?: MessagingDeps['attachments'];
 }
 
 export interface App {
@@ -74,6 +76,7 @@ export function createApp(deps: AppDeps): App {
     policy: messagingPolicy(db, deps.whoCanMessage ?? 'connections'),
     pageSize: deps.messagingPageSize,
     limits: deps.messagingLimits,
+    attachments: deps.attachments ?? defaultAttachmentSettings,
     peopleTable: { table: 'users', id: 'id', username: 'username', displayName: 'display_name', usernamesLowerCase: true },
   };
   const realtime = createRealtime(messaging, String(deps.pool.options.connectionString), log);

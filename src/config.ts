@@ -17,6 +17,8 @@ export interface Config {
   logLevel: string;
   /** Who may start a conversation: only connections (default), or everyone. */
   messagingPolicy: 'connections' | 'everyone';
+  /** Files in messages (ATTACHMENTS=off for text only), with their size limits. */
+  attachments: { enabled: boolean; maxFileBytes: number; dailyBytes: number };
 }
 
 export class ConfigError extends Error {
@@ -40,6 +42,11 @@ export function loadConfig(env: Env = process.env): Config {
     production: env.NODE_ENV === 'production',
     logLevel: readLogLevel(env),
     messagingPolicy: readChoice(env, 'MESSAGING_POLICY', ['connections', 'everyone'] as const, 'connections'),
+    attachments: {
+      enabled: readChoice(env, 'ATTACHMENTS', ['on', 'off'] as const, 'on') === 'on',
+      maxFileBytes: readMegabytes(env, 'ATTACHMENT_MAX_MB', 10),
+      dailyBytes: readMegabytes(env, 'ATTACHMENT_DAILY_MB', 200),
+    },
   };
 }
 
@@ -75,6 +82,15 @@ function readSessionSecret(env: Env): string | undefined {
     throw new ConfigError('SESSION_SECRET', 'must be at least 32 characters long');
   }
   return raw;
+}
+
+/** A size given in megabytes (decimals allowed), as bytes. */
+function readMegabytes(env: Env, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback * 1024 * 1024;
+  const mb = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw) || mb <= 0 || mb > 1024) throw new ConfigError(name, `must be a number of megabytes above 0 and at most 1024 (got "${raw}")`);
+  return Math.round(mb * 1024 * 1024);
 }
 
 function readBoolean(env: Env, name: string, fallback: boolean): boolean {

@@ -5,6 +5,7 @@ import { connectDatabase } from './db/bootstrap.js';
 import { resolveSessionSecret } from './http/session.js';
 import { sweepExpiredRateLimits } from './http/rate-limit-store.js';
 import { createLogger } from './logger.js';
+import { sweepPendingAttachments, type MessagingDb } from './messaging/index.js';
 import { demoLogins, isEmpty, seedDemo } from './seed/demo.js';
 
 async function main(): Promise<void> {
@@ -31,8 +32,11 @@ async function main(): Promise<void> {
 
   let shuttingDown = false;
   const sessionSecret = await resolveSessionSecret(db, config.sessionSecret);
-  const { app, ready, closeStreams, close } = createApp({ db, pool, log, sessionSecret, trustProxy: config.trustProxy, whoCanMessage: config.messagingPolicy, isShuttingDown: () => shuttingDown });
-  const sweeper = setInterval(() => void sweepExpiredRateLimits(db).catch((err) => log.warn({ err }, 'rate-limit sweep failed')), 60_000);
+  const { app, ready, closeStreams, close } = createApp({ db, pool, log, sessionSecret, trustProxy: config.trustProxy, whoCanMessage: config.messagingPolicy, attachments: config.attachments, isShuttingDown: () => shuttingDown });
+  const sweeper = setInterval(() => {
+    void sweepExpiredRateLimits(db).catch((err) => log.warn({ err }, 'rate-limit sweep failed'));
+    void sweepPendingAttachments(db as unknown as MessagingDb).catch((err) => log.warn({ err }, 'attachment sweep failed'));
+  }, 60_000);
   sweeper.unref();
 
   await ready;

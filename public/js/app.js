@@ -63,6 +63,7 @@
     var error = form.querySelector('#composer-error');
     if (event.detail.successful) {
       box.value = '';
+      clearAttachments(form);
       if (error) error.textContent = '';
       box.removeAttribute('aria-invalid');
     }
@@ -95,7 +96,8 @@
     if (box.id !== 'composer-body' || event.key !== 'Enter' || event.shiftKey || event.isComposing) return;
     if (window.matchMedia('(pointer: coarse)').matches) return;
     event.preventDefault();
-    if (box.value.trim()) box.form.requestSubmit();
+    var files = box.form.querySelector('[data-attach-input]');
+    if (box.value.trim() || (files && files.files.length)) box.form.requestSubmit();
   });
 
   // ---- Live events (Server-Sent Events through htmx's sse extension) ----
@@ -326,5 +328,184 @@
         describeNotifications(state);
       });
     });
+  });
+
+  // ---- Emoji picker (composer) and reactions ----
+  // The picker is rendered hidden: without this script, emoji come from the device's keyboard.
+  function revealPickers(root) {
+    if (!root.querySelectorAll) return;
+    if (root.matches && root.matches('[data-emoji-picker]')) root.hidden = false;
+    root.querySelectorAll('[data-emoji-picker][hidden]').forEach(function (picker) { picker.hidden = false; });
+  }
+  document.addEventListener('DOMContentLoaded', function () { revealPickers(document); });
+  document.addEventListener('htmx:load', function (event) { revealPickers(event.target); });
+
+  function setPicker(picker, open, focusToggle) {
+    var toggle = picker.querySelector('[aria-haspopup]');
+    var panel = picker.querySelector('[role="dialog"]');
+    panel.hidden = !open;
+    toggle.setAttribute('aria-expanded', String(open));
+    if (open) panel.querySelector('button').focus();
+    else if (focusToggle) toggle.focus();
+  }
+  function closePickers(except, focusToggle) {
+    document.querySelectorAll('[data-emoji-picker] [role="dialog"]:not([hidden])').forEach(function (panel) {
+      var picker = panel.closest('[data-emoji-picker]');
+      if (picker !== except) setPicker(picker, false, focusToggle);
+    });
+  }
+
+  // Inserts at the cursor (or over the selection) and tells listeners, as typing would.
+  function insertAtCursor(box, text) {
+    var start = box.selectionStart;
+    var end = box.selectionEnd;
+    box.focus();
+    box.setRangeText(text, start, end, 'end');
+    box.dispatchEvent(new window.Event('input', { bubbles: true }));
+  }
+
+  document.addEventListener('click', function (event) {
+    var button = event.target.closest && event.target.closest('[data-emoji-picker] button');
+    var picker = button && button.closest('[data-emoji-picker]');
+    closePickers(picker, false); // a click anywhere else closes an open picker
+    if (!button) return;
+    if (button.hasAttribute('aria-haspopup')) return setPicker(picker, button.getAttribute('aria-expanded') !== 'true', true);
+    var box = picker.closest('form').querySelector('textarea');
+    setPicker(picker, false, false);
+    insertAtCursor(box, button.getAttribute('data-emoji'));
+  });
+
+  document.addEventListener('keydown', function (event) {
+    var panel = event.target.closest && event.target.closest('[data-emoji-picker] [role="dialog"]');
+    if (event.key === 'Escape') return closePickers(null, true);
+    if (!panel) return;
+    var steps = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -8, ArrowDown: 8 };
+    if (!(event.key in steps)) return;
+    var buttons = Array.prototype.slice.call(panel.querySelectorAll('button'));
+    var next = buttons[buttons.indexOf(event.target) + steps[event.key]];
+    event.preventDefault();
+    if (next) next.focus();
+  });
+  // Tabbing out of an open picker closes it.
+  document.addEventListener('focusin', function (event) {
+    var picker = event.target.closest && event.target.closest('[data-emoji-picker]');
+    closePickers(picker, false);
+  });
+
+  // A reaction's form redraws itself (and the tail redraws the thread just after): focus then goes
+  // back to that emoji's pill, or to "Add reaction" when the count went away, unless it moved on.
+  var reacted = null;
+  document.addEventListener('click', function (event) {
+    var button = event.target.closest && event.target.closest('[data-reactions] button[name="react"]');
+    reacted = button ? { form: button.form.id, emoji: button.value.replace(/:[01]$/, ''), until: Date.now() + 5000 } : null;
+  });
+  document.addEventListener('htmx:load', function () {
+    if (!reacted || Date.now() > reacted.until || (document.activeElement && document.activeElement !== document.body)) return;
+    var form = document.getElementById(reacted.form);
+    var target = form && (form.querySelector('button[data-emoji="' + reacted.emoji + '"]') || form.querySelector('summary'));
+    if (target) target.focus({ preventScroll: true });
+  });
+
+  // ---- Files in the composer: a list of the chosen files, drag-and-drop, paste, upload progress ----
+  // Without JS the file input is a plain one and the form posts multipart all the same.
+  function attachInput(form) { return form && form.querySelector('[data-attach-input]'); }
+
+  function formatSize(bytes) {
+    if (bytes < 1024) return bytes + ' bytes';
+    if (bytes < 1048576) return Math.round(bytes / 1024) + ' KB';
+    return (bytes / 1048576).toFixed(1) + ' MB';
+  }
+
+  function setFiles(input, files) {
+    var transfer = new DataTransfer();
+    files.forEach(function (file) { transfer.items.add(file); });
+    input.files = transfer.files;
+    drawChosen(input);
+  }
+
+  function drawChosen(input) {
+    var box = input.closest('[data-composer-files]');
+    var list = box.querySelector('[data-attach-list]');
+    if (!list) {
+      list = document.createElement('ul');
+      list.setAttribute('data-attach-list', '');
+      list.setAttribute('aria-label', 'Files to send');
+      list.className = 'flex w-full flex-wrap gap-1';
+      box.insertBefore(list, box.firstChild);
+    }
+    list.textContent = '';
+    Array.prototype.forEach.call(input.files, function (file, index) {
+      var item = document.createElement('li');
+      item.className = 'inline-flex items-center gap-1 rounded-full bg-slate-100 py-1 pl-2 pr-1';
+      item.textContent = file.name + ' · ' + formatSize(file.size);
+      var remove = document.createElement('button');
+      remove.type = 'button';
+      remove.className = 'rounded-full px-1 text-slate-500 hover:bg-slate-200';
+      remove.setAttribute('aria-label', 'Remove ' + file.name);
+      remove.textContent = '×';
+      remove.addEventListener('click', function () {
+        var kept = Array.prototype.filter.call(input.files, function (_, i) { return i !== index; });
+        setFiles(input, kept);
+        input.form.querySelector('textarea').focus();
+      });
+      item.appendChild(remove);
+      list.appendChild(item);
+    });
+  }
+
+  function clearAttachments(form) {
+    var input = attachInput(form);
+    if (!input) return;
+    input.value = '';
+    drawChosen(input);
+    // Files kept from a refused send went with this one.
+    form.querySelectorAll('input[name="attachment_id"]').forEach(function (box) { box.closest('label').remove(); });
+  }
+
+  function addFiles(form, added) {
+    var input = attachInput(form);
+    if (!input || !added.length) return false;
+    setFiles(input, Array.prototype.slice.call(input.files).concat(Array.prototype.slice.call(added)));
+    return true;
+  }
+
+  document.addEventListener('change', function (event) {
+    if (event.target.matches && event.target.matches('[data-attach-input]')) drawChosen(event.target);
+  });
+  document.addEventListener('dragover', function (event) {
+    var form = event.target.closest && event.target.closest('#composer');
+    if (!attachInput(form)) return;
+    event.preventDefault();
+    form.classList.add('ring-2', 'ring-brand-600');
+  });
+  document.addEventListener('dragleave', function (event) {
+    var form = event.target.closest && event.target.closest('#composer');
+    if (form && !form.contains(event.relatedTarget)) form.classList.remove('ring-2', 'ring-brand-600');
+  });
+  document.addEventListener('drop', function (event) {
+    var form = event.target.closest && event.target.closest('#composer');
+    if (!attachInput(form)) return;
+    event.preventDefault();
+    form.classList.remove('ring-2', 'ring-brand-600');
+    addFiles(form, event.dataTransfer.files);
+  });
+  document.addEventListener('paste', function (event) {
+    if (event.target.id !== 'composer-body' || !event.clipboardData || !event.clipboardData.files.length) return;
+    if (addFiles(event.target.form, event.clipboardData.files)) event.preventDefault();
+  });
+  // A bar for uploads big enough to take a while.
+  document.addEventListener('htmx:xhr:progress', function (event) {
+    var form = event.target;
+    var bar = form && form.id === 'composer' && form.querySelector('[data-upload-progress]');
+    if (!bar || !event.detail.lengthComputable || event.detail.total < 200000) return;
+    bar.classList.remove('hidden');
+    bar.value = Math.round((event.detail.loaded / event.detail.total) * 100);
+  });
+  document.addEventListener('htmx:afterRequest', function (event) {
+    var bar = event.detail.elt && event.detail.elt.id === 'composer' && event.detail.elt.querySelector('[data-upload-progress]');
+    if (bar) {
+      bar.classList.add('hidden');
+      bar.value = 0;
+    }
   });
 })();

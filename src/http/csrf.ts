@@ -5,8 +5,9 @@ import { csrfSync } from 'csrf-sync';
 // `_csrf`; htmx sends the X-CSRF-Token header set once on <body hx-headers>.
 const { csrfSynchronisedProtection, generateToken } = csrfSync({
   getTokenFromRequest: (req: Request) => {
+    // A form drawn outside a request (a live event's partial) has an empty field: htmx's header holds the token.
     const fromBody = (req.body as Record<string, unknown> | undefined)?._csrf;
-    if (typeof fromBody === 'string') return fromBody;
+    if (typeof fromBody === 'string' && fromBody !== '') return fromBody;
     const fromHeader = req.get('x-csrf-token');
     return fromHeader ?? undefined;
   },

@@ -8,6 +8,7 @@ const titles: Record<number, string> = {
   401: 'Please log in',
   403: 'Not allowed',
   404: 'Not found',
+  409: 'Not possible any more',
   413: 'Too large',
   429: 'Slow down',
   500: 'Something went wrong',

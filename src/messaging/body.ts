@@ -3,10 +3,14 @@ export const MAX_MESSAGE_LENGTH = 5000;
 
 export type BodyCheck = { ok: true; body: string } | { ok: false; status: 400 | 413; error: string };
 
-export function checkBody(raw: unknown): BodyCheck {
+/** `allowEmpty`: files go with it, so the text may be left out. */
+export function checkBody(raw: unknown, options: { allowEmpty?: boolean } = {}): BodyCheck {
   // Browsers send a textarea's line breaks as CRLF; the text the person typed has LF.
   const body = typeof raw === 'string' ? raw.replace(/\r\n?/g, '\n') : '';
-  if (body.trim().length === 0) return { ok: false, status: 400, error: 'Write a message before sending.' };
+  if (body.trim().length === 0) {
+    if (options.allowEmpty) return { ok: true, body: '' };
+    return { ok: false, status: 400, error: 'Write a message before sending.' };
+  }
   const length = [...body].length;
   if (length > MAX_MESSAGE_LENGTH) {
     return { ok: false, status: 413, error: `Messages are at most ${MAX_MESSAGE_LENGTH.toLocaleString('en')} characters; this one has ${length.toLocaleString('en')}.` };

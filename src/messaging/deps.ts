@@ -20,6 +20,16 @@ export interface MessagingDeps {
   peopleTable?: PeopleTable;
   /** Per-person sending limits (defaults: 20 messages a minute, 5 new conversations a day). */
   limits?: Partial<MessagingLimits>;
+  /** Files in messages: off unless given (the host reads ATTACHMENTS and the size limits). */
+  attachments?: AttachmentSettings;
+}
+
+export interface AttachmentSettings {
+  enabled: boolean;
+  /** Per file, in bytes. */
+  maxFileBytes: number;
+  /** Per person over any 24 hours, in bytes. */
+  dailyBytes: number;
 }
 
 export interface MessagingUser {

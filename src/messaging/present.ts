@@ -1,8 +1,12 @@
 import { escapeHtml } from '../http/render.js';
+import { formatBytes, typeLabel } from './attachments/file-types.js';
+import { THUMB_SIZE } from './attachments/images.js';
+import type { AttachmentRow } from './attachments/queries.js';
 import type { Person } from './deps.js';
 import type { ThreadAccess } from './queries/conversations.js';
 import type { InboxRow } from './queries/inbox.js';
 import type { MessageRow } from './queries/messages.js';
+import type { ReactionCount } from './queries/reactions.js';
 
 /** What templates need to draw messages and inbox rows: derived here once, not in the templates. */
 
@@ -20,6 +24,36 @@ export interface MessageView {
   status: DeliveryStatus;
   /** "Seen" goes under the newest of my messages the other person has read. */
   seenMarker: boolean;
+  /** Counts per emoji under the bubble (none for a message just sent, or deleted). */
+  reactions: ReactionCount[];
+  /** Its files (none once deleted or redacted). */
+  attachments: AttachmentView[];
+}
+
+export interface AttachmentView {
+  id: number;
+  kind: 'image' | 'file';
+  name: string;
+  /** "PDF", "Word document". */
+  label: string;
+  size: string;
+  /** The file (an image's display size). */
+  url: string;
+  /** Images: the thumbnail, with its drawn size (no layout shift while it loads). */
+  thumbUrl?: string;
+  thumbWidth?: number;
+  thumbHeight?: number;
+}
+
+/** The view of stored attachments, with their URLs under their conversation. */
+export function presentAttachments(conversationId: number, rows: readonly AttachmentRow[]): AttachmentView[] {
+  return rows.map((a) => {
+    const url = `/messages/${conversationId}/files/${a.id}`;
+    const view: AttachmentView = { id: a.id, kind: a.kind, name: a.name, label: typeLabel(a.mime), size: formatBytes(a.size_bytes), url };
+    if (a.kind !== 'image') return view;
+    const scale = Math.min(1, THUMB_SIZE / Math.max(a.width ?? THUMB_SIZE, a.height ?? THUMB_SIZE));
+    return { ...view, thumbUrl: `${url}/thumb`, thumbWidth: Math.max(1, Math.round((a.width ?? THUMB_SIZE) * scale)), thumbHeight: Math.max(1, Math.round((a.height ?? THUMB_SIZE) * scale)) };
+  });
 }
 
 export interface ThreadPeople {
@@ -41,7 +75,13 @@ export function statusOf(message: MessageRow, me: number, access: ThreadAccess):
   return 'sent';
 }
 
-export function presentMessages(rows: MessageRow[], people: ThreadPeople, access: ThreadAccess): MessageView[] {
+/** What some callers load for a page besides its rows (each keyed by message id); absent means none. */
+export interface MessageExtras {
+  reactions?: Map<number, ReactionCount[]>;
+  attachments?: Map<number, AttachmentRow[]>;
+}
+
+export function presentMessages(rows: MessageRow[], people: ThreadPeople, access: ThreadAccess, extras: MessageExtras = {}): MessageView[] {
   const me = people.me.id;
   const lastSeenOfMine = access.shared.readReceipts
     ? rows.reduce((seen, m) => (m.sender_id === me && m.id <= access.theirs.lastReadId && m.id > seen ? m.id : seen), 0)
@@ -56,6 +96,8 @@ export function presentMessages(rows: MessageRow[], people: ThreadPeople, access
     createdAt: m.created_at,
     status: statusOf(m, me, access),
     seenMarker: m.id === lastSeenOfMine,
+    reactions: m.deleted_at || m.redacted_at ? [] : (extras.reactions?.get(m.id) ?? []),
+    attachments: m.deleted_at || m.redacted_at ? [] : presentAttachments(m.conversation_id, extras.attachments?.get(m.id) ?? []),
   }));
 }
 
@@ -91,6 +133,8 @@ function previewOf(row: InboxRow, me: number): string {
   if (row.last_redacted) return `${prefix}Removed by a moderator`;
   if (row.last_deleted || row.last_body === null) return `${prefix}Message deleted`;
   const oneLine = row.last_body.replace(/\s+/g, ' ').trim();
+  // Files alone, no text.
+  if (oneLine === '') return `${prefix}Sent a file`;
   const chars = [...oneLine];
   return prefix + (chars.length > PREVIEW_LENGTH ? `${chars.slice(0, PREVIEW_LENGTH).join('')}…` : oneLine);
 }

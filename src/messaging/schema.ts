@@ -9,6 +9,8 @@ export interface MessagingTables {
   presence: PresenceTable;
   user_activity: UserActivityTable;
   messaging_preferences: PreferencesTable;
+  attachments: AttachmentsTable;
+  attachment_chunks: AttachmentChunksTable;
 }
 
 export type MessagingDb = Kysely<MessagingTables>;
@@ -76,4 +78,26 @@ export interface PreferencesTable {
   read_receipts: ColumnType<boolean, boolean | undefined, boolean>;
   typing_indicators: ColumnType<boolean, boolean | undefined, boolean>;
   active_status: ColumnType<boolean, boolean | undefined, boolean>;
+}
+
+export interface AttachmentsTable {
+  id: Generated<number>;
+  conversation_id: number;
+  uploader_id: number;
+  message_id: number | null;
+  kind: 'image' | 'file';
+  name: string;
+  mime: string;
+  size_bytes: ColumnType<number, number | undefined, number>;
+  width: number | null;
+  height: number | null;
+  complete: ColumnType<boolean, boolean | undefined, boolean>;
+  created_at: Timestamp;
+}
+
+export interface AttachmentChunksTable {
+  attachment_id: number;
+  variant: 'original' | 'display' | 'thumb';
+  seq: number;
+  data: Buffer;
 }

@@ -113,7 +113,7 @@ for (const javaScript of [true, false]) {
 
         // Ann deletes her first message; both sides see "Message deleted".
         const first = annPage.locator('#thread-messages li[data-message-id]').first();
-        await first.locator('summary').click();
+        await first.getByLabel('Options for this message').click();
         if (javaScript) annPage.once('dialog', (dialog) => dialog.accept());
         await first.getByRole('button', { name: 'Delete for everyone' }).click();
         await annPage.locator('#thread-messages li[data-deleted="true"]').waitFor();

@@ -27,12 +27,12 @@ export class ClientIdReused extends Error {}
  */
 export async function sendMessage(
   db: MessagingDb,
-  input: { conversationId: number; senderId: number; recipientId: number; body: string; clientId: string | undefined },
+  input: { conversationId: number; senderId: number; recipientId: number; body: string; clientId: string | undefined; attachmentIds?: readonly number[] },
   limit: MessagingLimits['messages'],
 ): Promise<{ message: MessageRow; duplicate: boolean }> {
   const stored = await sql<MessageRow>`
     select * from courier_send_message(${input.conversationId}, ${input.senderId}, ${input.recipientId}, ${input.body},
-      ${input.clientId ?? null}::uuid, ${limit.max}, ${limit.windowSeconds}, ${LOCK_SPACES.messages}, ${CHANNEL})`.execute(db);
+      ${input.clientId ?? null}::uuid, ${[...(input.attachmentIds ?? [])]}::bigint[], ${limit.max}, ${limit.windowSeconds}, ${LOCK_SPACES.messages}, ${CHANNEL})`.execute(db);
   const inserted = stored.rows[0];
   if (inserted) return { message: pick(inserted), duplicate: false };
   // Nothing stored: a repeated client_id (answered with the first message, even past the limit),
@@ -115,6 +115,8 @@ export async function deleteMessage(db: MessagingDb, conversationId: number, mes
     if (message.sender_id !== me) return 'forbidden';
     if (message.deleted_at) return 'deleted';
     await trx.updateTable('messages').set({ body: null, deleted_at: sql`now()` }).where('id', '=', messageId).execute();
+    // Its files go too, for both sides.
+    await trx.deleteFrom('attachments').where('message_id', '=', messageId).execute();
     await sql`
       update conversations set version = version + 1 where id = ${conversationId}
       returning pg_notify(${CHANNEL}, json_build_object('t', 'thread', 'c', id, 'a', user_low, 'b', user_high)::text)`.execute(trx);

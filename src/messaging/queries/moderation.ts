@@ -63,7 +63,10 @@ export async function redactMessages(db: MessagingDb, ids: readonly number[]): P
     with removed as (
       update messages set body = null, redacted_at = now()
        where id = any(${sql.val([...ids])}::bigint[]) and redacted_at is null
-      returning conversation_id
+      returning id, conversation_id
+    ), files as (
+      -- Its files go with its text.
+      delete from attachments where message_id in (select id from removed)
     ), bumped as (
       update conversations set version = version + 1
        where id in (select conversation_id from removed)

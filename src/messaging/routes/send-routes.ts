@@ -2,6 +2,10 @@ import type { Request, Response, Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import { forbidden, HttpError, notFound } from '../../http/errors.js';
 import { isHtmx, render } from '../../http/render.js';
+import { bodyOf, positiveIds } from '../../http/fields.js';
+import { attachmentSettings } from '../attachments/settings.js';
+import { attachmentsOf, discardPending, myPending } from '../attachments/queries.js';
+import { isMultipart, MAX_FILES_PER_MESSAGE, receiveMultipart, type StoredFile, type UploadOutcome } from '../attachments/upload.js';
 import { checkBody, parseClientId } from '../body.js';
 import type { MessagingDeps } from '../deps.js';
 import { limitsOf, PerPersonQueue, RateLimited, retryPhrase } from '../limits.js';
@@ -12,32 +16,53 @@ import { unreadCount } from '../queries/receipts.js';
 import { parseId, requireThread, viewer } from './context.js';
 import { loadThreadPage, renderThreadPage } from './thread-page.js';
 
+interface SendForm {
+  typed: string;
+  clientId: string | undefined;
+  /** Files kept from an earlier refused send, to go with this one. */
+  keptIds: number[];
+  upload: UploadOutcome;
+}
+
+const noUpload: UploadOutcome = { fields: new Map(), stored: [], errors: [], status: 400, csrfRefused: false };
+
 /** POST /messages/:id/messages (send) and POST /messages/:id/messages/:messageId/delete. */
 export function sendRoutes(router: Router, deps: MessagingDeps): void {
   const limits = limitsOf(deps.limits);
+  const attachments = attachmentSettings(deps);
   const queue = new PerPersonQueue();
   router.post('/:id/messages', async (req, res) => {
     const me = viewer(deps, req);
     const access = await requireThread(deps, req.params.id, me.id);
-    const body = (req.body ?? {}) as Record<string, unknown>;
-    const typed = typeof body.body === 'string' ? body.body : '';
     if (!(await deps.policy.canSend(me.id, access.otherUserId))) throw forbidden('You cannot send messages in this conversation.');
-    const checked = checkBody(typed);
-    const clientId = parseClientId(body.client_id);
-    if (!checked.ok) return refuse(req, res, access, typed, clientId, checked.status, checked.error);
+    const form = await readSendForm(req, res, access);
+    const { typed, clientId, upload } = form;
+    // Files kept from a refused send (without JS), and the ones that came with this one.
+    const kept = await myPending(deps.db, access.id, me.id, form.keptIds);
+    const files: StoredFile[] = [...kept.map((k) => ({ id: k.id, name: k.name, sizeBytes: k.size_bytes })), ...upload.stored];
+    if (upload.errors.length > 0) return refuse(req, res, access, form, files, upload.status, upload.errors.join(' '));
+    const checked = checkBody(typed, { allowEmpty: files.length > 0 });
+    if (!checked.ok) return refuse(req, res, access, form, files, checked.status, checked.error);
 
     let sent;
     try {
-      sent = await queue.run(me.id, () => sendMessage(deps.db, { conversationId: access.id, senderId: me.id, recipientId: access.otherUserId, body: checked.body, clientId }, limits.messages));
+      sent = await queue.run(me.id, () =>
+        sendMessage(deps.db, { conversationId: access.id, senderId: me.id, recipientId: access.otherUserId, body: checked.body, clientId, attachmentIds: files.map((f) => f.id) }, limits.messages),
+      );
     } catch (err) {
-      if (err instanceof ClientIdReused) throw new HttpError(400, 'That message id was already used in another conversation.');
+      if (err instanceof ClientIdReused) {
+        await discardPending(deps.db, upload.stored.map((f) => f.id));
+        throw new HttpError(400, 'That message id was already used in another conversation.');
+      }
       if (err instanceof RateLimited) {
         res.set('Retry-After', String(err.retryAfterSeconds));
         const error = `You are sending messages too fast. Your message is kept here: send it again ${retryPhrase(err.retryAfterSeconds)}.`;
-        return refuse(req, res, access, typed, clientId, 429, error);
+        return refuse(req, res, access, form, files, 429, error);
       }
       throw err;
     }
+    // A retry of a message already stored: it has its files; these copies go.
+    if (sent.duplicate) await discardPending(deps.db, upload.stored.map((f) => f.id));
     if (!isHtmx(req)) return res.redirect(303, `/messages/${access.id}#m-${sent.message.id}`);
     await renderOne(req, res, access, sent.message, { nextClientId: randomUUID() });
   });
@@ -69,16 +94,50 @@ export function sendRoutes(router: Router, deps: MessagingDeps): void {
     const me = viewer(deps, req);
     const people = await deps.people.findByIds([me.id, access.otherUserId]);
     const threadPeople = threadPeopleFrom(people, me.id, access.otherUserId);
-    const [view] = presentMessages([message], threadPeople, access);
+    const attachments = message.deleted_at ? undefined : await attachmentsOf(deps.db, [message.id]);
+    const [view] = presentMessages([message], threadPeople, access, { attachments });
     render(res, 'messages/_sent', { message: view, access, ...extra });
   }
 
-  /** Bad text: the thread again with the text kept and what to fix (htmx: just the reason). */
-  async function refuse(req: Request, res: Response, access: ThreadAccess, typed: string, clientId: string | undefined, status: number, error: string) {
-    if (isHtmx(req)) return render(res, 'messages/_composer_error', { error }, status);
+  /**
+   * The send form's fields, from a plain form or a multipart one (whose files are stored as they
+   * arrive, pending until the message is).
+   */
+  async function readSendForm(req: Request, res: Response, access: ThreadAccess): Promise<SendForm> {
+    if (!isMultipart(req)) {
+      const body = bodyOf(req);
+      return { typed: typeof body.body === 'string' ? body.body : '', clientId: parseClientId(body.client_id), keptIds: positiveIds(body.attachment_id, MAX_FILES_PER_MESSAGE), upload: noUpload };
+    }
+    const upload = await receiveMultipart(req, {
+      db: deps.db,
+      conversationId: access.id,
+      uploaderId: viewer(deps, req).id,
+      settings: attachments,
+      // The router let this form through only because its token is the form's own first field.
+      csrfChecked: req.get('x-csrf-token') !== undefined,
+      checkCsrf: (token) =>
+        new Promise((resolve) => {
+          req.body = { _csrf: token };
+          deps.verifyForm(req, res, (err?: unknown) => resolve(err === undefined));
+        }),
+    });
+    if (upload.csrfRefused || (!req.get('x-csrf-token') && !upload.fields.has('_csrf'))) throw forbidden('This form has expired. Reload the page and try again.');
+    const field = (name: string) => upload.fields.get(name)?.[0];
+    return { typed: field('body') ?? '', clientId: parseClientId(field('client_id')), keptIds: positiveIds(upload.fields.get('attachment_id'), MAX_FILES_PER_MESSAGE), upload };
+  }
+
+  /**
+   * Refused: the thread again with the text kept, the files already received kept too, and what
+   * to fix. With htmx just the reason: the page still holds the text and the chosen files.
+   */
+  async function refuse(req: Request, res: Response, access: ThreadAccess, form: SendForm, files: StoredFile[], status: number, error: string) {
+    if (isHtmx(req)) {
+      await discardPending(deps.db, form.upload.stored.map((f) => f.id));
+      return render(res, 'messages/_composer_error', { error }, status);
+    }
     const me = viewer(deps, req);
     const page = await loadThreadPage(deps, me, access, undefined);
     res.locals.unreadCount = await unreadCount(deps.db, me.id);
-    renderThreadPage(res, page, { body: typed, error, clientId: clientId ?? randomUUID() }, status);
+    renderThreadPage(res, page, { body: form.typed, error, clientId: form.clientId ?? randomUUID(), kept: files }, status);
   }
 }

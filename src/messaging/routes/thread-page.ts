@@ -1,10 +1,13 @@
 import type { Response } from 'express';
 import { render } from '../../http/render.js';
+import { attachmentsOf } from '../attachments/queries.js';
+import type { StoredFile } from '../attachments/upload.js';
 import type { MessagingDeps, MessagingUser } from '../deps.js';
 import { presentInboxRows, presentMessages, threadPeopleFrom } from '../present.js';
 import type { ThreadAccess } from '../queries/conversations.js';
 import { inboxPage } from '../queries/inbox.js';
 import { messagesBefore, messagesFrom, type MessageRow } from '../queries/messages.js';
+import { reactionsFor } from '../queries/reactions.js';
 import { markRead } from '../queries/receipts.js';
 import { presenceOf } from '../realtime/presence.js';
 
@@ -12,6 +15,8 @@ export interface Composer {
   body: string;
   error?: string;
   clientId: string;
+  /** Files received with a refused send (without JS), kept to go with the next try. */
+  kept?: StoredFile[];
 }
 
 export const pageSizes = (deps: MessagingDeps) => ({
@@ -38,14 +43,15 @@ export async function loadThreadPage(deps: MessagingDeps, user: MessagingUser, a
   const thisRow = readChanged ? inbox.items.find((row) => row.conversation_id === access.id) : undefined;
   if (thisRow && access.mine.lastReadId >= access.mine.latestIncomingId) thisRow.unread = false;
   const ids = new Set([user.id, access.otherUserId, ...inbox.items.map((row) => row.other_user_id)]);
-  const people = await deps.people.findByIds([...ids]);
+  const messageIds = page.items.map((m) => m.id);
+  const [people, reactions, attachments] = await Promise.all([deps.people.findByIds([...ids]), reactionsFor(deps.db, messageIds, user.id), attachmentsOf(deps.db, messageIds)]);
   const threadPeople = threadPeopleFrom(people, user.id, access.otherUserId);
   return {
     access,
     other: threadPeople.other,
     presence,
     barrier,
-    messages: presentMessages(page.items, threadPeople, access),
+    messages: presentMessages(page.items, threadPeople, access, { reactions, attachments }),
     olderCursor: page.hasOlder ? page.items[0]?.id : undefined,
     tailFrom: page.items[0]?.id ?? (access.lastMessageId ?? 0) + 1,
     isNewest: before === undefined && around === undefined,

@@ -2,9 +2,11 @@ import type { Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import { isHtmx, render } from '../../http/render.js';
 import type { MessagingDeps } from '../deps.js';
+import { attachmentsOf } from '../attachments/queries.js';
 import { presentMessages, threadPeopleFrom } from '../present.js';
 import { threadVersion } from '../queries/conversations.js';
 import { messagesFrom } from '../queries/messages.js';
+import { reactionsFor } from '../queries/reactions.js';
 import { markDelivered, unreadCount } from '../queries/receipts.js';
 import { parseId, requireThread, viewer } from './context.js';
 import { adoptVersion, loadThreadPage, readUpTo, renderThreadPage } from './thread-page.js';
@@ -38,8 +40,9 @@ export function threadRoutes(router: Router, deps: MessagingDeps): void {
     adoptVersion(access, (await markDelivered(deps.db, me.id)).get(access.id));
     // Only a page the person is looking at marks it seen (the script sends seen=1 while visible).
     if (req.query.seen === '1') await readUpTo(deps, me.id, access, rows[rows.length - 1]?.id ?? 0);
-    const people = await deps.people.findByIds([me.id, access.otherUserId]);
+    const messageIds = rows.map((m) => m.id);
+    const [people, reactions, attachments] = await Promise.all([deps.people.findByIds([me.id, access.otherUserId]), reactionsFor(deps.db, messageIds, me.id), attachmentsOf(deps.db, messageIds)]);
     const threadPeople = threadPeopleFrom(people, me.id, access.otherUserId);
-    render(res, 'messages/_tail', { access, messages: presentMessages(rows, threadPeople, access), tailFrom: from });
+    render(res, 'messages/_tail', { access, messages: presentMessages(rows, threadPeople, access, { reactions, attachments }), tailFrom: from });
   });
 }

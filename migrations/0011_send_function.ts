@@ -6,6 +6,9 @@ import { sql, type Kysely } from 'kysely';
  * snapshot for each statement inside it, so the count after the lock still sees everything the
  * previous holder committed, and the whole send is one round trip in its own transaction.
  *
+ * Files uploaded for the message (pending, the sender's own, in this conversation) join it in the
+ * same transaction, so whoever sees the message sees its files.
+ *
  * Returns the stored message, or no row when nothing was stored: a repeated client_id, or the
  * sender is over their limit (the caller tells which apart). The notification goes out at commit.
  */
@@ -13,7 +16,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`
     create function courier_send_message(
       p_conversation_id bigint, p_sender_id bigint, p_recipient_id bigint, p_body text, p_client_id uuid,
-      p_max int, p_window_seconds int, p_lock_space int, p_channel text)
+      p_attachment_ids bigint[], p_max int, p_window_seconds int, p_lock_space int, p_channel text)
     returns table (id bigint, conversation_id bigint, sender_id bigint, body text, created_at timestamptz, deleted_at timestamptz, redacted_at timestamptz)
     language plpgsql volatile
     as $fn$
@@ -31,6 +34,12 @@ export async function up(db: Kysely<any>): Promise<void> {
          where (select count(*) from recent) < p_max
         on conflict (sender_id, client_id) where client_id is not null do nothing
         returning messages.id, messages.conversation_id, messages.sender_id, messages.body, messages.created_at, messages.deleted_at, messages.redacted_at
+      ), attached as (
+        update attachments a
+           set message_id = i.id
+          from inserted i
+         where a.id = any(p_attachment_ids) and a.uploader_id = p_sender_id and a.conversation_id = p_conversation_id
+           and a.message_id is null and a.complete
       ), conversation as (
         update conversations c
            set last_sender_id = case when i.id > coalesce(c.last_message_id, 0) then i.sender_id else c.last_sender_id end,

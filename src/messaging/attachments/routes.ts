@@ -1,0 +1,67 @@
+import contentDisposition from 'content-disposition';
+import type { Request, Response, Router } from 'express';
+import { notFound } from '../../http/errors.js';
+import { render } from '../../http/render.js';
+import type { MessagingDeps } from '../deps.js';
+import { presentAttachments } from '../present.js';
+import { parseId, requireThread, viewer } from '../routes/context.js';
+import { filesOf, findSentAttachment } from './queries.js';
+import { pipeVariant } from './store.js';
+
+const GROUPS_PER_PAGE = 30;
+
+/**
+ * Files of a conversation: GET /messages/:id/files (the Files view), /files/:fileId (the file,
+ * or an image's display size) and /files/:fileId/thumb. Only the two participants get them:
+ * anyone else, admins included, a 403 from requireThread.
+ */
+export function fileRoutes(router: Router, deps: MessagingDeps): void {
+  router.get('/:id/files', async (req, res) => {
+    const me = viewer(deps, req);
+    const access = await requireThread(deps, req.params.id, me.id);
+    const before = parseId(req.query.before);
+    const [page, people] = await Promise.all([
+      filesOf(deps.db, access.id, { visibleAfter: access.mine.clearedBeforeId, before, limit: GROUPS_PER_PAGE }),
+      deps.people.findByIds([me.id, access.otherUserId]),
+    ]);
+    const groups = page.groups.map((group) => ({
+      versions: group.versions.map((v) => ({
+        ...presentAttachments(access.id, [v])[0]!,
+        version: v.version,
+        createdAt: v.created_at,
+        fromMe: v.sender_id === me.id,
+      })),
+    }));
+    const other = people.get(access.otherUserId);
+    render(res, 'messages/files', { title: `Files with ${other?.display_name ?? 'this person'}`, access, other, groups, nextBefore: page.nextBefore });
+  });
+
+  router.get('/:id/files/:fileId', (req, res) => serveFile(req, res, false));
+  router.get('/:id/files/:fileId/thumb', (req, res) => serveFile(req, res, true));
+
+  async function serveFile(req: Request, res: Response, thumb: boolean): Promise<void> {
+    const me = viewer(deps, req);
+    const access = await requireThread(deps, req.params.id, me.id);
+    const fileId = parseId(req.params.fileId);
+    const file = fileId === undefined ? undefined : await findSentAttachment(deps.db, access.id, fileId, access.mine.clearedBeforeId);
+    if (!file || (thumb && file.kind !== 'image')) throw notFound('That file');
+    const variant = thumb ? 'thumb' : file.kind === 'image' ? 'display' : 'original';
+    const etag = `"f${file.id}-${variant}"`;
+    res.set({
+      // Checked again on each use, so a deleted file is gone from every page at once.
+      'Cache-Control': 'private, no-cache',
+      ETag: etag,
+      'X-Content-Type-Options': 'nosniff',
+      // Opened on its own, a file can run nothing and reach nothing.
+      'Content-Security-Policy': "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox",
+      'Cross-Origin-Resource-Policy': 'same-origin',
+      'Content-Type': thumb ? 'image/webp' : file.mime === 'text/plain' ? 'text/plain; charset=utf-8' : file.mime,
+      // Only the re-encoded images show in the browser; everything else downloads. The name is
+      // encoded per RFC 6266 (an ASCII fallback and a UTF-8 filename*).
+      'Content-Disposition': contentDisposition(thumb ? `thumbnail-${file.id}.webp` : file.name, { type: file.kind === 'image' ? 'inline' : 'attachment' }),
+    });
+    if (req.get('if-none-match') === etag) return void res.status(304).end();
+    if (!thumb) res.set('Content-Length', String(file.size_bytes));
+    await pipeVariant(deps.db, file.id, variant, res);
+  }
+}

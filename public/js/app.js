@@ -66,6 +66,12 @@
       clearAttachments(form);
       if (error) error.textContent = '';
       box.removeAttribute('aria-invalid');
+      box.classList.remove('field-invalid');
+    } else if (event.detail.xhr && event.detail.xhr.status >= 400) {
+      // As without JS: the box is marked and points at the reason.
+      box.setAttribute('aria-invalid', 'true');
+      box.setAttribute('aria-describedby', 'composer-error');
+      box.classList.add('field-invalid');
     }
     box.focus();
     var scroller = document.getElementById('thread-scroll');

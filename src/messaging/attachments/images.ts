@@ -19,7 +19,7 @@ export async function reencodeImage(bytes: Buffer, mime: string, name: string): 
   const animated = mime === 'image/gif' || mime === 'image/webp';
   try {
     // The header alone: a decompression bomb is refused before any pixel is decoded.
-    const meta = await sharp(bytes, { animated }).metadata();
+    const meta = await sharp(bytes, { animated, limitInputPixels: false }).metadata();
     const frameHeight = meta.pageHeight ?? meta.height ?? 0;
     const width = meta.width ?? 0;
     const frames = meta.pages ?? 1;

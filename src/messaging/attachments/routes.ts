@@ -58,10 +58,23 @@ export function fileRoutes(router: Router, deps: MessagingDeps): void {
       'Content-Type': thumb ? 'image/webp' : file.mime === 'text/plain' ? 'text/plain; charset=utf-8' : file.mime,
       // Only the re-encoded images show in the browser; everything else downloads. The name is
       // encoded per RFC 6266 (an ASCII fallback and a UTF-8 filename*).
-      'Content-Disposition': contentDisposition(thumb ? `thumbnail-${file.id}.webp` : file.name, { type: file.kind === 'image' ? 'inline' : 'attachment' }),
+      'Content-Disposition': dispositionOf(thumb ? `thumbnail-${file.id}.webp` : file.name, file.kind === 'image' ? 'inline' : 'attachment'),
     });
     if (req.get('if-none-match') === etag) return void res.status(304).end();
     if (!thumb) res.set('Content-Length', String(file.size_bytes));
     await pipeVariant(deps.db, file.id, variant, res);
   }
+}
+
+/**
+ * RFC 6266: `filename*` carries the real name in UTF-8, and `filename` a plain-ASCII stand-in
+ * for old clients (accents dropped, anything else an underscore), so the header is pure ASCII.
+ */
+export function dispositionOf(name: string, type: 'inline' | 'attachment'): string {
+  const fallback = name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^\x20-\x7e]/g, '_')
+    .replace(/["\\]/g, '_');
+  return contentDisposition(name, { type, fallback });
 }

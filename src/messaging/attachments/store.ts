@@ -74,7 +74,7 @@ export async function pipeVariant(db: MessagingDb, attachmentId: number, variant
       .execute();
     for (const row of rows) {
       if (out.destroyed) return;
-      if (!out.write(row.data) && Math.random() > 2) await new Promise<void>((resolve) => { out.once('drain', resolve); out.once('close', resolve); });
+      if (!out.write(row.data)) await new Promise<void>((resolve) => { out.once('drain', resolve); out.once('close', resolve); });
       next = row.seq + 1;
     }
     if (rows.length < CHUNKS_PER_READ) break;

@@ -26,7 +26,7 @@ export interface UploadOutcome {
   errors: string[];
   /** 413 when a refusal was about size, else 400. */
   status: 400 | 413;
-  /** A file arrived before a valid CSRF token: nothing was stored. */
+  /** No valid CSRF token, or a file arrived before it: nothing was stored. */
   csrfRefused: boolean;
 }
 
@@ -67,7 +67,8 @@ export async function receiveMultipart(
     if (status === 413) outcome.status = 413;
   };
 
-  const handleFile = async (field: string, stream: Readable & { truncated?: boolean }, filename: string | undefined) => {
+  /** `allowed`: the token check as it stood when this file began (a token after it does not count). */
+  const handleFile = async (field: string, stream: Readable & { truncated?: boolean }, filename: string | undefined, allowed: Promise<boolean>) => {
     const name = cleanName(filename);
     const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     const drain = async () => {
@@ -75,7 +76,7 @@ export async function receiveMultipart(
         // discarded
       }
     };
-    if (field !== 'files' || !(await csrf)) {
+    if (field !== 'files' || !(await allowed)) {
       if (field === 'files') outcome.csrfRefused = true;
       return drain();
     }
@@ -128,8 +129,12 @@ export async function receiveMultipart(
     if (sniffed.type.kind === 'image') {
       // An image is decoded whole anyway: held once, re-encoded, and only the new pixels kept.
       const parts: Buffer[] = [first];
-      if (!ended) for (let next = await chunks.next(); !next.done; next = await chunks.next()) parts.push(next.value);
-      if (stream.truncated) return tooBig();
+      let size = headBytes;
+      if (!ended) for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
+        parts.push(next.value);
+        size += next.value.length;
+      }
+      if (stream.truncated || size > settings.maxFileBytes) return tooBig();
       const image = await reencodeImage(Buffer.concat(parts), sniffed.type.mime, name);
       parts.length = 0;
       if (!image.ok) return refuse(image.error);
@@ -150,8 +155,9 @@ export async function receiveMultipart(
     await writer.write(first);
     if (!ended) for (let next = await chunks.next(); !next.done; next = await chunks.next()) await writer.write(next.value);
     const size = await writer.end();
-    if (stream.truncated || (await overQuota(size))) {
-      if (stream.truncated) tooBig();
+    const over = stream.truncated || size > settings.maxFileBytes;
+    if (over || (await overQuota(size))) {
+      if (over) tooBig();
       await discardPending(db, [id]);
       return;
     }
@@ -164,18 +170,20 @@ export async function receiveMultipart(
       const parser = busboy({
         headers: req.headers,
         defParamCharset: 'utf8',
-        limits: { fileSize: settings.maxFileBytes, files: MAX_FILES_PER_MESSAGE + 5, fields: 50, fieldSize: 100 * 1024, parts: 80 },
+        // One byte past the limit, so a file exactly at it is whole and one over it is truncated.
+        limits: { fileSize: settings.maxFileBytes + 1, files: MAX_FILES_PER_MESSAGE + 5, fields: 50, fieldSize: 100 * 1024, parts: 80 },
       });
       parser.on('field', (name, value) => {
         outcome.fields.set(name, [...(outcome.fields.get(name) ?? []), value]);
         if (name === '_csrf' && !options.csrfChecked) csrf = options.checkCsrf(value);
       });
       parser.on('file', (field, stream, info) => {
+        const allowed = csrf;
         work = work.then(async () => {
           // After a failure the rest of the form is only read through, so the parser can finish.
           if (failure !== undefined) return void stream.resume();
           try {
-            await handleFile(field, stream, info.filename);
+            await handleFile(field, stream, info.filename, allowed);
           } catch (err) {
             failure = err;
             stream.resume();
@@ -185,11 +193,20 @@ export async function receiveMultipart(
       parser.on('filesLimit', () => refuse(`Send at most ${MAX_FILES_PER_MESSAGE} files with one message.`));
       parser.on('close', resolve);
       parser.on('error', reject);
-      req.on('aborted', () => reject(new Error('upload aborted')));
+      // A client gone halfway: the parser is torn down, which ends the file being read with an
+      // error, so the work chain finishes and what was stored is discarded below.
+      req.on('close', () => {
+        if (req.complete) return;
+        const aborted = new Error('upload aborted');
+        parser.destroy(aborted);
+        reject(aborted);
+      });
       req.pipe(parser);
     });
     await work;
     if (failure !== undefined) throw failure;
+    // A form without files is checked here: its token must be valid all the same.
+    if (!(await csrf)) outcome.csrfRefused = true;
   } catch (err) {
     await work;
     await discardPending(db, created);

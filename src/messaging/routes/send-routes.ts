@@ -41,6 +41,9 @@ export function sendRoutes(router: Router, deps: MessagingDeps): void {
     const kept = await myPending(deps.db, access.id, me.id, form.keptIds);
     const files: StoredFile[] = [...kept.map((k) => ({ id: k.id, name: k.name, sizeBytes: k.size_bytes })), ...upload.stored];
     if (upload.errors.length > 0) return refuse(req, res, access, form, files, upload.status, upload.errors.join(' '));
+    if (files.length > MAX_FILES_PER_MESSAGE) {
+      return refuse(req, res, access, form, files, 400, `Send at most ${MAX_FILES_PER_MESSAGE} files with one message: untick some of those already attached.`);
+    }
     const checked = checkBody(typed, { allowEmpty: files.length > 0 });
     if (!checked.ok) return refuse(req, res, access, form, files, checked.status, checked.error);
 

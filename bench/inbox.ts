@@ -1,9 +1,9 @@
 // The inbox and message search at scale: one person with 100,000 conversations and 1,000,000
-// messages against one with 100 conversations and 1,000 messages, through the real app. The
+// messages against one with SMALL (default 10) conversations, through the real app. The
 // goal: each first page costs at most twice as much for the big inbox as for the small one.
 //
 //   npm run bench:inbox                                   (defaults below; DATABASE_URL to use your server)
-//   CONVERSATIONS=100000 PER_CONVERSATION=10 RUNS=40 npm run bench:inbox
+//   CONVERSATIONS=100000 PER_CONVERSATION=10 SMALL=10 RUNS=40 npm run bench:inbox
 import http from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { sql } from 'kysely';
@@ -11,7 +11,7 @@ import { benchDatabase, createUsers, percentile, round, startAppProcess, type Be
 
 const CONVERSATIONS = Number(process.env.CONVERSATIONS ?? 100_000);
 const PER_CONVERSATION = Number(process.env.PER_CONVERSATION ?? 10);
-const SMALL = 100;
+const SMALL = Number(process.env.SMALL ?? 10);
 const RUNS = Number(process.env.RUNS ?? 40);
 
 // Message text drawn from a fixed vocabulary, so a word's share of messages is the same in both inboxes.

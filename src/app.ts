@@ -1,4 +1,5 @@
 import compression from 'compression';
+import zlib from 'node:zlib';
 import express, { type Express } from 'express';
 import type pg from 'pg';
 import { authRoutes } from './auth/routes.js';
@@ -62,6 +63,9 @@ export function createApp(deps: AppDeps): App {
   // One proxy hop, not 'any': a client cannot spoof its IP (and rate-limit key) through X-Forwarded-For.
   app.set('trust proxy', deps.trustProxy ? 1 : false);
 
+  // Static files first: they need none of the page headers below (a CSP means nothing to a
+  // stylesheet), and each would cost a phone half a kilobyte a file.
+  app.use('/assets', serveAssets());
   app.use(securityHeaders());
 
   const currentUser = (req: express.Request) => req.user;
@@ -87,9 +91,9 @@ export function createApp(deps: AppDeps): App {
   // would buffer events) and of everything pages need, so an open stream holds as little as possible.
   app.get('/events', requestLog(log), sessions.middleware, loadUser, realtime.events);
 
-  app.use(compression());
+  // Brotli 5 rather than the default 4: about a tenth smaller pages for little more CPU.
+  app.use(compression({ brotli: { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5 } } }));
   app.get('/healthz', healthCheck(db, deps.isShuttingDown ?? (() => false)));
-  app.use('/assets', serveAssets());
   app.use(requestLog(log));
   app.use(express.urlencoded({ extended: false, limit: '100kb' }));
   app.use(sessions.middleware);

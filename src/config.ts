@@ -89,8 +89,10 @@ function readMegabytes(env: Env, name: string, fallback: number): number {
   const raw = env[name]?.trim();
   if (!raw) return fallback * 1024 * 1024;
   const mb = Number(raw);
-  if (!/^\d+(\.\d+)?$/.test(raw) || mb <= 0 || mb > 1024) throw new ConfigError(name, `must be a number of megabytes above 0 and at most 1024 (got "${raw}")`);
-  return Math.round(mb * 1024 * 1024);
+  const bytes = Math.round(mb * 1024 * 1024);
+  // A value so small it rounds to no bytes at all would refuse every file: a mistake, not a choice.
+  if (!/^\d+(\.\d+)?$/.test(raw) || bytes < 1 || mb > 1024) throw new ConfigError(name, `must be a number of megabytes above 0 and at most 1024 (got "${raw}")`);
+  return bytes;
 }
 
 function readBoolean(env: Env, name: string, fallback: boolean): boolean {

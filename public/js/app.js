@@ -187,6 +187,33 @@
     return holder.firstElementChild;
   }
 
+  function moveRowToTop(conversationId, active) {
+    fetch('/messages/' + conversationId + '/row', { headers: { 'HX-Request': 'true' }, credentials: 'same-origin' })
+      .then(function (response) { return response.ok ? response.text() : ''; })
+      .then(function (text) {
+        var row = text && firstElementOf(text);
+        var inbox = document.getElementById('inbox-list');
+        if (!row || !inbox) return;
+        var old = inbox.querySelector('[data-conversation-id="' + conversationId + '"]');
+        if (old) old.remove();
+        document.querySelectorAll('[data-inbox-empty]').forEach(function (empty) { empty.remove(); });
+        if (active) row.classList.add('bg-brand-50');
+        inbox.insertBefore(row, inbox.firstChild);
+        htmx.process(row);
+        localiseTimes(row);
+      })
+      .catch(function () {});
+  }
+
+  // A live message comes without the six reaction choices (none are mine yet): they are copied
+  // in from the page's one template when its "Add reaction" is first opened.
+  document.addEventListener('toggle', function (event) {
+    var details = event.target;
+    if (!details.open || !details.closest || !details.closest('[data-reactions]') || details.querySelector('.reaction-choices')) return;
+    var template = document.getElementById('reaction-choices');
+    if (template) details.appendChild(template.content.cloneNode(true));
+  }, true);
+
   function onMessage(data) {
     var event = firstElementOf(data);
     if (!event) return;
@@ -201,24 +228,10 @@
       var typing = thread.querySelector('[data-typing]');
       if (typing) typing.classList.add('hidden');
     }
-    // The inbox row moves to the top, bold.
+    // The inbox row moves to the top, bold (fetched: the event carries only the message).
     var inbox = document.getElementById('inbox-list');
-    var row = part(event, 'row');
-    if (inbox && row) {
-      var old = inbox.querySelector('[data-conversation-id="' + conversationId + '"]');
-      if (old) old.remove();
-      document.querySelectorAll('[data-inbox-empty]').forEach(function (empty) { empty.remove(); });
-      if (thread) row.classList.add('bg-brand-50');
-      inbox.insertBefore(row, inbox.firstChild);
-      htmx.process(row);
-      localiseTimes(row);
-    }
-    var badge = part(event, 'badge');
-    var current = document.getElementById('messages-badge');
-    if (badge && current) {
-      current.replaceWith(badge);
-      htmx.process(badge);
-    }
+    if (inbox) moveRowToTop(conversationId, !!thread);
+    refreshBadge();
     if (thread) refreshTail(); // draws receipts and marks it seen if the page is visible
     else setTitleCount(Number(event.getAttribute('data-unread-count')) || 0);
     if (event.getAttribute('data-muted') === 'true') return;
@@ -426,6 +439,7 @@
     var transfer = new DataTransfer();
     files.forEach(function (file) { transfer.items.add(file); });
     input.files = transfer.files;
+    input.chosen = files;
     drawChosen(input);
   }
 
@@ -440,13 +454,14 @@
       box.insertBefore(list, box.firstChild);
     }
     list.textContent = '';
+    list.hidden = input.files.length === 0;
     Array.prototype.forEach.call(input.files, function (file, index) {
       var item = document.createElement('li');
       item.className = 'inline-flex items-center gap-1 rounded-full bg-slate-100 py-1 pl-2 pr-1';
       item.textContent = file.name + ' · ' + formatSize(file.size);
       var remove = document.createElement('button');
       remove.type = 'button';
-      remove.className = 'rounded-full px-1 text-slate-500 hover:bg-slate-200';
+      remove.className = 'inline-flex h-6 w-6 items-center justify-center rounded-full text-slate-500 hover:bg-slate-200';
       remove.setAttribute('aria-label', 'Remove ' + file.name);
       remove.textContent = '×';
       remove.addEventListener('click', function () {
@@ -463,6 +478,7 @@
     var input = attachInput(form);
     if (!input) return;
     input.value = '';
+    input.chosen = [];
     drawChosen(input);
     // Files kept from a refused send went with this one.
     form.querySelectorAll('input[name="attachment_id"]').forEach(function (box) { box.closest('label').remove(); });
@@ -475,8 +491,16 @@
     return true;
   }
 
+  // Picking files adds them to those already dropped, pasted or picked (a file input alone would
+  // replace them).
   document.addEventListener('change', function (event) {
-    if (event.target.matches && event.target.matches('[data-attach-input]')) drawChosen(event.target);
+    var input = event.target;
+    if (!input.matches || !input.matches('[data-attach-input]')) return;
+    var before = input.chosen || [];
+    var picked = Array.prototype.slice.call(input.files);
+    setFiles(input, before.concat(picked.filter(function (file) {
+      return !before.some(function (had) { return had.name === file.name && had.size === file.size && had.lastModified === file.lastModified; });
+    })));
   });
   document.addEventListener('dragover', function (event) {
     var form = event.target.closest && event.target.closest('#composer');

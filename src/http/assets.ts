@@ -24,8 +24,32 @@ export function assetUrl(name: string): string {
   return `/assets/${name}?v=${version}`;
 }
 
+const compressedDir = path.join(projectRoot, 'public/build/compressed');
+const YEAR_SECONDS = 365 * 24 * 60 * 60;
+
+/**
+ * Static files, with long-lived cache headers (their URLs carry a content hash). A file the
+ * build compressed is sent as it is, brotli or gzip as the browser accepts; others go through
+ * express.static (and the app's on-the-fly compression).
+ */
 export function serveAssets(): RequestHandler {
   const router = express.Router();
+  router.get(/.*/, (req, res, next) => {
+    const name = req.path.replace(/^\/+/, '');
+    // Brotli whenever accepted, whatever the order the browser lists them in (Chrome puts gzip first).
+    const accepted = req.acceptsEncodings('br') ? 'br' : req.acceptsEncodings('gzip') ? 'gzip' : false;
+    if (!accepted || name.includes('..')) return next();
+    const file = path.join(compressedDir, `${name}.${accepted === 'br' ? 'br' : 'gz'}`);
+    if (!existsSync(file)) return next();
+    res.set({
+      'Content-Encoding': accepted,
+      Vary: 'Accept-Encoding',
+      'Cache-Control': `public, max-age=${YEAR_SECONDS}, immutable`,
+      'X-Content-Type-Options': 'nosniff',
+    });
+    res.type(path.extname(name));
+    res.sendFile(file, { lastModified: true, etag: true }, (err) => err && next(err));
+  });
   for (const dir of assetDirs) {
     router.use(
       express.static(dir, {

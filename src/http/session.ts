@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import connectPgSimple from 'connect-pg-simple';
+import type { RequestHandler } from 'express';
 import session from 'express-session';
 import type pg from 'pg';
 import type { Db } from '../db/database.js';
@@ -8,6 +9,8 @@ declare module 'express-session' {
   interface SessionData {
     userId: number;
     flash: string;
+    /** The day (since 1970) the cookie was last renewed: see renewDaily. */
+    day: number;
   }
 }
 
@@ -43,11 +46,22 @@ export function sessionMiddleware(pool: pg.Pool, secret: string, pruneExpired = 
     secret,
     resave: false,
     saveUninitialized: false,
-    rolling: true,
+    // Not on every response: a Set-Cookie on each answer costs every poll 200 bytes. The session
+    // still slides: renewDaily changes it once a day, and a changed session gets a new cookie.
+    rolling: false,
     cookie: { httpOnly: true, sameSite: 'lax', secure: 'auto', maxAge: THIRTY_DAYS },
   });
-  return { middleware, close: () => store.close() };
+  return { middleware: [middleware, renewDaily], close: () => store.close() };
 }
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** A logged-in session's first request of each day renews its cookie (thirty more days). */
+const renewDaily: RequestHandler = (req, _res, next) => {
+  const today = Math.floor(Date.now() / DAY_MS);
+  if (req.session?.userId !== undefined && req.session.day !== today) req.session.day = today;
+  next();
+};
 
 /**
  * SESSION_SECRET when given; otherwise one generated on first boot and kept in the database, so

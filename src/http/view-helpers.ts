@@ -7,7 +7,8 @@ const clock = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-dig
 const dayMonth = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' });
 const dayMonthYear = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
 
-const palette = ['bg-sky-600', 'bg-emerald-600', 'bg-violet-600', 'bg-rose-600', 'bg-amber-700', 'bg-teal-700', 'bg-indigo-600', 'bg-fuchsia-700'];
+// Each passes 4.5:1 contrast with the white initials drawn on it.
+const palette = ['bg-sky-700', 'bg-emerald-700', 'bg-violet-600', 'bg-rose-600', 'bg-amber-700', 'bg-teal-700', 'bg-indigo-600', 'bg-fuchsia-700'];
 
 export interface AvatarSubject {
   id: number;

@@ -358,7 +358,7 @@ describe('what a change moves', () => {
     assert.equal(streamB.matching((e) => e.index >= quiet && hint(e)).length, 1, 'one hint, for the one change');
   });
 
-  test('a live message is drawn with its reactions form and no empty CSRF field (htmx sends the header)', async () => {
+  test('a live message is drawn with its reactions form, no empty CSRF field (htmx sends the header) and no choices (the page holds them once)', async () => {
     const { A, B, conversation } = await pair('livemsg');
     const stream = await openEventStream(server.baseUrl, await sessionCookie(B.agent));
     const id = await send(A, conversation, 'live one');
@@ -367,7 +367,12 @@ describe('what a change moves', () => {
     const $ = html(message);
     assert.equal($(`#r-${id}`).attr('hx-post'), path(conversation, id));
     assert.equal($(`#r-${id} input[name=_csrf]`).length, 0);
-    assert.equal($(`#r-${id} details button[name=react]`).length, 6);
+    assert.equal($(`#r-${id} details summary[aria-label="Add reaction"]`).length, 1);
+    // The event stays small: the six choices come from the thread page's one template.
+    assert.equal($(`#r-${id} details button[name=react]`).length, 0);
+    const page = html((await B.agent.get(`/messages/${conversation}`)).text);
+    const choices = html(page('template#reaction-choices').html() ?? '')('button[name=react]');
+    assert.deepEqual(choices.toArray().map((el) => el.attribs.value), ['👍:1', '❤️:1', '😂:1', '😮:1', '😢:1', '🙏:1']);
   });
 });
 

@@ -7,6 +7,7 @@ import { presentAttachments } from '../present.js';
 import { parseId, requireThread, viewer } from '../routes/context.js';
 import { filesOf, findSentAttachment } from './queries.js';
 import { pipeVariant } from './store.js';
+import { notModified } from '../../http/not-modified.js';
 
 const GROUPS_PER_PAGE = 30;
 
@@ -60,7 +61,7 @@ export function fileRoutes(router: Router, deps: MessagingDeps): void {
       // encoded per RFC 6266 (an ASCII fallback and a UTF-8 filename*).
       'Content-Disposition': dispositionOf(thumb ? `thumbnail-${file.id}.webp` : file.name, file.kind === 'image' ? 'inline' : 'attachment'),
     });
-    if (req.get('if-none-match') === etag) return void res.status(304).end();
+    if (req.get('if-none-match') === etag) return notModified(res);
     if (!thumb) res.set('Content-Length', String(file.size_bytes));
     await pipeVariant(deps.db, file.id, variant, res);
   }

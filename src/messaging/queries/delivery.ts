@@ -1,21 +1,21 @@
 import { sql } from 'kysely';
 import type { MessagingDb } from '../schema.js';
 import { participantAccess, toAccess, type ThreadAccess } from './conversations.js';
-import type { InboxRow } from './inbox.js';
 import type { MessageRow } from './messages.js';
 
 export interface Delivery {
   recipientId: number;
   access: ThreadAccess;
   message: MessageRow;
-  row: InboxRow;
+  /** The recipient muted the conversation: no toast, no notification. */
+  muted: boolean;
   unreadCount: number;
 }
 
 /**
  * Everything the live `message` events of these messages need, in one query whatever their
- * number: for each message, its recipient's view of the thread, the message, the recipient's
- * inbox row (with this message as its last) and their badge count. Keyed by message id.
+ * number: for each message, its recipient's view of the thread, the message, whether they muted
+ * it and their badge count. Keyed by message id.
  */
 export async function deliveriesFor(db: MessagingDb, messageIds: number[]): Promise<Map<number, Delivery>> {
   if (messageIds.length === 0) return new Map();
@@ -31,10 +31,7 @@ export async function deliveriesFor(db: MessagingDb, messageIds: number[]): Prom
       'm.created_at',
       'm.deleted_at',
       'm.redacted_at',
-      sql<Date>`mine.last_activity_at`.as('last_activity_at'),
-      sql<string>`mine.last_activity_at::text`.as('activity_key'),
       sql<boolean>`(mine.muted_at is not null)`.as('muted'),
-      sql<boolean>`(mine.pinned_at is not null)`.as('pinned'),
       sql<number>`(select count(*) from conversation_participants u
                     where u.user_id = mine.user_id and (u.latest_incoming_message_id > u.last_read_message_id or u.marked_unread)
                       and u.muted_at is null)`.as('unread_count'),
@@ -49,23 +46,7 @@ export async function deliveriesFor(db: MessagingDb, messageIds: number[]): Prom
       access,
       message,
       unreadCount: Number(row.unread_count),
-      row: {
-        conversation_id: row.id,
-        other_user_id: row.other_user_id,
-        last_activity_at: row.last_activity_at,
-        activity_key: row.activity_key,
-        unread: access.mine.latestIncomingId > access.mine.lastReadId || access.mine.markedUnread,
-        muted: row.muted,
-        last_message_id: message.id,
-        last_sender_id: message.sender_id,
-        last_body: message.body,
-        last_deleted: message.deleted_at !== null,
-        last_redacted: message.redacted_at !== null,
-        last_created_at: message.created_at,
-        pinned: row.pinned,
-        // A new message has just brought it back from the archive.
-        archived: false,
-      },
+      muted: row.muted,
     });
   }
   return deliveries;

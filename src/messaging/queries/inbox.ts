@@ -65,6 +65,11 @@ function inboxRows(db: MessagingDb, me: number) {
     .where('p.last_activity_at', 'is not', null);
 }
 
+/** My row of one conversation, as the inbox draws it (for a live update of the list). */
+export async function inboxRowOf(db: MessagingDb, me: number, conversationId: number): Promise<InboxRow | undefined> {
+  return (await inboxRows(db, me).where('p.conversation_id', '=', conversationId).executeTakeFirst()) as InboxRow | undefined;
+}
+
 const likeEscape = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** The rows of one tab (and name search), pinned or not. */

@@ -4,7 +4,7 @@ import { viewHelpers } from '../../http/view-helpers.js';
 import type { Logger } from '../../logger.js';
 import { attachmentsOf } from '../attachments/queries.js';
 import type { MessagingDeps } from '../deps.js';
-import { presentInboxRows, presentMessages, threadPeopleFrom } from '../present.js';
+import { presentMessages, threadPeopleFrom } from '../present.js';
 import { deliveriesFor } from '../queries/delivery.js';
 import { loadPreferences } from '../queries/preferences.js';
 import { markDelivered } from '../queries/receipts.js';
@@ -61,8 +61,9 @@ export class Dispatcher {
   }
 
   /**
-   * New messages, each drawn for its recipient by the page's own partials, with their inbox row
-   * and badge: four queries for the whole batch, however many messages it holds.
+   * New messages, each drawn for its recipient by the page's own partial (the page then fetches
+   * what else changed: its inbox row, the badge): four queries for the whole batch, however many
+   * messages it holds.
    */
   private async deliver(signals: MessageSignal[]): Promise<void> {
     const { db, people } = this.deps;
@@ -74,14 +75,12 @@ export class Dispatcher {
       const delivery = deliveries.get(signal.m);
       if (!delivery || delivery.recipientId !== signal.r) continue;
       const [view] = presentMessages([delivery.message], threadPeopleFrom(persons, signal.r, signal.s), delivery.access, { attachments });
-      const [rowView] = presentInboxRows([delivery.row], persons, signal.r);
       const html = renderView('messages/_live_message', {
         h: viewHelpers,
         csrf: () => '',
         message: view,
-        row: rowView,
         unreadCount: delivery.unreadCount,
-        muted: delivery.row.muted,
+        muted: delivery.muted,
         conversationId: signal.c,
       });
       if (this.hub.send(signal.r, 'message', html) > 0) reached.add(signal.r);

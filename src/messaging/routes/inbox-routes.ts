@@ -1,11 +1,13 @@
 import type { Router } from 'express';
+import { notFound } from '../../http/errors.js';
 import { isHtmx, render } from '../../http/render.js';
 import type { MessagingDeps, MessagingUser } from '../deps.js';
 import { presentInboxRows } from '../present.js';
-import { INBOX_FILTERS, inboxPage, type InboxFilter, type InboxQuery } from '../queries/inbox.js';
+import { INBOX_FILTERS, inboxPage, inboxRowOf, type InboxFilter, type InboxQuery } from '../queries/inbox.js';
 import { markDelivered, unreadCount } from '../queries/receipts.js';
-import { viewer } from './context.js';
+import { requireThread, viewer } from './context.js';
 import { pageSizes } from './thread-page.js';
+import { notModified } from '../../http/not-modified.js';
 
 const firstString = (value: unknown) => (typeof value === 'string' ? value : '');
 
@@ -22,7 +24,7 @@ export async function loadInbox(deps: MessagingDeps, me: MessagingUser, query: I
   return { rows: presentInboxRows(page.items, people, me.id), next: page.next, filter: query.filter, q: query.q };
 }
 
-/** GET /messages (the inbox: tabs, name search, keyset pages) and GET /messages/badge (the navbar badge's poll). */
+/** GET /messages (the inbox: tabs, name search, keyset pages), /messages/:id/row (one row) and /messages/badge (the navbar badge's poll). */
 export function inboxRoutes(router: Router, deps: MessagingDeps): void {
   router.get('/', async (req, res) => {
     const me = viewer(deps, req);
@@ -35,6 +37,18 @@ export function inboxRoutes(router: Router, deps: MessagingDeps): void {
     render(res, 'messages/inbox', data);
   });
 
+  // One row of my inbox, drawn fresh: a live message moves its conversation's row to the top of
+  // an open inbox (the event itself carries only the message, to stay small).
+  router.get('/:id/row', async (req, res) => {
+    const me = viewer(deps, req);
+    const access = await requireThread(deps, req.params.id, me.id);
+    const row = await inboxRowOf(deps.db, me.id, access.id);
+    if (!row) throw notFound('That conversation');
+    const people = await deps.people.findByIds([row.other_user_id]);
+    const [view] = presentInboxRows([row], people, me.id);
+    render(res, 'messages/_inbox_row', { row: view, active: false });
+  });
+
   // Polled by every page's navbar. The count itself is the version: an unchanged count is a 304
   // with no rendering. Polling also tells senders their messages reached one of my pages.
   router.get('/badge', async (req, res) => {
@@ -42,7 +56,7 @@ export function inboxRoutes(router: Router, deps: MessagingDeps): void {
     await markDelivered(deps.db, me.id);
     const count = await unreadCount(deps.db, me.id);
     res.set('Cache-Control', 'private, no-cache');
-    if (req.query.v === String(count)) return void res.status(304).end();
+    if (req.query.v === String(count)) return notModified(res);
     render(res, 'messages/_badge', { unreadCount: count });
   });
 }

@@ -10,6 +10,7 @@ import { reactionsFor } from '../queries/reactions.js';
 import { markDelivered, unreadCount } from '../queries/receipts.js';
 import { parseId, requireThread, viewer } from './context.js';
 import { adoptVersion, loadThreadPage, readUpTo, renderThreadPage } from './thread-page.js';
+import { notModified } from '../../http/not-modified.js';
 
 /** GET /messages/:id (a page of the thread) and GET /messages/:id/tail (the open thread's poll). */
 export function threadRoutes(router: Router, deps: MessagingDeps): void {
@@ -32,7 +33,7 @@ export function threadRoutes(router: Router, deps: MessagingDeps): void {
     const id = parseId(req.params.id);
     const version = id === undefined ? undefined : await threadVersion(deps.db, id, me.id);
     res.set('Cache-Control', 'private, no-cache');
-    if (version !== undefined && req.query.v === String(version)) return void res.status(304).end();
+    if (version !== undefined && req.query.v === String(version)) return notModified(res);
     const access = await requireThread(deps, req.params.id, me.id);
     const from = parseId(req.query.from) ?? (access.lastMessageId ?? 0) + 1;
     const rows = await messagesFrom(deps.db, access.id, from, access.mine.clearedBeforeId);

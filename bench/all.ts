@@ -1,0 +1,71 @@
+// Every benchmark, one after another (each also runs alone: npm run bench:<name>), then one table
+// of the headline figures beside their targets, written to bench/results/summary.json.
+//
+//   npm run bench                      (all)
+//   BENCHES=thread,inbox npm run bench (some)
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+
+type Json = Record<string, unknown>;
+interface Line {
+  bench: string;
+  figure: string;
+  value: string;
+  target: string;
+  met: boolean | undefined;
+}
+
+const ALL = ['thread', 'inbox', 'realtime', 'send', 'load', 'lighthouse'];
+const chosen = (process.env.BENCHES ?? ALL.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+const resultFile: Record<string, string> = { send: 'send-throughput' };
+
+const ran: Record<string, { exit: number | null; seconds: number }> = {};
+for (const name of chosen) {
+  console.log(`\n=== npm run bench:${name} ===`);
+  const started = performance.now();
+  const run = spawnSync('npm', ['run', '--silent', `bench:${name}`], { stdio: 'inherit', env: process.env });
+  ran[name] = { exit: run.status, seconds: Math.round((performance.now() - started) / 1000) };
+}
+
+const read = (name: string): Json | undefined => {
+  const file = `bench/results/${resultFile[name] ?? name}.json`;
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Json) : undefined;
+};
+const lines: Line[] = [];
+const add = (bench: string, figure: string, value: string, target = '', met?: boolean) => lines.push({ bench, figure, value, target, met });
+const num = (v: unknown) => (typeof v === 'number' ? v : Number(v));
+
+for (const name of chosen) {
+  const r = read(name);
+  if (!r || ran[name]?.exit !== 0) {
+    add(name, 'run', `exit ${ran[name]?.exit ?? '?'}`, 'exit 0', false);
+    continue;
+  }
+  if (name === 'thread') {
+    for (const p of r.pages as Json[]) {
+      add(name, `${p.page}: ${r.small} vs ${r.messages} messages, p50`, `${p.small_p50_ms} / ${p.big_p50_ms} ms (x${p.ratio_p50})`, '≤ x2', num(p.ratio_p50) <= 2);
+      add(name, `${p.page}: statements per request`, `${p.statements_small} / ${p.statements_big}`, 'same', p.statements_small === p.statements_big);
+    }
+    const poll = r.polling as Json;
+    add(name, 'unchanged poll (304) vs full render, req/s', `${poll.poll_304_rps} / ${poll.full_render_rps} (x${poll.ratio})`, '≥ x4', num(poll.ratio) >= 4);
+  } else if (name === 'inbox') {
+    for (const p of r.pages as Json[]) add(name, `${p.page}: ${r.small} vs ${r.conversations} conversations, p50`, `${p.small_p50_ms} / ${p.big_p50_ms} ms (x${p.ratio_p50})`, '≤ x2', num(p.ratio_p50) <= 2);
+  } else if (name === 'realtime') {
+    for (const d of r.delivery as Json[]) {
+      add(name, `${d.rate} msg/s: delivered, p50, p99`, `${d.delivered}/${d.sent}, ${d.p50_ms} ms, ${d.p99_ms} ms`, d.rate === 200 ? 'p99 < 50 ms, none lost' : 'none lost', d.delivered === d.sent && (d.rate !== 200 || num(d.p99_ms) < 50));
+    }
+    const idle = r.idle as Json;
+    add(name, 'idle streams on one instance', `${idle.streams} at ${(num(idle.bytes_per_stream) / 1024).toFixed(1)} KB each`, '10,000 at < 25 KB', num(idle.streams) >= 10_000 && num(idle.bytes_per_stream) < 25 * 1024);
+  } else {
+    // The others say what they found in a `summary` list: { figure, value, target?, met? }.
+    for (const s of (r.summary as Json[] | undefined) ?? []) add(name, String(s.figure), String(s.value), String(s.target ?? ''), s.met as boolean | undefined);
+  }
+}
+
+const width = (key: keyof Line) => Math.max(...lines.map((l) => String(l[key]).length), key.length);
+const cols: (keyof Line)[] = ['bench', 'figure', 'value', 'target'];
+console.log(`\n${cols.map((c) => c.padEnd(width(c))).join('  ')}  met`);
+for (const l of lines) console.log(`${cols.map((c) => String(l[c]).padEnd(width(c))).join('  ')}  ${l.met === undefined ? '' : l.met ? 'yes' : 'NO'}`);
+mkdirSync('bench/results', { recursive: true });
+writeFileSync('bench/results/summary.json', `${JSON.stringify({ node: process.version, ran, lines }, null, 2)}\n`);
+console.log('\nresults in bench/results/summary.json');

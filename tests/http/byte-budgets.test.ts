@@ -156,6 +156,15 @@ describe('byte budgets', () => {
     assert.ok(poll.total <= BUDGET.notModified, `${poll.total} bytes > ${BUDGET.notModified}`);
   });
 
+  test('poll answers are never stored: a 304 from the version in the URL must not make the browser reuse an older 200', async () => {
+    const tail = await fetchWire(`/messages/${conversationId}/tail?from=1&v=0`, { 'HX-Request': 'true' });
+    const badge = await fetchWire('/messages/badge?v=999', { 'HX-Request': 'true' });
+    for (const [name, res] of [['tail', tail], ['badge', badge]] as const) {
+      assert.equal(res.status, 200, name);
+      assert.equal(res.headers['cache-control'], 'no-store', name);
+    }
+  });
+
   test(`one live message event: at most ${BUDGET.sseMessage} bytes`, async () => {
     const stream = await openEventStream(base, cookie);
     try {

@@ -55,7 +55,9 @@ export function inboxRoutes(router: Router, deps: MessagingDeps): void {
     const me = viewer(deps, req);
     await markDelivered(deps.db, me.id);
     const count = await unreadCount(deps.db, me.id);
-    res.set('Cache-Control', 'private, no-cache');
+    // Never stored: the 304 here comes from the version in the URL, not from a validator, and a
+    // browser holding an older 200 for the same URL would hand that to the page instead.
+    res.set('Cache-Control', 'no-store');
     if (req.query.v === String(count)) return notModified(res);
     render(res, 'messages/_badge', { unreadCount: count });
   });

@@ -32,7 +32,9 @@ export function threadRoutes(router: Router, deps: MessagingDeps): void {
     const me = viewer(deps, req);
     const id = parseId(req.params.id);
     const version = id === undefined ? undefined : await threadVersion(deps.db, id, me.id);
-    res.set('Cache-Control', 'private, no-cache');
+    // Never stored: the 304 here comes from the version in the URL, not from a validator, and a
+    // browser holding an older 200 for the same URL would hand that to the page instead.
+    res.set('Cache-Control', 'no-store');
     if (version !== undefined && req.query.v === String(version)) return notModified(res);
     const access = await requireThread(deps, req.params.id, me.id);
     const from = parseId(req.query.from) ?? (access.lastMessageId ?? 0) + 1;

@@ -40,7 +40,7 @@ try {
   const pages = [
     { name: 'thread page', small: `/messages/${small}`, big: `/messages/${big}` },
     { name: 'thread, older page', small: `/messages/${small}?before=${await middleId(small!)}`, big: `/messages/${big}?before=${await middleId(big!)}` },
-    { name: 'inbox', small: '/messages', big: '/messages' },
+    { name: 'inbox holding that conversation', small: '/messages', big: '/messages' },
   ];
   const rows = [];
   for (const page of pages) {

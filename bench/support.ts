@@ -76,7 +76,8 @@ export async function createUsers(db: DbHandle['db'], prefix: string, count: num
     const sessions = rows.map((row) => {
       const sid = randomBytes(18).toString('base64url');
       const csrf = randomBytes(32).toString('hex');
-      const sess = { cookie: { originalMaxAge: 86_400_000, expires: expires.toISOString(), httpOnly: true, path: '/', sameSite: 'lax' }, userId: row.id, csrfToken: csrf };
+      // `day`: renewed today already (src/http/session.ts), as a session in use would be.
+      const sess = { cookie: { originalMaxAge: 86_400_000, expires: expires.toISOString(), httpOnly: true, path: '/', sameSite: 'lax' }, userId: row.id, csrfToken: csrf, day: Math.floor(Date.now() / 86_400_000) };
       users.push({ id: row.id, cookie: `courier.sid=${encodeURIComponent(`s:${sign(sid)}`)}`, csrf });
       return { sid, sess: JSON.stringify(sess), expire: expires };
     });

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { AttachmentRow } from '../attachments/queries.js';
 import type { MessagingDb } from '../schema.js';
 import { participantAccess, toAccess, type ThreadAccess } from './conversations.js';
 import type { MessageRow } from './messages.js';
@@ -7,6 +8,7 @@ export interface Delivery {
   recipientId: number;
   access: ThreadAccess;
   message: MessageRow;
+  attachments: AttachmentRow[];
   /** The recipient muted the conversation: no toast, no notification. */
   muted: boolean;
   unreadCount: number;
@@ -14,8 +16,8 @@ export interface Delivery {
 
 /**
  * Everything the live `message` events of these messages need, in one query whatever their
- * number: for each message, its recipient's view of the thread, the message, whether they muted
- * it and their badge count. Keyed by message id.
+ * number: for each message, its recipient's view of the thread, the message and its files,
+ * whether they muted it and their badge count. Keyed by message id.
  */
 export async function deliveriesFor(db: MessagingDb, messageIds: number[]): Promise<Map<number, Delivery>> {
   if (messageIds.length === 0) return new Map();
@@ -32,6 +34,10 @@ export async function deliveriesFor(db: MessagingDb, messageIds: number[]): Prom
       'm.deleted_at',
       'm.redacted_at',
       sql<boolean>`(mine.muted_at is not null)`.as('muted'),
+      // Its files, if any, in the same query (most messages have none).
+      sql<AttachmentRow[] | null>`(select json_agg(json_build_object('id', a.id, 'message_id', a.message_id, 'kind', a.kind, 'name', a.name, 'mime', a.mime,
+                                     'size_bytes', a.size_bytes, 'width', a.width, 'height', a.height, 'created_at', a.created_at) order by a.id)
+                                   from attachments a where a.message_id = m.id)`.as('attachments'),
       sql<number>`(select count(*) from conversation_participants u
                     where u.user_id = mine.user_id and (u.latest_incoming_message_id > u.last_read_message_id or u.marked_unread)
                       and u.muted_at is null)`.as('unread_count'),
@@ -47,6 +53,7 @@ export async function deliveriesFor(db: MessagingDb, messageIds: number[]): Prom
       message,
       unreadCount: Number(row.unread_count),
       muted: row.muted,
+      attachments: row.attachments ?? [],
     });
   }
   return deliveries;

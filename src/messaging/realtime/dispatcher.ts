@@ -2,7 +2,6 @@ import { sql } from 'kysely';
 import { renderView } from '../../http/render.js';
 import { viewHelpers } from '../../http/view-helpers.js';
 import type { Logger } from '../../logger.js';
-import { attachmentsOf } from '../attachments/queries.js';
 import type { MessagingDeps } from '../deps.js';
 import { presentMessages, threadPeopleFrom } from '../present.js';
 import { deliveriesFor } from '../queries/delivery.js';
@@ -62,19 +61,18 @@ export class Dispatcher {
 
   /**
    * New messages, each drawn for its recipient by the page's own partial (the page then fetches
-   * what else changed: its inbox row, the badge): four queries for the whole batch, however many
+   * what else changed: its inbox row, the badge): three queries for the whole batch, however many
    * messages it holds.
    */
   private async deliver(signals: MessageSignal[]): Promise<void> {
     const { db, people } = this.deps;
     const personIds = [...new Set(signals.flatMap((s) => [s.r, s.s]))];
-    const messageIds = signals.map((s) => s.m);
-    const [deliveries, persons, attachments] = await Promise.all([deliveriesFor(db, messageIds), people.findByIds(personIds), attachmentsOf(db, messageIds)]);
+    const [deliveries, persons] = await Promise.all([deliveriesFor(db, signals.map((s) => s.m)), people.findByIds(personIds)]);
     const reached = new Set<number>();
     for (const signal of signals) {
       const delivery = deliveries.get(signal.m);
       if (!delivery || delivery.recipientId !== signal.r) continue;
-      const [view] = presentMessages([delivery.message], threadPeopleFrom(persons, signal.r, signal.s), delivery.access, { attachments });
+      const [view] = presentMessages([delivery.message], threadPeopleFrom(persons, signal.r, signal.s), delivery.access, { attachments: new Map([[signal.m, delivery.attachments]]) });
       const html = renderView('messages/_live_message', {
         h: viewHelpers,
         csrf: () => '',

@@ -10,8 +10,9 @@ const assetDirs = [path.join(projectRoot, 'public/build'), path.join(projectRoot
 const versions = new Map<string, string>();
 
 /**
- * The URL of a static file with its content hash in the query: the file can then be cached
- * for a year, and a new build changes the URL.
+ * The URL of a static file with its content hash in the name (`app.3fJx9a_Q2c.css`): the file
+ * can then be cached for a year, a new build changes the URL, and caches that ignore query
+ * strings still tell versions apart.
  */
 export function assetUrl(name: string): string {
   let version = versions.get(name);
@@ -21,7 +22,8 @@ export function assetUrl(name: string): string {
     version = createHash('sha256').update(readFileSync(file)).digest('base64url').slice(0, 10);
     versions.set(name, version);
   }
-  return `/assets/${name}?v=${version}`;
+  const extension = path.extname(name);
+  return `/assets/${name.slice(0, name.length - extension.length)}.${version}${extension}`;
 }
 
 const compressedDir = path.join(projectRoot, 'public/build/compressed');
@@ -32,8 +34,17 @@ const YEAR_SECONDS = 365 * 24 * 60 * 60;
  * build compressed is sent as it is, brotli or gzip as the browser accepts; others go through
  * express.static (and the app's on-the-fly compression).
  */
+/** `app.3fJx9a_Q2c.css` is `app.css`: the hash is for caches, the file is the current one. */
+const HASHED = /^(.*)\.[A-Za-z0-9_-]{10}(\.[a-z0-9]+)$/;
+
 export function serveAssets(): RequestHandler {
   const router = express.Router();
+  router.use((req, _res, next) => {
+    const [pathname, query] = req.url.split('?', 2);
+    const match = HASHED.exec(pathname!);
+    if (match) req.url = `${match[1]}${match[2]}${query === undefined ? '' : `?${query}`}`;
+    next();
+  });
   router.get(/.*/, (req, res, next) => {
     const name = req.path.replace(/^\/+/, '');
     // Brotli whenever accepted, whatever the order the browser lists them in (Chrome puts gzip first).

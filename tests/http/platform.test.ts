@@ -214,11 +214,12 @@ describe('assets', () => {
     });
   }
 
-  test('the asset URLs in a page are served', async () => {
+  test('the asset URLs in a page carry their content hash in the name, and are served', async () => {
     const $ = html((await t.agent().get('/login')).text);
     const urls = [...$('link[rel=stylesheet]').map((_i, el) => $(el).attr('href')), ...$('script[src]').map((_i, el) => $(el).attr('src'))];
     assert.ok(urls.length >= 2);
     for (const url of urls) {
+      assert.match(url!, /^\/assets\/.+\.[A-Za-z0-9_-]{10}\.(css|js)$/, `${url}: the content hash is in the name`);
       assert.equal((await supertest(t.app).get(url!)).status, 200, `${url} is served`);
     }
   });

@@ -29,6 +29,17 @@ export function assetUrl(name: string): string {
 const compressedDir = path.join(projectRoot, 'public/build/compressed');
 const YEAR_SECONDS = 365 * 24 * 60 * 60;
 
+/** The build's files do not change while the app runs: each is looked for on disk once. */
+const found = new Map<string, boolean>();
+function compressedExists(file: string): boolean {
+  let exists = found.get(file);
+  if (exists === undefined) {
+    exists = existsSync(file);
+    if (found.size < 1000) found.set(file, exists);
+  }
+  return exists;
+}
+
 /**
  * Static files, with long-lived cache headers (their URLs carry a content hash). A file the
  * build compressed is sent as it is, brotli or gzip as the browser accepts; others go through
@@ -51,7 +62,7 @@ export function serveAssets(): RequestHandler {
     const accepted = req.acceptsEncodings('br') ? 'br' : req.acceptsEncodings('gzip') ? 'gzip' : false;
     if (!accepted || name.includes('..')) return next();
     const file = path.join(compressedDir, `${name}.${accepted === 'br' ? 'br' : 'gz'}`);
-    if (!existsSync(file)) return next();
+    if (!compressedExists(file)) return next();
     res.set({
       'Content-Encoding': accepted,
       Vary: 'Accept-Encoding',

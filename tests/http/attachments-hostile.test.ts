@@ -10,9 +10,10 @@ import { crc32, deflateRawSync, deflateSync } from 'node:zlib';
 import { sql } from 'kysely';
 import sharp from 'sharp';
 import type { MessagingDb } from '../../src/messaging/schema.js';
-import { csrfToken, html, sessionCookie, startTestApp, type Agent, type TestApp } from '../support/app.js';
+import { html, sessionCookie, startTestApp, type Agent, type TestApp } from '../support/app.js';
 import { openConversation as open } from '../support/messaging.js';
 import { closeAllEventStreams, listen, openEventStream, waitForListeners, type Listening } from '../support/sse.js';
+import { newMember, type Member } from '../support/members.js';
 
 // Files in messages (issue #7), the hostile side: every allowed type round-trips byte for byte (or
 // re-encoded, for images); disguised markup, polyglots, bombs, oversized files and hostile names
@@ -29,21 +30,7 @@ after(() => closeAllEventStreams());
 /** The module's tables, typed (the host's schema type does not list them). */
 const mdb = (app: TestApp = t) => app.db as unknown as MessagingDb;
 
-interface Member {
-  agent: Agent;
-  id: number;
-  username: string;
-  token: string;
-}
-
-let serial = 0;
-async function member(prefix: string, app: TestApp = t): Promise<Member> {
-  serial += 1;
-  const username = `${prefix}_${serial}`;
-  const agent = await app.userAgent(username, `${prefix} ${serial}`);
-  const row = await app.db.selectFrom('users').select('id').where('username', '=', username).executeTakeFirstOrThrow();
-  return { agent, id: row.id, username, token: await csrfToken(agent, '/settings') };
-}
+const member = (prefix: string, app: TestApp = t): Promise<Member> => newMember(app, prefix);
 
 async function pair(app: TestApp = t) {
   const A = await member('ann', app);

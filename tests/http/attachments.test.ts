@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import sharp from 'sharp';
-import { csrfToken, html, startTestApp, type Agent, type TestApp } from '../support/app.js';
+import { html, startTestApp, type TestApp } from '../support/app.js';
 import { openConversation as open } from '../support/messaging.js';
+import { newMember, type Member } from '../support/members.js';
 
 // Files in messages (issue #7): sent with the message form, judged by their bytes, stored in
 // PostgreSQL, shown in the thread, listed in the Files view and served only to the two people.
@@ -12,21 +13,7 @@ before(async () => {
   t = await startTestApp({ attachments: { enabled: true, maxFileBytes: 1024 * 1024, dailyBytes: 8 * 1024 * 1024 } });
 });
 
-interface Member {
-  agent: Agent;
-  id: number;
-  username: string;
-  token: string;
-}
-
-let serial = 0;
-async function member(prefix: string, app: TestApp = t): Promise<Member> {
-  serial += 1;
-  const username = `${prefix}_${serial}`;
-  const agent = await app.userAgent(username, `${prefix} ${serial}`);
-  const row = await app.db.selectFrom('users').select('id').where('username', '=', username).executeTakeFirstOrThrow();
-  return { agent, id: row.id, username, token: await csrfToken(agent, '/settings') };
-}
+const member = (prefix: string, app: TestApp = t): Promise<Member> => newMember(app, prefix);
 
 async function pair(app: TestApp = t) {
   const A = await member('ann', app);

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { csrfToken, html, sessionCookie, startTestApp, type Agent, type TestApp } from '../support/app.js';
+import { html, sessionCookie, startTestApp, type Agent, type TestApp } from '../support/app.js';
 import { openConversation as open, sendMessage as send } from '../support/messaging.js';
 import { listen, openEventStream, waitForListeners } from '../support/sse.js';
+import { newMember, type Member } from '../support/members.js';
 
 // My own view of a conversation (CONTRACT.md, Messaging): archive, pin, mute, mark unread and
 // delete-for-me, each changing only my participant row; the inbox tabs, the name search, its
@@ -18,25 +19,8 @@ before(async () => {
   t = await startTestApp({ messagingLimits: LIMITS });
 });
 
-interface Member {
-  agent: Agent;
-  id: number;
-  username: string;
-  name: string;
-  /** The session's CSRF token (it stays the same for a logged-in session). */
-  token: string;
-}
-
-let serial = 0;
 /** A logged-in member with a unique username (prefix_N) and display name. */
-async function member(prefix: string, displayName?: string, app: TestApp = t): Promise<Member> {
-  serial += 1;
-  const username = `${prefix}_${serial}`;
-  const name = displayName ?? `${prefix.charAt(0).toUpperCase()}${prefix.slice(1)} Person${serial}`;
-  const agent = await app.userAgent(username, name);
-  const row = await app.db.selectFrom('users').select('id').where('username', '=', username).executeTakeFirstOrThrow();
-  return { agent, id: row.id, username, name, token: await csrfToken(agent, '/settings') };
-}
+const member = (prefix: string, displayName?: string, app: TestApp = t): Promise<Member> => newMember(app, prefix, displayName);
 
 /** Two connected members and their (empty) conversation, opened by A. */
 async function pair(a: string, b: string, app: TestApp = t) {
@@ -862,5 +846,28 @@ describe('who may act', () => {
     assert.deepEqual(await t.db.selectFrom('conversation_participants').selectAll().where('user_id', '=', outsider.id).execute(), outsiderBefore);
     assert.deepEqual(await tab(A, 'all'), [conversation]);
     assert.deepEqual(await tab(B, 'all'), [conversation]);
+  });
+});
+
+describe('GET /messages/:id/row (one inbox row, fetched by a page when a live message arrives)', () => {
+  test('my own row, drawn fresh; an outsider and an admin 403, logged out refused, unknown 404', async () => {
+    const { A, B, conversation } = await pair('rowa', 'rowb');
+    await send(B, conversation, 'a new one for the row');
+    const mine = await A.agent.get(`/messages/${conversation}/row`).set('HX-Request', 'true');
+    assert.equal(mine.status, 200);
+    const row = html(mine.text)(`li[data-conversation-id="${conversation}"]`);
+    assert.equal(row.attr('data-unread'), 'true');
+    assert.match(row.text(), /a new one for the row/);
+
+    const outsider = await member('rowout');
+    const admin = await member('rowadmin');
+    await t.db.updateTable('users').set({ role: 'admin' }).where('id', '=', admin.id).execute();
+    for (const who of [outsider, admin]) {
+      const res = await who.agent.get(`/messages/${conversation}/row`).set('HX-Request', 'true');
+      assert.equal(res.status, 403, who.username);
+      assert.doesNotMatch(res.text, /a new one for the row/);
+    }
+    assert.equal((await t.agent().get(`/messages/${conversation}/row`).set('HX-Request', 'true')).status, 401);
+    assert.equal((await A.agent.get('/messages/999999/row').set('HX-Request', 'true')).status, 404);
   });
 });

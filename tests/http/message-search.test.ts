@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { csrfToken, html, startTestApp, type Agent, type TestApp } from '../support/app.js';
+import { html, startTestApp, type TestApp } from '../support/app.js';
 import { openConversation as open, sendMessage as send } from '../support/messaging.js';
+import { newMember, type Member } from '../support/members.js';
 
 // GET /messages/search (CONTRACT.md, Messaging): full-text search over my own conversations only,
 // word prefixes, newest first, keyset pages, escaped snippets with <mark>, and everything that
@@ -16,24 +17,7 @@ before(async () => {
   t = await startTestApp({ messagingLimits: LIMITS });
 });
 
-interface Member {
-  agent: Agent;
-  id: number;
-  username: string;
-  name: string;
-  /** The session's CSRF token (it stays the same for a logged-in session). */
-  token: string;
-}
-
-let serial = 0;
-async function member(prefix: string): Promise<Member> {
-  serial += 1;
-  const username = `${prefix}_${serial}`;
-  const name = `${prefix.charAt(0).toUpperCase()}${prefix.slice(1)} Person${serial}`;
-  const agent = await t.userAgent(username, name);
-  const row = await t.db.selectFrom('users').select('id').where('username', '=', username).executeTakeFirstOrThrow();
-  return { agent, id: row.id, username, name, token: await csrfToken(agent, '/settings') };
-}
+const member = (prefix: string): Promise<Member> => newMember(t, prefix);
 
 /** An admin, made the documented way (the role column). */
 async function admin(): Promise<Member> {

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { redactMessages, type MessagingDb } from '../../src/messaging/index.js';
-import { csrfToken, html, sessionCookie, startTestApp, type Agent, type TestApp } from '../support/app.js';
+import { html, sessionCookie, startTestApp, type TestApp } from '../support/app.js';
 import { openConversation as open, sendMessage as send } from '../support/messaging.js';
 import { closeAllEventStreams, listen, openEventStream, waitForListeners, type Listening } from '../support/sse.js';
+import { newMember, type Member } from '../support/members.js';
 
 // Reactions on messages (issue #7): POST /messages/:id/messages/:messageId/reactions with
 // `emoji` and `on` (or the page's buttons' `react` = EMOJI:1|0), counts under the bubble, who may
@@ -26,21 +27,7 @@ after(async () => {
   await server?.close();
 });
 
-interface Member {
-  agent: Agent;
-  id: number;
-  username: string;
-  token: string;
-}
-
-let serial = 0;
-async function member(prefix: string): Promise<Member> {
-  serial += 1;
-  const username = `${prefix}_${serial}`;
-  const agent = await t.userAgent(username);
-  const row = await t.db.selectFrom('users').select('id').where('username', '=', username).executeTakeFirstOrThrow();
-  return { agent, id: row.id, username, token: await csrfToken(agent, '/settings') };
-}
+const member = (prefix: string): Promise<Member> => newMember(t, prefix);
 
 /** Two connected members, their conversation, and one message from each (A's first). */
 async function pair(prefix: string) {

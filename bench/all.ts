@@ -16,9 +16,9 @@ interface Line {
   met: boolean | undefined;
 }
 
-const ALL = ['thread', 'inbox', 'realtime', 'send', 'load', 'lighthouse'];
+const ALL = ['thread', 'inbox', 'search', 'realtime', 'send', 'load', 'lighthouse', 'decode'];
 const chosen = (process.env.BENCHES ?? ALL.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
-const resultFile: Record<string, string> = { send: 'send-throughput' };
+const resultFile: Record<string, string> = { send: 'send-throughput', decode: 'decode-flood' };
 
 const ran: Record<string, { exit: number | null; seconds: number }> = {};
 for (const name of chosen) {
@@ -79,6 +79,14 @@ for (const name of chosen) {
     add(name, 'acknowledged sends stored exactly once', `${once.stored_once}/${once.acknowledged}`, 'all', once.ok === true);
   } else if (name === 'lighthouse') {
     for (const p of r.pages as Json[]) add(name, `${p.page} at phone size: performance, accessibility`, `${p.performance}, ${p.accessibility}`, '≥ 95, ≥ 95', num(p.performance) >= 95 && num(p.accessibility) >= 95);
+  } else if (name === 'search') {
+    for (const p of r.http as Json[]) add(name, `search, ${p.query}: p50`, `${p.p50_ms} ms`, '');
+    add(name, 'words only in others\' messages vs absent words, p50', `x${r.ratio_present_vs_absent_p50} (prefixes x${r.ratio_prefix_vs_absent_p50})`, `≤ x${r.goal}`, r.met === true);
+  } else if (name === 'decode') {
+    for (const p of r.phases as Json[]) {
+      const flood = p.phase !== 'quiet';
+      add(name, `another person's inbox, p50 / p95, ${flood ? `${r.flooders} hostile image sends at a time (${p.phase})` : 'no flood'}`, `${p.inbox_p50_ms} / ${p.inbox_p95_ms} ms`, flood ? 'p95 < 200 ms' : '', flood ? num(p.inbox_p95_ms) < 200 : undefined);
+    }
   }
 }
 

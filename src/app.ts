@@ -7,14 +7,17 @@ import { defaultAuthLimits, type AuthLimits } from './auth/rate-limits.js';
 import { connectionRoutes } from './connections/routes.js';
 import type { Db } from './db/database.js';
 import { serveAssets } from './http/assets.js';
-import { csrfGuard, exposeCsrfToken } from './http/csrf.js';
+import { CSRF_KEY_SETTING, csrfGuard, exposeCsrfToken } from './http/csrf.js';
 import { loadCurrentUser, requireUser } from './http/current-user.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { exposeFlash } from './http/flash.js';
 import { healthCheck } from './http/health.js';
 import { requestLog } from './http/request-log.js';
 import { securityHeaders } from './http/security.js';
-import { sessionMiddleware } from './http/session.js';
+import { streamDoor } from './http/stream-door.js';
+import { defaultSessionLifetime, sessionMiddleware, TOUCH_EVERY_MS, type SessionLifetime } from './http/session.js';
+import { liveSessions } from './auth/sessions.js';
+import { securityRoutes } from './settings/security-routes.js';
 import { viewHelpers } from './http/view-helpers.js';
 import type { Logger } from './logger.js';
 import { avatarRoutes } from './people/avatar-routes.js';
@@ -34,6 +37,8 @@ export interface AppDeps {
   sessionSecret: string;
   trustProxy?: boolean;
   authLimits?: AuthLimits;
+  /** `npm run dev` only: error pages show a 500's stack. */
+  devErrors?: boolean;
   /** Off in tests, where many short-lived apps share a process. */
   pruneSessions?: boolean;
   isShuttingDown?: () => boolean;
@@ -44,6 +49,10 @@ export interface AppDeps {
   messagingLimits?: MessagingDeps['limits'];
   /** Files in messages (default: on, 10 MB a file, 200 MB a day). */
   attachments?: MessagingDeps['attachments'];
+  /** How long sessions last (default: 30 days unused, 90 days in all). */
+  sessionLifetime?: SessionLifetime;
+  /** How often open event streams get a heartbeat and have their sessions checked (default 25 s). */
+  streamHeartbeatMs?: number;
 }
 
 export interface App {
@@ -60,6 +69,8 @@ export function createApp(deps: AppDeps): App {
   const { db, log } = deps;
   const app = express();
   app.disable('x-powered-by');
+  // Express's own last-resort handler prints stacks outside 'production'; ours never reaches it, and must not show one either.
+  app.set('env', deps.devErrors ? 'development' : 'production');
   // One proxy hop, not 'any': a client cannot spoof its IP (and rate-limit key) through X-Forwarded-For.
   app.set('trust proxy', deps.trustProxy ? 1 : false);
 
@@ -69,11 +80,25 @@ export function createApp(deps: AppDeps): App {
   app.use(securityHeaders());
 
   const currentUser = (req: express.Request) => req.user;
+  const lifetime = deps.sessionLifetime ?? defaultSessionLifetime;
+  // Anonymous forms' CSRF tokens are keyed with the session secret (src/http/csrf.ts).
+  app.set(CSRF_KEY_SETTING, deps.sessionSecret);
   // The same connection pool, typed down to the tables the module owns (Kysely types are invariant).
   const messagingDb = db as unknown as MessagingDb;
   const messaging: MessagingDeps = {
     db: messagingDb,
     currentUser,
+    sessions: {
+      of: (req) => {
+        const sess = req.session;
+        if (!req.user || sess?.userId !== req.user.id) return undefined;
+        // The earliest it can end: its absolute end, or its idle end as last stored (pushed back
+        // at most every TOUCH_EVERY_MS); the stream checks the database then.
+        const absoluteEnd = (sess.createdAt ?? Date.now()) + lifetime.absoluteMs;
+        return { key: req.sessionID, endsAt: new Date(Math.min(absoluteEnd, Date.now() + lifetime.idleMs - TOUCH_EVERY_MS)) };
+      },
+      alive: (keys) => liveSessions(db, keys, lifetime),
+    },
     authenticate: requireUser,
     verifyForm: csrfGuard,
     people: peopleDirectory(db),
@@ -83,13 +108,14 @@ export function createApp(deps: AppDeps): App {
     attachments: deps.attachments ?? defaultAttachmentSettings,
     peopleTable: { table: 'users', id: 'id', username: 'username', displayName: 'display_name', usernamesLowerCase: true },
   };
-  const realtime = createRealtime(messaging, String(deps.pool.options.connectionString), log);
+  const realtime = createRealtime(messaging, String(deps.pool.options.connectionString), log, { heartbeatMs: deps.streamHeartbeatMs });
 
-  const sessions = sessionMiddleware(deps.pool, deps.sessionSecret, deps.pruneSessions ?? true);
+  const sessions = sessionMiddleware(deps.pool, deps.sessionSecret, deps.pruneSessions ?? true, lifetime);
   const loadUser = loadCurrentUser(db);
   // The event stream needs who is asking and nothing else: mounted ahead of compression (which
   // would buffer events) and of everything pages need, so an open stream holds as little as possible.
-  app.get('/events', requestLog(log), sessions.middleware, loadUser, realtime.events);
+  const door = streamDoor('courier.sid');
+  app.get('/events', requestLog(log), door.admit, sessions.middleware, loadUser, door.release, realtime.events);
 
   // Brotli 5 rather than the default 4: about a tenth smaller pages for little more CPU.
   app.use(compression({ brotli: { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5 } } }));
@@ -109,7 +135,7 @@ export function createApp(deps: AppDeps): App {
   app.use(unreadBadge({ db: messagingDb, currentUser }));
 
   app.get('/', (req, res) => res.redirect(303, req.user ? '/messages' : '/login'));
-  app.use(authRoutes(db, deps.authLimits ?? defaultAuthLimits));
+  app.use(authRoutes(db, deps.authLimits ?? defaultAuthLimits, deps.sessionSecret));
 
   const people = peopleRoutes(db);
   const signedIn = [requireUser, csrfGuard];
@@ -119,12 +145,12 @@ export function createApp(deps: AppDeps): App {
   app.use('/admin', requireUser, requireAdmin, csrfGuard, adminRoutes(db));
   app.use('/connections', ...signedIn, connectionRoutes(db));
   app.use('/messages', createMessagingRouter(messaging));
-  // The settings form is multipart: its router checks CSRF once the body is parsed.
-  app.use('/settings', requireUser, settingsRoutes(db));
+  // The settings form is multipart: its router checks CSRF itself, first (src/settings/form.ts).
+  app.use('/settings', requireUser, securityRoutes(db, lifetime), settingsRoutes(db));
   app.use('/avatars', requireUser, avatarRoutes(db));
 
   app.use(notFoundHandler);
-  app.use(errorHandler(log));
+  app.use(errorHandler(log, { devErrors: deps.devErrors }));
 
   const ready = realtime.start();
   ready.catch((err) => log.error({ err }, 'realtime events could not start'));

@@ -14,11 +14,15 @@ export interface Config {
   sessionSecret: string | undefined;
   trustProxy: boolean;
   production: boolean;
+  /** `npm run dev` (scripts/dev.mjs sets NODE_ENV=development): error pages may show stacks. */
+  development: boolean;
   logLevel: string;
   /** Who may start a conversation: only connections (default), or everyone. */
   messagingPolicy: 'connections' | 'everyone';
   /** Files in messages (ATTACHMENTS=off for text only), with their size limits. */
   attachments: { enabled: boolean; maxFileBytes: number; dailyBytes: number };
+  /** A session ends after `idleMs` unused, and `absoluteMs` after login whatever happens. */
+  sessions: { idleMs: number; absoluteMs: number };
 }
 
 export class ConfigError extends Error {
@@ -40,6 +44,7 @@ export function loadConfig(env: Env = process.env): Config {
     sessionSecret: readSessionSecret(env),
     trustProxy: readBoolean(env, 'TRUST_PROXY', false),
     production: env.NODE_ENV === 'production',
+    development: env.NODE_ENV === 'development',
     logLevel: readLogLevel(env),
     messagingPolicy: readChoice(env, 'MESSAGING_POLICY', ['connections', 'everyone'] as const, 'connections'),
     attachments: {
@@ -47,7 +52,26 @@ export function loadConfig(env: Env = process.env): Config {
       maxFileBytes: readMegabytes(env, 'ATTACHMENT_MAX_MB', 10),
       dailyBytes: readMegabytes(env, 'ATTACHMENT_DAILY_MB', 200),
     },
+    sessions: readSessionLifetime(env),
   };
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+function readSessionLifetime(env: Env): Config['sessions'] {
+  const idleDays = readDays(env, 'SESSION_IDLE_DAYS', 30);
+  const maxDays = readDays(env, 'SESSION_MAX_DAYS', 90);
+  if (maxDays < idleDays) throw new ConfigError('SESSION_MAX_DAYS', `must be at least SESSION_IDLE_DAYS (${idleDays})`);
+  return { idleMs: idleDays * DAY_MS, absoluteMs: maxDays * DAY_MS };
+}
+
+/** A whole number of days from 1 to 3650. */
+function readDays(env: Env, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const days = Number(raw);
+  if (!/^\d+$/.test(raw) || days < 1 || days > 3650) throw new ConfigError(name, `must be a whole number of days from 1 to 3650 (got "${raw}")`);
+  return days;
 }
 
 function readPort(env: Env): number {

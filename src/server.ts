@@ -32,7 +32,7 @@ async function main(): Promise<void> {
 
   let shuttingDown = false;
   const sessionSecret = await resolveSessionSecret(db, config.sessionSecret);
-  const { app, ready, closeStreams, close } = createApp({ db, pool, log, sessionSecret, trustProxy: config.trustProxy, whoCanMessage: config.messagingPolicy, attachments: config.attachments, isShuttingDown: () => shuttingDown });
+  const { app, ready, closeStreams, close } = createApp({ db, pool, log, sessionSecret, trustProxy: config.trustProxy, devErrors: config.development, whoCanMessage: config.messagingPolicy, attachments: config.attachments, sessionLifetime: config.sessions, isShuttingDown: () => shuttingDown });
   const sweeper = setInterval(() => {
     void sweepExpiredRateLimits(db).catch((err) => log.warn({ err }, 'rate-limit sweep failed'));
     void sweepPendingAttachments(db as unknown as MessagingDb).catch((err) => log.warn({ err }, 'attachment sweep failed'));

@@ -10,6 +10,8 @@ export type AuditAction =
   | 'auth.login'
   | 'auth.login_failed'
   | 'auth.logout'
+  | 'auth.password_changed'
+  | 'auth.sessions_ended'
   | 'user.blocked'
   | 'user.unblocked'
   | 'report.created'

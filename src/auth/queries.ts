@@ -17,3 +17,11 @@ export async function createUser(
     .executeTakeFirst();
   return row?.id;
 }
+
+export async function passwordHashOf(db: Db, userId: number): Promise<string | undefined> {
+  return (await db.selectFrom('users').select('password_hash').where('id', '=', userId).executeTakeFirst())?.password_hash;
+}
+
+export async function setPasswordHash(db: Db, userId: number, passwordHash: string): Promise<void> {
+  await db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
+}

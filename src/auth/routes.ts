@@ -2,7 +2,7 @@ import { Router, type Response } from 'express';
 import { ipOf, recordAudit } from '../audit/record.js';
 import type { Db } from '../db/database.js';
 import { csrfGuard } from '../http/csrf.js';
-import { bodyOf } from '../http/fields.js';
+import { bodyOf, hasNul, NUL_MESSAGE } from '../http/fields.js';
 import { requireUser } from '../http/current-user.js';
 import { render } from '../http/render.js';
 import { safeNext } from '../http/safe-next.js';
@@ -30,7 +30,8 @@ const renderLogin = (res: Response, form: LoginForm, status = 200) => render(res
 const renderSignup = (res: Response, form: SignupForm, status = 200) => render(res, 'auth/signup', { title: 'Sign up', form }, status);
 
 
-export function authRoutes(db: Db, limits: AuthLimits): Router {
+/** `secret` keys the hashes that stand for usernames in the rate-limit counters. */
+export function authRoutes(db: Db, limits: AuthLimits, secret: string): Router {
   const router = Router();
 
   router.get('/login', (req, res) => {
@@ -39,7 +40,7 @@ export function authRoutes(db: Db, limits: AuthLimits): Router {
     renderLogin(res, { username: '', next });
   });
 
-  const loginLimits = authRateLimits(db, 'login', limits, (req, res, seconds) =>
+  const loginLimits = authRateLimits(db, 'login', limits, secret, (req, res, seconds) =>
     renderLogin(
       res,
       {
@@ -56,10 +57,13 @@ export function authRoutes(db: Db, limits: AuthLimits): Router {
     const username = normaliseUsername(body.username);
     const password = typeof body.password === 'string' ? body.password : '';
     const next = safeNext(body.next, HOME);
+    // Refused, not stripped: a password with the NUL taken out would be another password.
+    if (hasNul(body.username) || hasNul(body.password)) return renderLogin(res, { username, next, error: NUL_MESSAGE }, 400);
     const user = username ? await findLogin(db, username) : undefined;
     const ok = await verifyPassword(password, user?.password_hash ?? (await decoyHash()));
     if (!user || !ok) {
-      await recordAudit(db, { action: 'auth.login_failed', subjectUserId: user?.id ?? null, ip: ipOf(req), detail: { username: username.slice(0, 30) } });
+      // Only an account that exists is named, by its id: the typed text may be a password.
+      await recordAudit(db, { action: 'auth.login_failed', subjectUserId: user?.id ?? null, ip: ipOf(req) });
       return renderLogin(res, { username, next, error: 'That username and password do not match.' }, 401);
     }
     if (user.suspended_until && user.suspended_until > new Date()) {
@@ -76,7 +80,7 @@ export function authRoutes(db: Db, limits: AuthLimits): Router {
     renderSignup(res, { username: '', display_name: '', errors: {} });
   });
 
-  const signupLimits = authRateLimits(db, 'signup', limits, (req, res) =>
+  const signupLimits = authRateLimits(db, 'signup', limits, secret, (req, res) =>
     renderSignup(
       res,
       {

@@ -29,13 +29,19 @@ export function checkUsername(username: string): string | undefined {
   return undefined;
 }
 
+// U+0000 is text PostgreSQL cannot store. Refused with a reason, never stripped: a password with
+// it taken out would silently be another password.
+const NUL = '\u0000';
+
 export function checkDisplayName(name: string): string | undefined {
   if (!name) return 'Enter the name people will see.';
+  if (name.includes(NUL)) return 'Names cannot contain a NUL character (U+0000). Remove it and try again.';
   if (codePoints(name) > DISPLAY_NAME_MAX) return `Names are at most ${DISPLAY_NAME_MAX} characters.`;
   return undefined;
 }
 
 export function checkPassword(password: string): string | undefined {
+  if (password.includes(NUL)) return 'Passwords cannot contain a NUL character (U+0000). Choose another.';
   if (codePoints(password) < PASSWORD_MIN) return `Passwords need at least ${PASSWORD_MIN} characters.`;
   if (codePoints(password) > PASSWORD_MAX) return `Passwords are at most ${PASSWORD_MAX} characters.`;
   return undefined;

@@ -18,26 +18,40 @@ export async function areConnected(db: Db, a: number, b: number): Promise<boolea
 }
 
 /**
+ * No block between the two, either way: the routes check it first, and the writes that bring two
+ * people closer check it again in the statement itself, so a block made meanwhile still holds.
+ */
+const noBlockBetween = (a: number, b: number) =>
+  sql<boolean>`not exists (select 1 from blocks where (blocker_id = ${a} and blocked_id = ${b}) or (blocker_id = ${b} and blocked_id = ${a}))`;
+
+/**
  * Sends a request, or accepts theirs if they already asked me. One statement on the pair's
  * primary key, so two people asking each other at once end up connected, not with two requests.
+ * Nothing happens across a block.
  */
 export async function requestConnection(db: Db, me: number, other: number): Promise<ConnectionState> {
   const { low, high } = pairOf(me, other);
   await db
     .insertInto('connections')
-    .values({ user_low: low, user_high: high, requested_by: me, status: 'pending' })
+    .columns(['user_low', 'user_high', 'requested_by', 'status'])
+    .expression(
+      db
+        .selectNoFrom([sql<number>`${low}::bigint`.as('user_low'), sql<number>`${high}::bigint`.as('user_high'), sql<number>`${me}::bigint`.as('requested_by'), sql<'pending'>`'pending'`.as('status')])
+        .where(noBlockBetween(me, other)),
+    )
     .onConflict((oc) =>
       oc
         .columns(['user_low', 'user_high'])
         .doUpdateSet({ status: 'accepted', accepted_at: sql`now()` })
         .where('connections.status', '=', 'pending')
-        .where('connections.requested_by', '=', other),
+        .where('connections.requested_by', '=', other)
+        .where(noBlockBetween(me, other)),
     )
     .execute();
   return connectionState(db, me, other);
 }
 
-/** Accepts the other person's pending request to me. False when there is none. */
+/** Accepts the other person's pending request to me. False when there is none, or a block stands between us. */
 export async function acceptRequest(db: Db, me: number, other: number): Promise<boolean> {
   const { low, high } = pairOf(me, other);
   const result = await db
@@ -47,6 +61,7 @@ export async function acceptRequest(db: Db, me: number, other: number): Promise<
     .where('user_high', '=', high)
     .where('status', '=', 'pending')
     .where('requested_by', '=', other)
+    .where(noBlockBetween(me, other))
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }

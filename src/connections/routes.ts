@@ -3,6 +3,7 @@ import type { Db } from '../db/database.js';
 import { userOf } from '../http/current-user.js';
 import { HttpError, forbidden, notFound } from '../http/errors.js';
 import { flash } from '../http/flash.js';
+import { bodyOf, hasNul, NUL_MESSAGE } from '../http/fields.js';
 import { isHtmx, render } from '../http/render.js';
 import { safeNext } from '../http/safe-next.js';
 import { findPerson, findUserRef } from '../people/queries.js';
@@ -33,18 +34,24 @@ export function connectionRoutes(db: Db): Router {
 
   router.post('/', async (req, res) => {
     const me = userOf(req);
-    const username = String((req.body as Record<string, unknown>)?.username ?? '').trim().toLowerCase();
+    const typed = bodyOf(req).username;
+    if (hasNul(typed)) throw new HttpError(400, NUL_MESSAGE);
+    const username = String(typed ?? '').trim().toLowerCase();
     if (!username) throw new HttpError(400, 'Say whom to connect with.');
     const other = await findUserRef(db, username);
     if (!other) throw notFound('That person');
     if (other.id === me.id) throw new HttpError(400, 'You cannot connect with yourself.');
     if (await isBlockedEitherWay(db, me.id, other.id)) throw forbidden(`You cannot connect with ${other.display_name}.`);
     const state = await requestConnection(db, me.id, other.id);
+    // The write found a block made since the check above: nothing was written.
+    if (state === 'none') throw forbidden(`You cannot connect with ${other.display_name}.`);
     const name = other.display_name;
     await respond(req, res, username, state === 'connected' ? `You and ${name} are now connected.` : `Request sent to ${name}.`);
   });
 
-  const act = (name: keyof typeof notices, action: Action) =>
+  // Accepting brings two people closer, so a block either way stops it; declining and removing
+  // only take ties away, and stay possible across a block.
+  const act = (name: keyof typeof notices, action: Action, blockedByBlocks: boolean) =>
     router.post(`/:username/${name}`, async (req, res) => {
       const me = userOf(req);
       const username = req.params.username!.toLowerCase();
@@ -52,6 +59,8 @@ export function connectionRoutes(db: Db): Router {
       if (!other) throw notFound('That person');
       const done = await action(db, me.id, other.id);
       if (!done) {
+        // The write itself refuses across a block (acceptRequest), so a block made a moment ago holds too.
+        if (blockedByBlocks && (await isBlockedEitherWay(db, me.id, other.id))) throw forbidden(`You cannot connect with ${other.display_name}.`);
         if (name !== 'remove' && (await connectionState(db, me.id, other.id)) === 'sent') {
           throw forbidden('You sent this request: only the person you asked can accept or decline it.');
         }
@@ -59,9 +68,9 @@ export function connectionRoutes(db: Db): Router {
       }
       await respond(req, res, username, notices[name](other.display_name));
     });
-  act('accept', acceptRequest);
-  act('decline', declineRequest);
-  act('remove', removeConnection);
+  act('accept', acceptRequest, true);
+  act('decline', declineRequest, false);
+  act('remove', removeConnection, false);
 
   /** htmx: the person's action buttons, re-rendered in their new state. Otherwise back where the form was. */
   async function respond(req: Request, res: Response, username: string, notice: string) {

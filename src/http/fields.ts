@@ -17,3 +17,9 @@ export const positiveIds = (value: unknown, max = 100): number[] =>
     .map(positiveId)
     .filter((id): id is number => id !== undefined)
     .slice(0, max);
+
+/** What a person is told when a field holds U+0000, which PostgreSQL cannot store in text. */
+export const NUL_MESSAGE = 'This contains a NUL character (U+0000), which Courier cannot store. Remove it and try again.';
+
+/** True when a field (a string, or a repeated field's strings) holds U+0000. */
+export const hasNul = (value: unknown): boolean => listOf(value).some((one) => typeof one === 'string' && one.includes('\u0000'));

@@ -11,30 +11,66 @@ declare module 'express-session' {
     flash: string;
     /** The day (since 1970) the cookie was last renewed: see renewDaily. */
     day: number;
+    /** When this login began (ms since 1970): the absolute lifetime counts from here. */
+    createdAt: number;
+    /** The browser's User-Agent at login, cut short: "my sessions" names the device from it. */
+    ua: string;
+    /** When the session was last used (ms since 1970), to the nearest few minutes. */
+    seen: number;
   }
 }
 
-const THIRTY_DAYS = 30 * 24 * 60 * 60 * 1000;
-const TOUCH_EVERY_MS = 60 * 60 * 1000;
+export interface SessionLifetime {
+  /** Ends after this long without a visit (renewed daily while in use). */
+  idleMs: number;
+  /** Ends this long after login, used or not. */
+  absoluteMs: number;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+export const defaultSessionLifetime: SessionLifetime = { idleMs: 30 * DAY_MS, absoluteMs: 90 * DAY_MS };
+
+/**
+ * How often a session's expiry is pushed back in the database (per session and instance). The
+ * push also dates "last seen" in the list of my sessions, so it is minutes, not a day.
+ */
+export const TOUCH_EVERY_MS = 5 * 60 * 1000;
+
+/** True when a stored session is past its absolute lifetime (sessions from before it counted are dated at their next visit). */
+export function pastLifetime(sess: Partial<session.SessionData> | null | undefined, lifetime: SessionLifetime, now = Date.now()): boolean {
+  return typeof sess?.createdAt === 'number' && now - sess.createdAt >= lifetime.absoluteMs;
+}
 
 /** Sessions live in PostgreSQL: a restart logs no one out and every instance reads the same ones. */
-export function sessionMiddleware(pool: pg.Pool, secret: string, pruneExpired = true) {
+export function sessionMiddleware(pool: pg.Pool, secret: string, pruneExpired = true, lifetime: SessionLifetime = defaultSessionLifetime) {
   const PgStore = connectPgSimple(session);
   /**
    * express-session "touches" a session on every request to push its expiry back: one UPDATE per
-   * request. Once an hour per session (and instance) is plenty for a thirty-day session.
+   * request. Once every few minutes per session (and instance) is plenty. And a session past its
+   * absolute lifetime is not found, whatever its idle expiry says: it is deleted instead (which
+   * closes its event streams on every instance, see migration 0013).
    */
-  class ThrottledStore extends PgStore {
+  class LifetimeStore extends PgStore {
     private readonly touched = new Map<string, number>();
     override touch(sid: string, sess: session.SessionData, done?: () => void): void {
       const now = Date.now();
       if (now - (this.touched.get(sid) ?? 0) < TOUCH_EVERY_MS) return done?.();
       if (this.touched.size > 50_000) this.touched.clear();
       this.touched.set(sid, now);
-      super.touch(sid, sess, done);
+      // Pushes the expiry back as connect-pg-simple would, and notes when the session was last used.
+      const expires = sess.cookie?.expires ? new Date(sess.cookie.expires).getTime() : now + lifetime.idleMs;
+      pool
+        .query(`update session set expire = to_timestamp($1), sess = (sess::jsonb || jsonb_build_object('seen', $2::bigint))::json where sid = $3`, [Math.ceil(expires / 1000), now, sid])
+        .then(() => done?.(), () => done?.());
+    }
+    override get(sid: string, done: (err: unknown, sess?: session.SessionData | null) => void): void {
+      super.get(sid, (err: unknown, sess?: session.SessionData | null) => {
+        if (err || !pastLifetime(sess, lifetime)) return done(err, sess);
+        this.destroy(sid, (destroyErr?: unknown) => done(destroyErr, null));
+      });
     }
   }
-  const store = new ThrottledStore({
+  const store = new LifetimeStore({
     pool,
     tableName: 'session',
     createTableIfMissing: false,
@@ -45,23 +81,35 @@ export function sessionMiddleware(pool: pg.Pool, secret: string, pruneExpired = 
     store,
     secret,
     resave: false,
+    // Nothing is stored for a visitor who has not logged in: the login and sign-up forms carry a
+    // CSRF token without a session (src/http/csrf.ts), so a visit writes no row.
     saveUninitialized: false,
     // Not on every response: a Set-Cookie on each answer costs every poll 200 bytes. The session
     // still slides: renewDaily changes it once a day, and a changed session gets a new cookie.
     rolling: false,
-    cookie: { httpOnly: true, sameSite: 'lax', secure: 'auto', maxAge: THIRTY_DAYS },
+    cookie: { httpOnly: true, sameSite: 'lax', secure: 'auto', maxAge: lifetime.idleMs },
   });
-  return { middleware: [middleware, renewDaily], close: () => store.close() };
+  return { middleware: [middleware, renewDaily(lifetime)], close: () => store.close() };
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000;
-
-/** A logged-in session's first request of each day renews its cookie (thirty more days). */
-const renewDaily: RequestHandler = (req, _res, next) => {
-  const today = Math.floor(Date.now() / DAY_MS);
-  if (req.session?.userId !== undefined && req.session.day !== today) req.session.day = today;
-  next();
-};
+/**
+ * A logged-in session's first request of each day renews its cookie (the idle lifetime again),
+ * never past the absolute end: both the cookie and the stored row expire by then.
+ */
+function renewDaily(lifetime: SessionLifetime): RequestHandler {
+  return (req, _res, next) => {
+    const sess = req.session;
+    if (sess?.userId === undefined) return next();
+    const today = Math.floor(Date.now() / DAY_MS);
+    if (sess.day !== today) {
+      sess.day = today;
+      // Sessions from before the absolute lifetime counted start counting now.
+      sess.createdAt ??= Date.now();
+      sess.cookie.maxAge = Math.max(1000, Math.min(lifetime.idleMs, sess.createdAt + lifetime.absoluteMs - Date.now()));
+    }
+    next();
+  };
+}
 
 /**
  * SESSION_SECRET when given; otherwise one generated on first boot and kept in the database, so

@@ -11,6 +11,8 @@ export function checkBody(raw: unknown, options: { allowEmpty?: boolean } = {}):
     if (options.allowEmpty) return { ok: true, body: '' };
     return { ok: false, status: 400, error: 'Write a message before sending.' };
   }
+  // PostgreSQL cannot store U+0000: the text goes back to the sender to fix, never silently changed.
+  if (body.includes('\u0000')) return { ok: false, status: 400, error: 'This message contains a NUL character (U+0000), which Courier cannot store. Remove it and try again.' };
   const length = [...body].length;
   if (length > MAX_MESSAGE_LENGTH) {
     return { ok: false, status: 413, error: `Messages are at most ${MAX_MESSAGE_LENGTH.toLocaleString('en')} characters; this one has ${length.toLocaleString('en')}.` };

@@ -8,6 +8,8 @@ export interface MessagingDeps {
   db: MessagingDb;
   /** The logged-in user, or undefined. */
   currentUser(req: Request): MessagingUser | undefined;
+  /** The host's sessions: an event stream lives no longer than the session that opened it. */
+  sessions: StreamSessions;
   /** Runs first on every route: refuses logged-out requests (303 to login for pages, 401 otherwise). */
   authenticate: RequestHandler;
   /** Runs before every state-changing route, after authenticate (the host's CSRF check). */
@@ -18,10 +20,22 @@ export interface MessagingDeps {
   pageSize?: { messages?: number; conversations?: number };
   /** The host's people table, for the inbox's search by name (without it, that search is off). */
   peopleTable?: PeopleTable;
-  /** Per-person sending limits (defaults: 20 messages a minute, 5 new conversations a day). */
+  /** Per-person limits (defaults: 20 messages a minute, 5 new conversations a day, 30 searches a minute). */
   limits?: Partial<MessagingLimits>;
   /** Files in messages: off unless given (the host reads ATTACHMENTS and the size limits). */
   attachments?: AttachmentSettings;
+}
+
+/**
+ * What the module asks of the host's sessions. When sessions of a person end or change, the host
+ * announces it on the module's channel (`{"t":"sessions","u":USER_ID}` on `courier_events`, from
+ * the transaction that ended them), and every instance checks that person's streams again.
+ */
+export interface StreamSessions {
+  /** The session a request belongs to (an opaque key), and the earliest it may end if unused. */
+  of(req: Request): { key: string; endsAt: Date } | undefined;
+  /** Of these sessions, those still valid, with whose they are and when each ends unless used again. */
+  alive(keys: readonly string[]): Promise<Map<string, { userId: number; endsAt: Date }>>;
 }
 
 export interface AttachmentSettings {

@@ -21,6 +21,7 @@ const FILE_PATH = /^\/messages\/\d+\/files\/\d+/;
 export type { AttachmentSettings, Barrier, MessagingDeps, MessagingPolicy, MessagingUser, PeopleDirectory, Person } from './deps.js';
 export type { MessagingDb } from './schema.js';
 export { createRealtime, type Realtime } from './realtime/index.js';
+export { ConnectLimiter } from './realtime/connect-limiter.js';
 export { loadPreferences, savePreferences, type Preferences } from './queries/preferences.js';
 
 /**

@@ -5,18 +5,21 @@ import type { MessagingTables } from './schema.js';
 export interface MessagingLimits {
   messages: { max: number; windowSeconds: number };
   conversations: { max: number; windowSeconds: number };
+  /** Message searches (each reads the index, so a person's share of it is bounded too). */
+  searches: { max: number; windowSeconds: number };
 }
 
 export const defaultLimits: MessagingLimits = {
   messages: { max: 20, windowSeconds: 60 },
   conversations: { max: 5, windowSeconds: 24 * 60 * 60 },
+  searches: { max: 30, windowSeconds: 60 },
 };
 
 /** Over a limit: how long until the oldest counted item leaves the window. */
 export class RateLimited extends Error {
   constructor(
     readonly retryAfterSeconds: number,
-    readonly what: 'messages' | 'conversations',
+    readonly what: 'messages' | 'conversations' | 'searches',
   ) {
     super(`rate limited: ${what}`);
     this.name = 'RateLimited';

@@ -11,6 +11,7 @@ export interface MessagingTables {
   messaging_preferences: PreferencesTable;
   attachments: AttachmentsTable;
   attachment_chunks: AttachmentChunksTable;
+  message_search_counts: SearchCountsTable;
 }
 
 export type MessagingDb = Kysely<MessagingTables>;
@@ -89,6 +90,8 @@ export interface AttachmentsTable {
   name: string;
   mime: string;
   size_bytes: ColumnType<number, number | undefined, number>;
+  /** What the daily quota counts: reserved while the file streams in, then the bytes uploaded (migration 0014). */
+  upload_bytes: ColumnType<number, number | undefined, number>;
   width: number | null;
   height: number | null;
   complete: ColumnType<boolean, boolean | undefined, boolean>;
@@ -100,4 +103,11 @@ export interface AttachmentChunksTable {
   variant: 'original' | 'display' | 'thumb';
   seq: number;
   data: Buffer;
+}
+
+/** Searches per person in the current fixed window (the search rate limit, migration 0015). */
+export interface SearchCountsTable {
+  user_id: number;
+  hits: number;
+  window_ends_at: Date;
 }

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { Db } from '../db/database.js';
 import { userOf } from '../http/current-user.js';
 import { notFound } from '../http/errors.js';
+import { hasNul, NUL_MESSAGE } from '../http/fields.js';
 import { isHtmx, render } from '../http/render.js';
 import { blockState } from '../safety/blocks.js';
 import { findPerson, searchPeople } from './queries.js';
@@ -15,6 +16,10 @@ export function peopleRoutes(db: Db): { directory: Router; profiles: Router } {
     const me = userOf(req);
     const q = firstString(req.query.q).trim().slice(0, 100);
     const after = firstString(req.query.after) || undefined;
+    if (hasNul(q) || hasNul(after)) {
+      const data = { title: 'People', q, page: { items: [], next: undefined }, error: NUL_MESSAGE, returnTo: '/people' };
+      return render(res, isHtmx(req) ? 'people/_results' : 'people/index', data, 400);
+    }
     const page = await searchPeople(db, me.id, q, after);
     const data = { title: 'People', q, page, returnTo: `/people${q ? `?q=${encodeURIComponent(q)}` : ''}` };
     // htmx's active search swaps just the results, and "Load more" appends the next page.

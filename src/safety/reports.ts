@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { ModerationAction, ReportReason } from '../db/schema.js';
 import type { ReportableMessage } from '../messaging/index.js';
@@ -6,12 +7,46 @@ export const REASONS: readonly ReportReason[] = ['spam', 'harassment', 'other'];
 export const reasonLabels: Record<ReportReason, string> = { spam: 'Spam', harassment: 'Harassment', other: 'Something else' };
 export const DETAILS_MAX = 2000;
 
-/** A report and the messages the reporter attached (copied, so the record stands on its own). */
+/** How many reports one person may file: enough for a bad day, too few to flood the moderators. */
+export interface ReportLimit {
+  max: number;
+  windowSeconds: number;
+}
+export const defaultReportLimit: ReportLimit = { max: 10, windowSeconds: 60 * 60 };
+
+// The first key of pg_advisory_xact_lock(int, int) for a reporter's reports (messaging uses 0x436f7201-03).
+const REPORT_LOCK_SPACE = 0x436f7210;
+
+/** Past the reporter's limit: how long until the oldest counted report leaves the window. */
+export class ReportLimitReached extends Error {
+  constructor(readonly retryAfterSeconds: number) {
+    super('report limit reached');
+    this.name = 'ReportLimitReached';
+  }
+}
+
+/**
+ * A report and the messages the reporter attached (copied, so the record stands on its own); past
+ * the reporter's limit, nothing is stored and ReportLimitReached says when to try again. The
+ * count is of the reports stored, under the reporter's advisory lock taken in its own statement,
+ * so the count that follows sees everything an earlier holder committed: parallel posts and other
+ * instances cannot slip past, and refused reports count nothing.
+ */
 export async function createReport(
   db: Db,
   input: { reporterId: number; reportedId: number; conversationId: number | null; reason: ReportReason; details: string; evidence: readonly ReportableMessage[] },
+  limit: ReportLimit = defaultReportLimit,
 ): Promise<number> {
   return db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(${REPORT_LOCK_SPACE}::int, (${input.reporterId}::bigint % 2147483647)::int)`.execute(trx);
+    // The newest `max` in the window: once the oldest of them leaves it, there is room again.
+    const { rows } = await sql<{ n: number; wait: number | null }>`
+      select count(*)::int as n, ceil(extract(epoch from min(created_at) + make_interval(secs => ${limit.windowSeconds}) - now()))::int as wait
+        from (select created_at from reports
+               where reporter_id = ${input.reporterId} and created_at > now() - make_interval(secs => ${limit.windowSeconds})
+               order by created_at desc limit ${limit.max}) recent`.execute(trx);
+    const recent = rows[0]!;
+    if (recent.n >= limit.max) throw new ReportLimitReached(Math.max(1, recent.wait ?? limit.windowSeconds));
     const { id } = await trx
       .insertInto('reports')
       .values({ reporter_id: input.reporterId, reported_id: input.reportedId, conversation_id: input.conversationId, reason: input.reason, details: input.details })

@@ -4,20 +4,20 @@ import type { Db } from '../db/database.js';
 import type { ReportReason } from '../db/schema.js';
 import { userOf } from '../http/current-user.js';
 import { HttpError, notFound } from '../http/errors.js';
-import { bodyOf, positiveId, positiveIds } from '../http/fields.js';
+import { bodyOf, hasNul, NUL_MESSAGE, positiveId, positiveIds } from '../http/fields.js';
 import { flash } from '../http/flash.js';
 import { render } from '../http/render.js';
 import { safeNext } from '../http/safe-next.js';
 import { messagesForEvidence, recentMessagesWith, type MessagingDb } from '../messaging/index.js';
 import { block, blockState, unblock } from './blocks.js';
-import { createReport, DETAILS_MAX, reasonLabels, REASONS } from './reports.js';
+import { createReport, DETAILS_MAX, reasonLabels, REASONS, ReportLimitReached } from './reports.js';
 
 interface ReportForm {
   reason: string;
   details: string;
   messageIds: number[];
   block: boolean;
-  errors: { reason?: string; details?: string };
+  errors: { reason?: string; details?: string; form?: string };
 }
 
 
@@ -88,19 +88,22 @@ export function safetyRoutes(db: Db): Router {
     const details = (typeof body.details === 'string' ? body.details : '').replace(/\r\n?/g, '\n').trim();
     const form: ReportForm = { reason, details, messageIds: positiveIds(body.message_ids), block: body.block === 'on' || body.block === '1' || body.block === 'true', errors: {} };
     if (!REASONS.includes(reason as ReportReason)) form.errors.reason = 'Choose what is wrong: spam, harassment or something else.';
-    if ([...details].length > DETAILS_MAX) form.errors.details = `Keep the details under ${DETAILS_MAX} characters (you wrote ${[...details].length}).`;
+    if (hasNul(details)) form.errors.details = NUL_MESSAGE;
+    else if ([...details].length > DETAILS_MAX) form.errors.details = `Keep the details under ${DETAILS_MAX} characters (you wrote ${[...details].length}).`;
     else if (reason === 'other' && !details) form.errors.details = 'Tell the moderators what is wrong.';
     if (form.errors.reason || form.errors.details) return renderReportForm(req, res, person, form, 400);
 
     const { conversationId, messages: evidence } = await messagesForEvidence(messagingDb, me.id, person.id, form.messageIds);
-    const reportId = await createReport(db, {
-      reporterId: me.id,
-      reportedId: person.id,
-      conversationId: conversationId ?? null,
-      reason: reason as ReportReason,
-      details,
-      evidence,
-    });
+    let reportId: number;
+    try {
+      reportId = await createReport(db, { reporterId: me.id, reportedId: person.id, conversationId: conversationId ?? null, reason: reason as ReportReason, details, evidence });
+    } catch (err) {
+      if (!(err instanceof ReportLimitReached)) throw err;
+      res.set('Retry-After', String(err.retryAfterSeconds));
+      const minutes = Math.ceil(err.retryAfterSeconds / 60);
+      form.errors.form = `You have sent too many reports in the last hour. Your report is kept here: try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`;
+      return renderReportForm(req, res, person, form, 429);
+    }
     await recordAudit(db, { action: 'report.created', actorId: me.id, subjectUserId: person.id, reportId, ip: ipOf(req), detail: { reason, evidence: evidence.map((m) => m.id) } });
     if (form.block && (await block(db, me.id, person.id))) {
       await recordAudit(db, { action: 'user.blocked', actorId: me.id, subjectUserId: person.id, ip: ipOf(req) });

@@ -1,20 +1,17 @@
-import { Router, type NextFunction, type Request, type Response } from 'express';
-import multer from 'multer';
+import { Router, type Response } from 'express';
 import type { Db } from '../db/database.js';
 import { checkDisplayName, normaliseDisplayName, type FieldErrors } from '../auth/validation.js';
-import { csrfGuard } from '../http/csrf.js';
 import { userOf } from '../http/current-user.js';
 import { flash } from '../http/flash.js';
+import { NUL_MESSAGE } from '../http/fields.js';
 import { render } from '../http/render.js';
-import { processAvatar } from '../people/avatar-image.js';
 import { removeAvatar, saveAvatar } from '../people/avatar-queries.js';
 import { blockedPeople } from '../safety/blocks.js';
+import { MAX_PHOTO_BYTES, readSettingsForm } from './form.js';
 import { updateDisplayName } from './queries.js';
 import { loadPreferences, savePreferences, type MessagingDb, type Preferences } from '../messaging/index.js';
 
 const messagingDb = (db: Db) => db as unknown as MessagingDb;
-
-const MAX_PHOTO_BYTES = 8 * 1024 * 1024;
 
 interface SettingsForm {
   display_name: string;
@@ -31,19 +28,6 @@ function privacyFrom(body: Record<string, unknown>): Preferences | undefined {
   return { readReceipts: body.read_receipts === 'on', typingIndicators: body.typing_indicators === 'on', activeStatus: body.active_status === 'on' };
 }
 
-/** Parses the multipart form before the CSRF check can read its _csrf field; a too-large photo is a 413 with the form again. */
-const uploadInto = (db: Db) => (req: Request, res: Response, next: NextFunction) =>
-  multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX_PHOTO_BYTES, files: 1, fields: 20 } }).single('avatar')(req, res, (err: unknown) => {
-    if (!(err instanceof multer.MulterError)) return next(err);
-    const me = userOf(req);
-    const tooLarge = err.code === 'LIMIT_FILE_SIZE';
-    const avatar = tooLarge ? `Photos are at most ${MAX_PHOTO_BYTES / 1024 / 1024} MB.` : 'Send one photo, in the photo field.';
-    const typed = typeof req.body?.display_name === 'string' ? req.body.display_name : me.display_name;
-    loadPreferences(messagingDb(db), me.id)
-      .then((privacy) => renderSettings(res, { display_name: typed, errors: { avatar }, privacy: privacyFrom(req.body ?? {}) ?? privacy }, tooLarge ? 413 : 400))
-      .catch(next);
-  });
-
 export function settingsRoutes(db: Db): Router {
   const router = Router();
 
@@ -58,20 +42,22 @@ export function settingsRoutes(db: Db): Router {
     renderSettings(res, { display_name: me.display_name, errors: {}, privacy: await loadPreferences(messagingDb(db), me.id) });
   });
 
-  router.post('/', uploadInto(db), csrfGuard, async (req, res) => {
+  // CSRF is checked by readSettingsForm, first: for a multipart form, before its body is read.
+  router.post('/', async (req, res) => {
     const me = userOf(req);
-    const body = (req.body ?? {}) as Record<string, unknown>;
+    const { body, photo, malformed, nulIn } = await readSettingsForm(req, res, me.id);
     const typed = typeof body.display_name === 'string' ? body.display_name : me.display_name;
     const displayName = normaliseDisplayName(typed);
     const errors: FieldErrors = {};
-    const nameError = checkDisplayName(displayName);
+    const nameError = nulIn.has('display_name') ? NUL_MESSAGE : checkDisplayName(displayName);
     if (nameError) errors.display_name = nameError;
 
-    const photo = req.file && req.file.size > 0 ? await processAvatar(req.file.buffer) : undefined;
     if (photo && !photo.ok) errors.avatar = photo.error;
+    if (malformed) errors.avatar = 'The form arrived incomplete (the connection may have dropped): nothing was saved. Choose the photo again and save.';
     const privacy = privacyFrom(body);
     if (Object.keys(errors).length > 0) {
-      return renderSettings(res, { display_name: typed, errors, privacy: privacy ?? (await loadPreferences(messagingDb(db), me.id)) }, 400);
+      const status = !malformed && photo?.ok === false && photo.status === 413 ? 413 : 400;
+      return renderSettings(res, { display_name: typed, errors, privacy: privacy ?? (await loadPreferences(messagingDb(db), me.id)) }, status);
     }
 
     await updateDisplayName(db, me.id, displayName);

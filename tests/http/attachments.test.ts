@@ -165,7 +165,7 @@ describe('sending files', () => {
 });
 
 describe('who may fetch a file', () => {
-  test('an outsider and an admin get 403 on the file, its thumbnail and the Files view', async () => {
+  test('an outsider and an admin get 404 on the file, its thumbnail and the Files view, as for an unknown conversation', async () => {
     const { A, conversation } = await pair();
     const res = await sendWithFiles(A, conversation, 'pic', [{ name: 'p.png', bytes: await png() }]);
     assert.equal(res.status, 303);
@@ -175,7 +175,9 @@ describe('who may fetch a file', () => {
     await t.db.updateTable('users').set({ role: 'admin' }).where('id', '=', admin.id).execute();
     for (const who of [outsider, admin]) {
       for (const path of [`/messages/${conversation}/files/${row.id}`, `/messages/${conversation}/files/${row.id}/thumb`, `/messages/${conversation}/files`]) {
-        assert.equal((await who.agent.get(path)).status, 403, `${who.username} ${path}`);
+        const res = await who.agent.get(path);
+        assert.equal(res.status, 404, `${who.username} ${path}`);
+        assert.equal(res.text, (await who.agent.get(path.replace(`/messages/${conversation}/`, '/messages/999999999/'))).text, `${who.username} ${path}: the page of an unknown conversation`);
       }
     }
   });

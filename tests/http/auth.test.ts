@@ -82,16 +82,24 @@ describe('login', () => {
     await t.createUser('lena');
     const agent = t.agent();
     const page = await agent.get('/login?next=/people?q=x');
-    const before = sessionCookie(page);
-    assert.ok(before, 'the login form starts a session for its CSRF token');
-    assert.match(before, /HttpOnly/);
-    assert.match(before, /SameSite=Lax/);
+    assert.equal(sessionCookie(page), undefined, 'the login form stores no session: its CSRF token rides on a cookie of its own');
+    const visitor = (page.headers['set-cookie'] as unknown as string[] | undefined)?.find((c) => c.startsWith('courier.pre='));
+    assert.ok(visitor, 'the visitor cookie the form token is made from');
+    assert.match(visitor, /HttpOnly/);
+    assert.match(visitor, /SameSite=Lax/);
     const token = html(page.text)('input[name=_csrf]').val() as string;
     assert.equal(html(page.text)('input[name=next]').val(), '/people?q=x');
-    const res = await agent.post('/login').type('form').send({ username: 'Lena', password: PASSWORD, next: '/people?q=x', _csrf: token });
-    assert.equal(res.status, 303);
-    assert.equal(res.headers.location, '/people?q=x');
-    const after = sessionCookie(res);
+    const first = await agent.post('/login').type('form').send({ username: 'Lena', password: PASSWORD, next: '/people?q=x', _csrf: token });
+    assert.equal(first.status, 303);
+    assert.equal(first.headers.location, '/people?q=x');
+    const before = sessionCookie(first);
+    assert.ok(before);
+    assert.match(before, /HttpOnly/);
+    assert.match(before, /SameSite=Lax/);
+    // Logging in again from a session that already exists (one an attacker could have planted) gets a new id.
+    const again = await agent.post('/login').type('form').send({ username: 'lena', password: PASSWORD, _csrf: await csrfToken(agent, '/settings') });
+    assert.equal(again.status, 303);
+    const after = sessionCookie(again);
     assert.ok(after);
     assert.notEqual(after.split(';')[0], before.split(';')[0], 'a new session id after login');
   });
@@ -180,8 +188,8 @@ describe('rate limits', () => {
     assert.deepEqual(statuses, [401, 401, 401, 429]);
   });
 
-  test('login is limited per username across IPs, counting failures only', async () => {
-    const limited = await startTestApp({ authLimits: { perIp: 100, perUsername: 2, windowMs: 60_000 }, trustProxy: true });
+  test('login failures are limited per username and address, counting failures only', async () => {
+    const limited = await startTestApp({ authLimits: { perIp: 100, perUsername: 2, perAccount: 100, windowMs: 60_000, accountWindowMs: 60_000 }, trustProxy: true });
     await limited.createUser('tess');
     const agent = limited.agent();
     const token = await csrfToken(agent, '/login');
@@ -192,9 +200,11 @@ describe('rate limits', () => {
     const fresh = await csrfToken(agent, '/login');
     const again = (ip: string, password: string) =>
       agent.post('/login').set('X-Forwarded-For', ip).type('form').send({ username: 'tess', password, _csrf: fresh });
-    assert.equal((await again('10.0.0.2', 'bad-password-1')).status, 401);
-    assert.equal((await again('10.0.0.3', 'bad-password-2')).status, 401);
-    assert.equal((await again('10.0.0.4', 'bad-password-3')).status, 429);
+    assert.equal((await again('10.0.0.1', 'bad-password-1')).status, 401);
+    assert.equal((await again('10.0.0.1', 'bad-password-2')).status, 401);
+    assert.equal((await again('10.0.0.1', 'bad-password-3')).status, 429, 'that address is stopped');
+    assert.equal((await again('10.0.0.2', 'bad-password-4')).status, 401, 'another address is not (the account-wide cap is far higher)');
+    assert.equal((await again('10.0.0.3', PASSWORD)).status, 303, 'the owner elsewhere gets in');
   });
 
   test('sign-up is limited per IP', async () => {

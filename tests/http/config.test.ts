@@ -82,6 +82,15 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ SESSION_SECRET: 'x'.repeat(32) }).sessionSecret, 'x'.repeat(32));
   });
 
+  test('session lifetimes: 30 idle and 90 absolute days by default; whole days; the absolute one at least the idle one', () => {
+    const DAY = 24 * 60 * 60 * 1000;
+    assert.deepEqual(loadConfig({}).sessions, { idleMs: 30 * DAY, absoluteMs: 90 * DAY });
+    assert.deepEqual(loadConfig({ SESSION_IDLE_DAYS: '7', SESSION_MAX_DAYS: '14' }).sessions, { idleMs: 7 * DAY, absoluteMs: 14 * DAY });
+    for (const bad of ['0', '-1', '1.5', 'ninety', '99999']) assertRefused({ SESSION_MAX_DAYS: bad }, 'SESSION_MAX_DAYS');
+    assertRefused({ SESSION_IDLE_DAYS: 'x' }, 'SESSION_IDLE_DAYS');
+    assertRefused({ SESSION_IDLE_DAYS: '30', SESSION_MAX_DAYS: '10' }, 'SESSION_MAX_DAYS');
+  });
+
   test('TRUST_PROXY must be a boolean word', () => {
     assertRefused({ TRUST_PROXY: 'maybe' }, 'TRUST_PROXY');
     for (const yes of ['1', 'true', 'yes', 'on', 'TRUE']) assert.equal(loadConfig({ TRUST_PROXY: yes }).trustProxy, true, yes);

@@ -822,7 +822,7 @@ describe('htmx answers', () => {
 });
 
 describe('who may act', () => {
-  test('on every action route: an outsider 403, an unknown conversation 404, logged out 401, no CSRF token 403; nothing changes', async () => {
+  test('on every action route: an outsider 404 (as for an unknown conversation), logged out 401, no CSRF token 403; nothing changes', async () => {
     const { A, B, conversation } = await pair('auth_a', 'auth_b');
     await send(A, conversation, 'ours alone');
     const outsider = await member('auth_out');
@@ -833,7 +833,9 @@ describe('who may act', () => {
 
     for (const action of ACTIONS) {
       const path = `/messages/${conversation}/${action}`;
-      assert.equal((await act(outsider, conversation, action)).status, 403, `outsider ${path}`);
+      const theirs = await act(outsider, conversation, action);
+      assert.equal(theirs.status, 404, `outsider ${path}`);
+      assert.equal(theirs.text, (await act(outsider, 999_999_999, action)).text, `outsider ${path}: the page of an unknown conversation`);
       assert.equal((await act(A, 999_999_999, action)).status, 404, `unknown /messages/999999999/${action}`);
       assert.equal((await act(A, 'nope', action)).status, 404, `/messages/nope/${action}`);
       assert.equal((await anonymous.post(path).type('form').send({})).status, 401, `logged out ${path}`);
@@ -850,7 +852,7 @@ describe('who may act', () => {
 });
 
 describe('GET /messages/:id/row (one inbox row, fetched by a page when a live message arrives)', () => {
-  test('my own row, drawn fresh; an outsider and an admin 403, logged out refused, unknown 404', async () => {
+  test('my own row, drawn fresh; an outsider and an admin 404 as for an unknown one, logged out refused', async () => {
     const { A, B, conversation } = await pair('rowa', 'rowb');
     await send(B, conversation, 'a new one for the row');
     const mine = await A.agent.get(`/messages/${conversation}/row`).set('HX-Request', 'true');
@@ -864,7 +866,8 @@ describe('GET /messages/:id/row (one inbox row, fetched by a page when a live me
     await t.db.updateTable('users').set({ role: 'admin' }).where('id', '=', admin.id).execute();
     for (const who of [outsider, admin]) {
       const res = await who.agent.get(`/messages/${conversation}/row`).set('HX-Request', 'true');
-      assert.equal(res.status, 403, who.username);
+      assert.equal(res.status, 404, who.username);
+      assert.equal(res.text, (await who.agent.get('/messages/999999/row').set('HX-Request', 'true')).text, `${who.username}: the answer for an unknown one`);
       assert.doesNotMatch(res.text, /a new one for the row/);
     }
     assert.equal((await t.agent().get(`/messages/${conversation}/row`).set('HX-Request', 'true')).status, 401);

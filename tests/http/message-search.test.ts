@@ -199,7 +199,7 @@ describe('the snippet is text', () => {
 });
 
 describe('only my own conversations', () => {
-  test('a third person’s conversation never appears, whatever I search, even for an admin; c= of it is 403', async () => {
+  test('a third person’s conversation never appears, whatever I search, even for an admin; c= of it is 404 as an unknown one', async () => {
     const { A, B, conversation } = await pair('iso_a', 'iso_b');
     const { A: C, B: D, conversation: theirs } = await pair('iso_c', 'iso_d');
     await send(A, conversation, 'common ground for everyone');
@@ -219,7 +219,8 @@ describe('only my own conversations', () => {
       assert.ok(!(await found(who, 'common')).includes(secret), `${who.username}: "common" finds only their own`);
       assert.ok(!(await found(who, 'zanz')).length);
       const within = await who.agent.get(`/messages/search?q=zanzibarquux&c=${theirs}`);
-      assert.equal(within.status, 403, `${who.username} c=${theirs}`);
+      assert.equal(within.status, 404, `${who.username} c=${theirs}`);
+      assert.equal(within.text, (await who.agent.get('/messages/search?q=zanzibarquux&c=999999999')).text, `${who.username}: the page of an unknown conversation`);
       assert.ok(!within.text.includes('secret word'));
     }
     assert.equal((await found(mod, 'common')).length, 1, 'the admin finds their own message');
@@ -290,7 +291,7 @@ describe('what never matches', () => {
 });
 
 describe('c=ID: one conversation', () => {
-  test('limits the search to it; someone else’s is 403, an unknown one 404', async () => {
+  test('limits the search to it; someone else’s is 404, as an unknown one', async () => {
     const me = await member('one_me');
     const B = await member('one_b');
     const C = await member('one_c');
@@ -308,10 +309,13 @@ describe('c=ID: one conversation', () => {
     assert.match(page.$('h1').text(), new RegExp(C.name));
 
     const { conversation: theirs } = await pair('one_x', 'one_y');
-    assert.equal((await me.agent.get(`/messages/search?q=walrus&c=${theirs}`)).status, 403);
-    assert.equal((await me.agent.get('/messages/search?q=walrus&c=999999999')).status, 404);
+    const someoneElses = await me.agent.get(`/messages/search?q=walrus&c=${theirs}`);
+    const unknown = await me.agent.get('/messages/search?q=walrus&c=999999999');
+    assert.equal(someoneElses.status, 404);
+    assert.equal(unknown.status, 404);
+    assert.equal(someoneElses.text, unknown.text, 'the same page');
     assert.equal((await me.agent.get('/messages/search?q=walrus&c=abc')).status, 404);
-    assert.equal((await me.agent.get(`/messages/search?c=${theirs}`)).status, 403, 'even with no words');
+    assert.equal((await me.agent.get(`/messages/search?c=${theirs}`)).status, 404, 'even with no words');
   });
 });
 

@@ -478,7 +478,7 @@ describe('POST /messages/:id/messages/:messageId/delete', () => {
 });
 
 describe('who may reach a conversation', () => {
-  test('an outsider gets 403 on every route of the conversation, and nothing changes', async () => {
+  test('an outsider gets 404 on every route of the conversation, the same page as an unknown one, and nothing changes', async () => {
     const { agentA, agentB, idA, idB } = await pair('priv_a', 'priv_b');
     const outsider = await t.userAgent('priv_outsider');
     const idC = await idOf('priv_outsider');
@@ -496,20 +496,29 @@ describe('who may reach a conversation', () => {
     assert.ok(!before.participants.some((p) => p.user_id === idC));
 
     const version = before.conversation[0]!.version;
-    const gets = [`/messages/${id}`, `/messages/${id}?before=${fromB + 1}`, `/messages/${id}/tail`, `/messages/${id}/tail?from=1&v=${version}`];
-    for (const path of gets) {
+    // Each answer is compared with the one for a conversation that does not exist: the same
+    // status and the same page, so the outsider cannot tell that this one does.
+    const unknown = id + 100_000;
+    const gets = (c: number) => [`/messages/${c}`, `/messages/${c}?before=${fromB + 1}`, `/messages/${c}/tail`, `/messages/${c}/tail?from=1&v=${version}`];
+    for (const [i, path] of gets(id).entries()) {
       const page = await outsider.get(path);
-      assert.equal(page.status, 403, `GET ${path}`);
+      const none = await outsider.get(gets(unknown)[i]!);
+      assert.equal(page.status, 404, `GET ${path}`);
+      assert.equal(page.text, none.text, `GET ${path}: the page of an unknown conversation`);
       assert.ok(!page.text.includes('between us two'), `GET ${path} shows no text`);
-      assert.equal((await outsider.get(path).set('HX-Request', 'true')).status, 403, `htmx GET ${path}`);
+      const hx = await outsider.get(path).set('HX-Request', 'true');
+      assert.equal(hx.status, 404, `htmx GET ${path}`);
+      assert.equal(hx.text, (await outsider.get(gets(unknown)[i]!).set('HX-Request', 'true')).text, `htmx GET ${path}`);
     }
-    const send1 = await outsider.post(`/messages/${id}/messages`).type('form').send({ _csrf: tok, body: 'let me in', client_id: randomUUID() });
-    assert.equal(send1.status, 403, 'POST send');
-    const send2 = await outsider.post(`/messages/${id}/messages`).type('form').set('HX-Request', 'true').set('X-CSRF-Token', tok).send({ body: 'let me in' });
-    assert.equal(send2.status, 403, 'htmx POST send');
-    assert.equal((await outsider.post(`/messages/${id}/messages`).type('form').send({ _csrf: tok, body: '' })).status, 403, 'refused before the body is checked');
-    for (const mid of [fromA, fromB]) {
-      assert.equal((await outsider.post(`/messages/${id}/messages/${mid}/delete`).type('form').send({ _csrf: tok })).status, 403, `POST delete ${mid}`);
+    for (const c of [id, unknown]) {
+      const send1 = await outsider.post(`/messages/${c}/messages`).type('form').send({ _csrf: tok, body: 'let me in', client_id: randomUUID() });
+      assert.equal(send1.status, 404, `POST send to ${c}`);
+      const send2 = await outsider.post(`/messages/${c}/messages`).type('form').set('HX-Request', 'true').set('X-CSRF-Token', tok).send({ body: 'let me in' });
+      assert.equal(send2.status, 404, `htmx POST send to ${c}`);
+      assert.equal((await outsider.post(`/messages/${c}/messages`).type('form').send({ _csrf: tok, body: '' })).status, 404, 'refused before the body is checked');
+      for (const mid of [fromA, fromB]) {
+        assert.equal((await outsider.post(`/messages/${c}/messages/${mid}/delete`).type('form').send({ _csrf: tok })).status, 404, `POST delete ${mid} in ${c}`);
+      }
     }
     assert.deepEqual(await snapshot(id), before);
   });

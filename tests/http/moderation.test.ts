@@ -230,17 +230,17 @@ describe('who may use /admin', () => {
     for (const path of gets) {
       for (const hx of [false, true]) {
         const res = hx ? await htmxGet(mod.agent, path) : await mod.agent.get(path);
-        assert.equal(res.status, 403, `${hx ? 'htmx ' : ''}GET ${path}`);
+        assert.equal(res.status, 404, `${hx ? 'htmx ' : ''}GET ${path}`);
         for (const m of c.messages) assert.ok(!res.text.includes(m.body), `GET ${path} shows no message text`);
         assert.equal(html(res.text)('li[data-message-id]').length, 0);
       }
     }
     const send = await mod.agent.post(`/messages/${id}/messages`).type('form').send({ _csrf: mod.token, body: 'a moderator butting in' });
-    assert.equal(send.status, 403, 'send');
+    assert.equal(send.status, 404, 'send');
     const hxSend = await mod.agent.post(`/messages/${id}/messages`).type('form').set('HX-Request', 'true').set('X-CSRF-Token', mod.token).send({ body: 'a moderator butting in' });
-    assert.equal(hxSend.status, 403, 'htmx send');
+    assert.equal(hxSend.status, 404, 'htmx send');
     for (const path of [`/messages/${id}/messages/${c.messages[1]!.id}/delete`, `/messages/${id}/typing`, `/messages/${id}/archive`, `/messages/${id}/unread`, `/messages/${id}/delete`]) {
-      assert.equal((await mod.agent.post(path).type('form').send({ _csrf: mod.token })).status, 403, `POST ${path}`);
+      assert.equal((await mod.agent.post(path).type('form').send({ _csrf: mod.token })).status, 404, `POST ${path}`);
     }
     assert.deepEqual(await stateOf(c), before, 'nothing stored, deleted or changed');
 
@@ -252,7 +252,7 @@ describe('who may use /admin', () => {
     assert.equal(form.status, 200);
     assert.equal(html(form.text)('input[name=message_ids]').length, 0, 'no messages to pick from a conversation that is not mine');
     for (const m of c.messages) assert.ok(!form.text.includes(m.body));
-    // The participants themselves still can (the premise of the 403s).
+    // The participants themselves still can (the premise of the 404s).
     const own = await c.reporter.agent.get(`/messages/${id}`);
     assert.equal(own.status, 200);
     assert.ok(own.text.includes(c.messages[0]!.body));
@@ -318,12 +318,13 @@ describe('the report queue (GET /admin/reports)', () => {
   });
 
   test('newest first, filtered by status, every report exactly once across the a[rel=next] pages', async () => {
-    const reporters = [await member('qrep', q), await member('qrep', q), await member('qrep', q)];
+    // Six reporters, as each may file at most 10 reports an hour.
+    const reporters = await Promise.all(Array.from({ length: 6 }, () => member('qrep', q)));
     const reported = [await member('qbad', q), await member('qbad', q), await member('qbad', q), await member('qbad', q)];
     const reasons = ['spam', 'harassment', 'other'];
     const ids: number[] = [];
     for (let i = 0; i < 57; i++) {
-      ids.push(await fileReport(reporters[i % 3]!, reported[i % 4]!, { reason: reasons[i % 3], details: `queue report ${i}` }, q));
+      ids.push(await fileReport(reporters[i % 6]!, reported[i % 4]!, { reason: reasons[i % 3], details: `queue report ${i}` }, q));
     }
     assert.deepEqual([...ids].sort((a, b) => a - b), ids, 'ids grow');
     assert.equal(new Set(ids).size, 57);
@@ -828,11 +829,14 @@ describe('the audit log', () => {
     const failed = await audit('auth.login_failed', { subject_user_id: amy.id });
     assert.equal(failed.length, 1);
     assert.equal(failed[0]!.actor_id, null);
-    assert.equal(failed[0]!.detail?.username, amy.username);
+    // The account is named by its id only: what was typed may be a password.
+    assert.equal(failed[0]!.detail, null);
     const ghost = `ghost_${randomUUID().slice(0, 8)}`;
+    const unknownBefore = (await audit('auth.login_failed', { subject_user_id: null })).length;
     assert.equal((await stranger.post('/login').type('form').send({ _csrf: strangerToken, username: ghost, password: wrongPassword })).status, 401);
-    const ghostRows = (await audit('auth.login_failed', { subject_user_id: null })).filter((r) => r.detail?.username === ghost);
-    assert.equal(ghostRows.length, 1);
+    const ghostRows = (await audit('auth.login_failed', { subject_user_id: null })).slice(unknownBefore);
+    assert.equal(ghostRows.length, 1, 'an unknown username: a row with no one named');
+    assert.ok(!JSON.stringify(ghostRows).includes(ghost), 'and nothing of what was typed');
 
     // conversation.created, message.sent, message.deleted
     const conversation = await converse(amy, ben);

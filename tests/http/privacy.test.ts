@@ -106,3 +106,54 @@ describe('privacy settings', () => {
     stream.close();
   });
 });
+
+describe('read receipts off: reading shows nothing to the other side', () => {
+  /** The version the page carries for its tail poll. */
+  const versionOn = async (agent: Agent, thread: string) => html((await agent.get(thread)).text)('#thread-tail').attr('data-version');
+  const tail = (agent: Agent, thread: string, v: string | undefined) => agent.get(`${thread}/tail?from=1&v=${v}`).set('HX-Request', 'true');
+  const lastRead = async (conversation: number, userId: number) =>
+    Number((await t.db.selectFrom('conversation_participants' as never).select('last_read_message_id' as never).where('conversation_id' as never, '=', conversation as never).where('user_id' as never, '=', userId as never).executeTakeFirstOrThrow() as { last_read_message_id: number }).last_read_message_id);
+  const badgeOf = async (agent: Agent) => Number(html((await agent.get('/people')).text)('#messages-badge').attr('data-unread-count'));
+
+  for (const off of ['reader', 'sender'] as const) {
+    for (const how of ['opening the page', 'opening it with htmx', 'the page’s poll while visible'] as const) {
+      test(`off on the ${off}’s side, reading by ${how}: no read event, the sender’s tail poll stays 304; the reader’s badge clears`, async () => {
+        const { alice, bob, bobId, thread, id } = await pair();
+        await setPrivacy(off === 'reader' ? bob : alice, { read_receipts: false });
+        // Delivered first (any page of bob's), so what follows is the reading alone.
+        assert.equal(await badgeOf(bob), 1, 'the premise: bob has it unread (and it is now delivered)');
+        const version = await versionOn(alice, thread);
+        assert.ok(version, 'the premise: the page carries a version');
+        assert.equal((await tail(alice, thread, version)).status, 304, 'the premise: nothing changed yet');
+        const stream = await openEventStream(server.baseUrl, await sessionCookie(alice));
+        await sleep(100);
+
+        if (how === 'opening the page') await bob.get(thread);
+        else if (how === 'opening it with htmx') await bob.get(thread).set('HX-Request', 'true');
+        else await bob.get(`${thread}/tail?from=1&seen=1&v=0`).set('HX-Request', 'true');
+        assert.ok((await lastRead(id, bobId)) > 0, 'the premise: bob has read it');
+
+        await sleep(400);
+        assert.deepEqual(stream.matching((e) => e.event === 'read').map((e) => e.data), [], 'no read event reached alice');
+        assert.equal((await tail(alice, thread, version)).status, 304, 'alice’s poll still answers 304');
+        assert.equal(await versionOn(alice, thread), version, 'the version alice can see did not move');
+        assert.equal(await statusOnAlicesPage(alice, thread), 'delivered');
+        assert.equal(await badgeOf(bob), 0, 'bob’s own badge knows he read it');
+        stream.close();
+      });
+    }
+  }
+
+  test('the premise, with both on: reading sends alice a read event and moves her version', async () => {
+    const { alice, bob, thread } = await pair();
+    await bob.get('/people');
+    const version = await versionOn(alice, thread);
+    const stream = await openEventStream(server.baseUrl, await sessionCookie(alice));
+    await sleep(100);
+    await bob.get(thread);
+    await stream.waitFor((e) => e.event === 'read', 2000, 'the read event');
+    assert.equal((await tail(alice, thread, version)).status, 200);
+    assert.equal(await statusOnAlicesPage(alice, thread), 'seen');
+    stream.close();
+  });
+});

@@ -215,7 +215,7 @@ describe('refusals', () => {
     assert.equal(await version(conversation), v);
   });
 
-  test('an outsider and an admin get 403; nothing changes', async () => {
+  test('an outsider and an admin get 404, as for an unknown conversation; nothing changes', async () => {
     const { A, conversation, fromA } = await pair('outsider');
     const outsider = await member('outsider_c');
     const admin = await member('outsider_admin');
@@ -225,8 +225,10 @@ describe('refusals', () => {
       // The premise: they are logged in and could post elsewhere.
       assert.equal((await who.agent.get('/messages')).status, 200);
       for (const fields of [{ emoji: '👍', on: '1' }, { emoji: '👍', on: '0' }]) {
-        assert.equal((await react(who, conversation, fromA, fields)).status, 403);
-        assert.equal((await react(who, conversation, fromA, fields, { htmx: true })).status, 403);
+        const res = await react(who, conversation, fromA, fields);
+        assert.equal(res.status, 404);
+        assert.equal(res.text, (await react(who, 999_999_999, fromA, fields)).text, 'the page of an unknown conversation');
+        assert.equal((await react(who, conversation, fromA, fields, { htmx: true })).status, 404);
       }
     }
     assert.deepEqual(await storedReactions(fromA), []);

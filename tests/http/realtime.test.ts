@@ -239,7 +239,7 @@ describe('live messages across instances', () => {
     assert.ok(typing.data.includes(`data-user-id="${alice.id}"`), `says who types: ${typing.data}`);
 
     const outsider = await olga.agent.post(`/messages/${conversation}/typing`).set('X-CSRF-Token', olga.token).set('HX-Request', 'true');
-    assert.equal(outsider.status, 403, 'an outsider cannot type into the conversation');
+    assert.equal(outsider.status, 404, 'an outsider cannot type into the conversation (to them it does not exist)');
     const anonymous = await supertest(A.baseUrl).post(`/messages/${conversation}/typing`).set('HX-Request', 'true');
     assert.equal(anonymous.status, 401);
     const noCsrf = await alice.agent.post(`/messages/${conversation}/typing`).set('HX-Request', 'true');
@@ -369,6 +369,9 @@ describe('StreamHub (unit)', () => {
       this.writes.push(chunk);
       return true;
     }
+    once() {
+      return this;
+    }
     destroy() {
       this.destroyed = true;
       return this;
@@ -408,9 +411,9 @@ describe('StreamHub (unit)', () => {
     const hub = new StreamHub(() => {}, () => {});
     try {
       const [one, two, other] = [fake(), fake(), fake()];
-      hub.add({ userId: 1, res: asRes(one) });
-      hub.add({ userId: 1, res: asRes(two) });
-      hub.add({ userId: 2, res: asRes(other) });
+      hub.add({ userId: 1, sessionKey: 's', res: asRes(one) });
+      hub.add({ userId: 1, sessionKey: 's', res: asRes(two) });
+      hub.add({ userId: 2, sessionKey: 's', res: asRes(other) });
 
       assert.equal(hub.send(1, 'message', '<div>\n  <p>hi</p>\n</div>'), 2, 'both of user 1’s streams took it');
       const frame = 'event: message\ndata: <div>\ndata:   <p>hi</p>\ndata: </div>\n\n';
@@ -441,9 +444,9 @@ describe('StreamHub (unit)', () => {
       const [slow, atLimit, fine] = [fake(), fake(), fake()];
       slow.writableLength = 256 * 1024 + 1;
       atLimit.writableLength = 256 * 1024;
-      hub.add({ userId: 1, res: asRes(slow) });
-      hub.add({ userId: 1, res: asRes(atLimit) });
-      hub.add({ userId: 1, res: asRes(fine) });
+      hub.add({ userId: 1, sessionKey: 's', res: asRes(slow) });
+      hub.add({ userId: 1, sessionKey: 's', res: asRes(atLimit) });
+      hub.add({ userId: 1, sessionKey: 's', res: asRes(fine) });
       assert.equal(hub.send(1, 'message', 'x'), 2, 'the slow stream does not count as delivered');
       assert.equal(slow.destroyed, true);
       assert.deepEqual(slow.writes, [], 'nothing more is buffered for it');
@@ -461,9 +464,9 @@ describe('StreamHub (unit)', () => {
     const closed: number[] = [];
     const hub = new StreamHub((id) => opened.push(id), (id) => closed.push(id));
     try {
-      const a1 = { userId: 1, res: asRes(fake()) };
-      const a2 = { userId: 1, res: asRes(fake()) };
-      const b1 = { userId: 2, res: asRes(fake()) };
+      const a1 = { userId: 1, sessionKey: 's', res: asRes(fake()) };
+      const a2 = { userId: 1, sessionKey: 's', res: asRes(fake()) };
+      const b1 = { userId: 2, sessionKey: 's', res: asRes(fake()) };
       hub.add(a1);
       hub.add(a2);
       hub.add(b1);
@@ -493,8 +496,8 @@ describe('StreamHub (unit)', () => {
   test('closeAll() ends every stream', () => {
     const hub = new StreamHub(() => {}, () => {});
     const [x, y] = [fake(), fake()];
-    hub.add({ userId: 1, res: asRes(x) });
-    hub.add({ userId: 2, res: asRes(y) });
+    hub.add({ userId: 1, sessionKey: 's', res: asRes(x) });
+    hub.add({ userId: 2, sessionKey: 's', res: asRes(y) });
     hub.closeAll();
     assert.equal(x.ended, true);
     assert.equal(y.ended, true);

@@ -309,7 +309,7 @@ describe('message limit: 20 per 60 seconds per sender', () => {
     assert.equal(rows.filter((r) => r.client_id === first[0]).length, 1, 'one message for the repeated client_id');
   });
 
-  test('refused sends (400 empty, 413 too long, 403 not a participant) do not count', async () => {
+  test('refused sends (400 empty, 413 too long, 404 not a participant) do not count', async () => {
     const { sender, conversationId } = await thread('ref');
     const outsider = await thread('refo');
 
@@ -324,7 +324,7 @@ describe('message limit: 20 per 60 seconds per sender', () => {
     }
     for (let i = 0; i < 5; i++) {
       const res = await postSend(sender, outsider.conversationId, `not mine ${i}`);
-      assert.equal(res.status, 403, `send into someone else's conversation ${i}`);
+      assert.equal(res.status, 404, `send into someone else's conversation ${i}`);
     }
     assert.equal((await storedBy(sender.id)).length, 0, 'nothing stored by the refused sends');
 

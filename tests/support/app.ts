@@ -75,7 +75,7 @@ export async function startTestApp(overrides: Partial<AppDeps> = {}): Promise<Te
     log: createLogger('info', sink),
     sessionSecret: TEST_SECRET,
     pruneSessions: false,
-    authLimits: { perIp: 10_000, perUsername: 10_000, windowMs: 60_000 },
+    authLimits: { perIp: 10_000, perUsername: 10_000, perAccount: 10_000, windowMs: 60_000, accountWindowMs: 60_000 },
     ...overrides,
   });
   cleanups.push(async () => {

@@ -1,4 +1,6 @@
 import { fileTypeFromBuffer } from 'file-type';
+import { extensionOf } from './names.js';
+import { scanHead } from './text-scan.js';
 
 /** How many leading bytes are read to decide a file's type (zip-based formats need some room). */
 export const SNIFF_BYTES = 64 * 1024;
@@ -56,17 +58,23 @@ export type Sniffed = { ok: true; type: FileType } | { ok: false; error: string 
 
 /**
  * Decides what a file is from its first bytes. The name only has to agree: a PNG called
- * "notes.pdf" is refused, as is anything outside the allowed list or markup in disguise.
+ * "notes.pdf" is refused, as is anything outside the allowed list or markup in disguise. The name
+ * is the cleaned one (names.ts), so an invisible character cannot hide its extension. A text
+ * file's first bytes are only its start: the upload reads the rest through the same checks.
  */
 export async function sniff(head: Buffer, name: string): Promise<Sniffed> {
   const extension = extensionOf(name);
   const detected = await fileTypeFromBuffer(head);
   if (detected?.mime === 'application/x-cfb') {
-    const legacy = extension ? LEGACY_OFFICE[extension] : undefined;
+    const legacy = extension !== undefined && Object.hasOwn(LEGACY_OFFICE, extension) ? LEGACY_OFFICE[extension] : undefined;
     return legacy ? { ok: true, type: legacy } : refuse(name);
   }
-  const mime = detected?.mime ?? (looksLikeText(head) ? 'text/plain' : undefined);
-  if (mime === 'text/plain' && looksLikeMarkup(head)) return { ok: false, error: `${name}: web pages, SVG and XML files can't be sent.` };
+  let mime = detected?.mime;
+  if (!mime) {
+    const verdict = scanHead(head);
+    if (verdict === 'markup') return markup(name);
+    if (verdict === 'text') mime = 'text/plain';
+  }
   const allowed = ALLOWED.find((a) => a.mime === mime);
   if (!allowed) return refuse(name);
   if (extension && !allowed.extensions.includes(extension)) {
@@ -79,38 +87,14 @@ function refuse(name: string): Sniffed {
   return { ok: false, error: `${name}: this kind of file can't be sent. You can send ${ALLOWED_SUMMARY}.` };
 }
 
-function extensionOf(name: string): string | undefined {
-  const match = /\.([a-z0-9]{1,8})$/i.exec(name);
-  return match?.[1]?.toLowerCase();
+/** Refused for markup found anywhere in a text file (HTML, SVG, XML, a script in a tag). */
+export function markup(name: string): Sniffed & { ok: false } {
+  return { ok: false, error: `${name}: web pages, SVG and XML files can't be sent.` };
 }
 
-/** UTF-8 without NUL or other control bytes (tabs and line breaks aside). */
-function looksLikeText(head: Buffer): boolean {
-  if (head.length === 0) return false;
-  // The sample may end inside a character: drop up to three trailing bytes of it.
-  let end = head.length;
-  for (let back = 1; back <= 3 && end - back >= 0; back++) {
-    const byte = head[end - back]!;
-    if ((byte & 0xc0) === 0xc0) {
-      end -= back;
-      break;
-    }
-    if ((byte & 0x80) === 0) break;
-  }
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(head.subarray(0, end));
-  } catch {
-    return false;
-  }
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what this looks for
-  return !/[\u0000-\u0008\u000b\u000e-\u001f\u007f]/.test(text);
-}
-
-/** HTML, SVG or XML: text a browser would run or render, whatever the file is called. */
-function looksLikeMarkup(head: Buffer): boolean {
-  const start = head.subarray(0, 2048).toString('utf8').replace(/^\ufeff/, '');
-  return /<\s*(!doctype|html|head|body|script|svg|iframe|object|embed|meta|\?xml)\b/i.test(start);
+/** Refused for a text file that turns out not to be text further on. */
+export function notText(name: string): Sniffed & { ok: false } {
+  return refuse(name) as Sniffed & { ok: false };
 }
 
 /** "2.4 MB", "830 KB", "12 bytes". */

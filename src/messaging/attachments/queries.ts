@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
-import type { MessagingDb } from '../schema.js';
+import { sql, type Transaction } from 'kysely';
+import type { MessagingDb, MessagingTables } from '../schema.js';
 
 export interface AttachmentRow {
   id: number;
@@ -15,21 +15,47 @@ export interface AttachmentRow {
 
 const columns = ['id', 'message_id', 'kind', 'name', 'mime', 'size_bytes', 'width', 'height', 'created_at'] as const;
 
-/** A new attachment, not yet part of a message, its bytes still to come. */
-export async function createPending(
+/**
+ * Advisory lock namespace for a person's upload reservations (the first key of
+ * pg_advisory_xact_lock(int, int), beside the sending limits' in limits.ts).
+ */
+const UPLOAD_LOCK_SPACE = 0x436f7203;
+
+export type Reservation = { ok: true; id: number; reserved: number } | { ok: false; left: number };
+
+/**
+ * A new attachment, not yet part of a message, its bytes still to come, with room reserved for
+ * them in the person's daily quota: `want` bytes, or what is left if less. Under the person's
+ * lock, taken in its own statement, so the sum that follows sees every reservation committed
+ * before: parallel uploads cannot all see the same room left. Nothing is reserved (and no row
+ * made) when less than `atLeast` is left.
+ */
+export async function reservePending(
   db: MessagingDb,
-  row: { conversationId: number; uploaderId: number; kind: 'image' | 'file'; name: string; mime: string; width?: number; height?: number },
-): Promise<number> {
-  const inserted = await db
-    .insertInto('attachments')
-    .values({ conversation_id: row.conversationId, uploader_id: row.uploaderId, kind: row.kind, name: row.name, mime: row.mime, width: row.width ?? null, height: row.height ?? null })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return inserted.id;
+  row: { conversationId: number; uploaderId: number; kind: 'image' | 'file'; name: string; mime: string },
+  quota: { dailyBytes: number; want: number; atLeast: number },
+): Promise<Reservation> {
+  return db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(${UPLOAD_LOCK_SPACE}::int, (${row.uploaderId}::bigint % 2147483647)::int)`.execute(trx);
+    const left = quota.dailyBytes - (await uploadedToday(trx, row.uploaderId));
+    if (left < Math.max(1, quota.atLeast)) return { ok: false, left: Math.max(0, left) };
+    const reserved = Math.min(quota.want, left);
+    const inserted = await trx
+      .insertInto('attachments')
+      .values({ conversation_id: row.conversationId, uploader_id: row.uploaderId, kind: row.kind, name: row.name, mime: row.mime, upload_bytes: reserved })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return { ok: true, id: inserted.id, reserved };
+  });
 }
 
-export async function markComplete(db: MessagingDb, id: number, sizeBytes: number): Promise<void> {
-  await db.updateTable('attachments').set({ complete: true, size_bytes: sizeBytes }).where('id', '=', id).execute();
+/** The bytes are in: what is served, and what the quota keeps counting (the upload, at most what was reserved). */
+export async function markComplete(db: MessagingDb, id: number, sizes: { served: number; uploaded: number; width?: number; height?: number }): Promise<void> {
+  await db
+    .updateTable('attachments')
+    .set({ complete: true, size_bytes: sizes.served, upload_bytes: sizes.uploaded, width: sizes.width ?? null, height: sizes.height ?? null })
+    .where('id', '=', id)
+    .execute();
 }
 
 /** Removes attachments not (yet) sent, with their bytes. */
@@ -38,11 +64,11 @@ export async function discardPending(db: MessagingDb, ids: readonly number[]): P
   await db.deleteFrom('attachments').where('id', '=', sql<number>`any(${[...ids]}::bigint[])`).where('message_id', 'is', null).execute();
 }
 
-/** Bytes this person uploaded in the last 24 hours, sent or not. */
-export async function uploadedToday(db: MessagingDb, uploaderId: number): Promise<number> {
+/** Bytes this person uploaded (or reserved for an upload in progress) in the last 24 hours, sent or not. */
+export async function uploadedToday(db: MessagingDb | Transaction<MessagingTables>, uploaderId: number): Promise<number> {
   const row = await db
     .selectFrom('attachments')
-    .select(sql<string>`coalesce(sum(size_bytes), 0)`.as('bytes'))
+    .select(sql<string>`coalesce(sum(upload_bytes), 0)`.as('bytes'))
     .where('uploader_id', '=', uploaderId)
     .where('created_at', '>', sql<Date>`now() - interval '24 hours'`)
     .executeTakeFirstOrThrow();

@@ -14,7 +14,7 @@ const GROUPS_PER_PAGE = 30;
 /**
  * Files of a conversation: GET /messages/:id/files (the Files view), /files/:fileId (the file,
  * or an image's display size) and /files/:fileId/thumb. Only the two participants get them:
- * anyone else, admins included, a 403 from requireThread.
+ * anyone else, admins included, the 404 of requireThread (as for a conversation that does not exist).
  */
 export function fileRoutes(router: Router, deps: MessagingDeps): void {
   router.get('/:id/files', async (req, res) => {

@@ -1,12 +1,16 @@
-import busboy from 'busboy';
 import type { Request } from 'express';
-import type { Readable } from 'node:stream';
+import { decodeGate } from '../../http/decode-gate.js';
+import { readMultipart, type FilePart } from '../../http/multipart.js';
 import type { AttachmentSettings } from '../deps.js';
 import type { MessagingDb } from '../schema.js';
-import { formatBytes, sniff, SNIFF_BYTES } from './file-types.js';
-import { reencodeImage } from './images.js';
-import { createPending, discardPending, markComplete, uploadedToday } from './queries.js';
+import { formatBytes, markup, notText, sniff, SNIFF_BYTES } from './file-types.js';
+import { inspectImage, MESSAGE_PIXEL_BUDGET, overBudget, reencodeImage } from './images.js';
+import { cleanName } from './names.js';
+import { discardPending, markComplete, reservePending } from './queries.js';
 import { ChunkWriter, storeBuffer } from './store.js';
+import { TextScan } from './text-scan.js';
+
+export { isMultipart } from '../../http/multipart.js';
 
 /** Files one message may carry. */
 export const MAX_FILES_PER_MESSAGE = 10;
@@ -18,7 +22,7 @@ export interface StoredFile {
 }
 
 export interface UploadOutcome {
-  /** Every text field, repeated ones in order. */
+  /** Every text field, repeated ones in order, as sent. */
   fields: Map<string, string[]>;
   /** Files accepted and stored, pending until the message is. */
   stored: StoredFile[];
@@ -26,19 +30,24 @@ export interface UploadOutcome {
   errors: string[];
   /** 413 when a refusal was about size, else 400. */
   status: 400 | 413;
-  /** No valid CSRF token, or a file arrived before it: nothing was stored. */
-  csrfRefused: boolean;
-}
-
-export function isMultipart(req: Request): boolean {
-  return (req.get('content-type') ?? '').toLowerCase().startsWith('multipart/form-data');
+  /** The CSRF token, as the multipart reader found it (`ok` only when it passed; then alone is anything stored). */
+  csrf: 'ok' | 'refused' | 'unchecked';
+  /** The body broke off or was garbled: nothing was kept of its files. */
+  malformed: boolean;
+  /** Text fields that held a NUL (which PostgreSQL cannot store). */
+  nulIn: Set<string>;
 }
 
 /**
- * Reads a multipart message form as it arrives. Each file is judged by its first bytes, then
- * streamed into PostgreSQL chunk by chunk (an image is held once, whole, to be re-encoded). The
- * form's CSRF token comes first (its hidden field leads the form); without a valid one, no file
- * is stored. Nothing here is sent yet: the caller joins `stored` to the message, or discards it.
+ * Reads a multipart message form as it arrives, through the app's one multipart reader (CSRF
+ * first). Each file is judged by its first bytes; room for it is reserved in the person's daily
+ * quota before the rest streams in (under their lock, so parallel sends cannot overrun it); then it
+ * streams into PostgreSQL chunk by chunk, a text file read through for markup as it goes. An image
+ * is held once, whole, to be re-encoded: one at a time per person, its header checked against the
+ * message's decoding budget before a pixel is decoded, and the decode itself in one of the
+ * instance's few slots. Nothing here is sent yet: the caller joins `stored` to the message, or
+ * discards it. `filesRefused`: the caller already knows the send is refused (the sending limit):
+ * files are read through unopened, nothing is stored or decoded, and the text fields still come.
  */
 export async function receiveMultipart(
   req: Request,
@@ -50,36 +59,31 @@ export async function receiveMultipart(
     /** True when a header token already passed the check. */
     csrfChecked: boolean;
     checkCsrf(token: string): Promise<boolean>;
+    filesRefused?: boolean;
   },
 ): Promise<UploadOutcome> {
   const { db, settings } = options;
-  const outcome: UploadOutcome = { fields: new Map(), stored: [], errors: [], status: 400, csrfRefused: false };
-  let csrf: Promise<boolean> = Promise.resolve(options.csrfChecked);
-  let quotaLeft: Promise<number> | undefined;
-  let files = 0;
+  const outcome: UploadOutcome = { fields: new Map(), stored: [], errors: [], status: 400, csrf: 'unchecked', malformed: false, nulIn: new Set() };
   const created: number[] = [];
-  // Files are handled strictly one after another: at most one image is ever held in memory.
-  let work: Promise<void> = Promise.resolve();
-  let failure: unknown;
+  let files = 0;
+  let pixelsLeft = MESSAGE_PIXEL_BUDGET;
+  // An upper bound on what any file still to come can weigh: the body's declared length, less the files before it.
+  const declared = Number(req.get('content-length'));
+  let bodyLeft = Number.isFinite(declared) && declared > 0 ? declared : Infinity;
 
   const refuse = (error: string, status: 400 | 413 = 400) => {
     outcome.errors.push(error);
     if (status === 413) outcome.status = 413;
   };
+  const discard = async (id: number) => {
+    await discardPending(db, [id]);
+    created.splice(created.indexOf(id), 1);
+  };
 
-  /** `allowed`: the token check as it stood when this file began (a token after it does not count). */
-  const handleFile = async (field: string, stream: Readable & { truncated?: boolean }, filename: string | undefined, allowed: Promise<boolean>) => {
+  const handleFile = async ({ field, filename, stream }: FilePart) => {
+    if (field !== 'files' || options.filesRefused) return;
     const name = cleanName(filename);
     const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-    const drain = async () => {
-      while (!(await chunks.next()).done) {
-        // discarded
-      }
-    };
-    if (field !== 'files' || !(await allowed)) {
-      if (field === 'files') outcome.csrfRefused = true;
-      return drain();
-    }
     // The first bytes decide what the file is.
     const head: Buffer[] = [];
     let headBytes = 0;
@@ -95,136 +99,136 @@ export async function receiveMultipart(
     }
     // A file input left empty still sends a part: no name, no bytes.
     if (headBytes === 0 && !filename) return;
-    if (!settings.enabled) {
-      refuse('Files can’t be sent here: this community shares text only.');
-      return drain();
-    }
+    if (!settings.enabled) return refuse('Files can’t be sent here: this community shares text only.');
     files += 1;
     if (files > MAX_FILES_PER_MESSAGE) {
       if (files === MAX_FILES_PER_MESSAGE + 1) refuse(`Send at most ${MAX_FILES_PER_MESSAGE} files with one message.`);
-      return drain();
-    }
-    if (headBytes === 0) {
-      refuse(`${name} is empty.`);
       return;
     }
+    if (headBytes === 0) return refuse(`${name} is empty.`);
     const first = Buffer.concat(head);
     const sniffed = await sniff(first, name);
-    if (!sniffed.ok) {
-      refuse(sniffed.error);
-      return drain();
-    }
-    const tooBig = () => refuse(`${name} is larger than ${formatBytes(settings.maxFileBytes)}, the most one file may be.`, 413);
-    quotaLeft ??= uploadedToday(db, options.uploaderId).then((used) => settings.dailyBytes - used);
-    const overQuota = async (size: number) => {
-      const left = await quotaLeft!;
-      if (size <= left) {
-        quotaLeft = Promise.resolve(left - size);
-        return false;
+    if (!sniffed.ok) return refuse(sniffed.error);
+
+    // Room in the day's quota, reserved before the rest of the bytes come in.
+    const reservation = await reservePending(
+      db,
+      { conversationId: options.conversationId, uploaderId: options.uploaderId, kind: sniffed.type.kind, name, mime: sniffed.type.mime },
+      { dailyBytes: settings.dailyBytes, want: Math.min(settings.maxFileBytes, bodyLeft), atLeast: headBytes },
+    );
+    const overQuota = () => refuse(`${name} would take you past ${formatBytes(settings.dailyBytes)} of files in 24 hours. Try again later, or send a smaller file.`, 413);
+    if (!reservation.ok) return overQuota();
+    const id = reservation.id;
+    created.push(id);
+    /** Past the reservation: over the size limit, or else over the quota. */
+    const tooMuch = async (size: number) => {
+      if (size > settings.maxFileBytes) refuse(`${name} is larger than ${formatBytes(settings.maxFileBytes)}, the most one file may be.`, 413);
+      else overQuota();
+      await discard(id);
+    };
+    /**
+     * Reads the file from its first bytes on, a chunk at a time, until `take` says stop or it
+     * passes its reservation (the rest is then left unread, for the reader to drop); the bytes read.
+     */
+    const readAll = async (take: (chunk: Buffer) => Promise<boolean>): Promise<number> => {
+      let size = 0;
+      const feed = async (chunk: Buffer) => {
+        size += chunk.length;
+        return size <= reservation.reserved && (await take(chunk));
+      };
+      if ((await feed(first)) && !ended) {
+        for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
+          if (!(await feed(next.value))) break;
+        }
       }
-      refuse(`${name} would take you past ${formatBytes(settings.dailyBytes)} of files in 24 hours. Try again later, or send a smaller file.`, 413);
-      return true;
+      return size;
     };
 
     if (sniffed.type.kind === 'image') {
-      // An image is decoded whole anyway: held once, re-encoded, and only the new pixels kept.
-      const parts: Buffer[] = [first];
-      let size = headBytes;
-      if (!ended) for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
-        parts.push(next.value);
-        size += next.value.length;
+      // One image of this person's at a time, from reading it in to the end of its decode.
+      const releasePerson = await decodeGate.person(options.uploaderId);
+      try {
+        const parts: Buffer[] = [];
+        const size = await readAll(async (chunk) => {
+          parts.push(chunk);
+          return true;
+        });
+        bodyLeft -= size;
+        if (size > reservation.reserved || stream.truncated) return await tooMuch(size);
+        const bytes = Buffer.concat(parts);
+        parts.length = 0;
+        // The header first: too many pixels, or past the message's budget, and nothing is decoded.
+        const inspected = await inspectImage(bytes, sniffed.type.mime, name);
+        if (!inspected.ok) {
+          refuse(inspected.error);
+          return await discard(id);
+        }
+        if (inspected.header.pixels > pixelsLeft) {
+          refuse(overBudget(name).error);
+          return await discard(id);
+        }
+        pixelsLeft -= inspected.header.pixels;
+        const releaseSlot = await decodeGate.slot();
+        const image = await reencodeImage(bytes, sniffed.type.mime, name).finally(releaseSlot);
+        if (!image.ok) {
+          refuse(image.error);
+          return await discard(id);
+        }
+        await storeBuffer(db, id, 'display', image.display);
+        await storeBuffer(db, id, 'thumb', image.thumb);
+        // The quota counts what was uploaded; what is served is the new, smaller copy.
+        await markComplete(db, id, { served: image.display.length, uploaded: size, width: image.width, height: image.height });
+        outcome.stored.push({ id, name, sizeBytes: image.display.length });
+      } finally {
+        releasePerson();
       }
-      if (stream.truncated || size > settings.maxFileBytes) return tooBig();
-      const image = await reencodeImage(Buffer.concat(parts), sniffed.type.mime, name);
-      parts.length = 0;
-      if (!image.ok) return refuse(image.error);
-      if (await overQuota(image.display.length + image.thumb.length)) return;
-      const id = await createPending(db, { conversationId: options.conversationId, uploaderId: options.uploaderId, kind: 'image', name, mime: sniffed.type.mime, width: image.width, height: image.height });
-      created.push(id);
-      await storeBuffer(db, id, 'display', image.display);
-      await storeBuffer(db, id, 'thumb', image.thumb);
-      await markComplete(db, id, image.display.length);
-      outcome.stored.push({ id, name, sizeBytes: image.display.length });
       return;
     }
 
-    // Any other file streams through: a chunk at a time into the database.
-    const id = await createPending(db, { conversationId: options.conversationId, uploaderId: options.uploaderId, kind: 'file', name, mime: sniffed.type.mime });
-    created.push(id);
+    // Any other file streams through: a chunk at a time into the database; a text file is read
+    // through to its end for markup (and for bytes that are not text after all).
     const writer = new ChunkWriter(db, id, 'original');
-    await writer.write(first);
-    if (!ended) for (let next = await chunks.next(); !next.done; next = await chunks.next()) await writer.write(next.value);
-    const size = await writer.end();
-    const over = stream.truncated || size > settings.maxFileBytes;
-    if (over || (await overQuota(size))) {
-      if (over) tooBig();
-      await discardPending(db, [id]);
-      return;
+    const scan = sniffed.type.mime === 'text/plain' ? new TextScan() : undefined;
+    const size = await readAll(async (chunk) => {
+      if (scan && scan.push(chunk) !== 'text') return false;
+      await writer.write(chunk);
+      return true;
+    });
+    bodyLeft -= size;
+    if (size > reservation.reserved || stream.truncated) return await tooMuch(size);
+    // Within its reservation, a text file stops early only when the scan says it is not text.
+    const verdict = scan?.end() ?? 'text';
+    if (verdict !== 'text') {
+      refuse(verdict === 'markup' ? markup(name).error : notText(name).error);
+      return await discard(id);
     }
-    await markComplete(db, id, size);
-    outcome.stored.push({ id, name, sizeBytes: size });
+    const stored = await writer.end();
+    await markComplete(db, id, { served: stored, uploaded: stored });
+    outcome.stored.push({ id, name, sizeBytes: stored });
   };
 
+  let form;
   try {
-    await new Promise<void>((resolve, reject) => {
-      const parser = busboy({
-        headers: req.headers,
-        defParamCharset: 'utf8',
-        // One byte past the limit, so a file exactly at it is whole and one over it is truncated.
-        limits: { fileSize: settings.maxFileBytes + 1, files: MAX_FILES_PER_MESSAGE + 5, fields: 50, fieldSize: 100 * 1024, parts: 80 },
-      });
-      parser.on('field', (name, value) => {
-        outcome.fields.set(name, [...(outcome.fields.get(name) ?? []), value]);
-        if (name === '_csrf' && !options.csrfChecked) csrf = options.checkCsrf(value);
-      });
-      parser.on('file', (field, stream, info) => {
-        const allowed = csrf;
-        work = work.then(async () => {
-          // After a failure the rest of the form is only read through, so the parser can finish.
-          if (failure !== undefined) return void stream.resume();
-          try {
-            await handleFile(field, stream, info.filename, allowed);
-          } catch (err) {
-            failure = err;
-            stream.resume();
-          }
-        });
-      });
-      parser.on('filesLimit', () => refuse(`Send at most ${MAX_FILES_PER_MESSAGE} files with one message.`));
-      parser.on('close', resolve);
-      parser.on('error', reject);
-      // A client gone halfway: the parser is torn down, which ends the file being read with an
-      // error, so the work chain finishes and what was stored is discarded below.
-      req.on('close', () => {
-        if (req.complete) return;
-        const aborted = new Error('upload aborted');
-        parser.destroy(aborted);
-        reject(aborted);
-      });
-      req.pipe(parser);
+    form = await readMultipart(req, {
+      // One byte past the limit, so a file exactly at it is whole and one over it is truncated.
+      limits: { fileSize: settings.maxFileBytes + 1, files: MAX_FILES_PER_MESSAGE + 5, fields: 50, fieldSize: 100 * 1024, parts: 80 },
+      tokenChecked: options.csrfChecked,
+      verifyToken: options.checkCsrf,
+      onFile: handleFile,
     });
-    await work;
-    if (failure !== undefined) throw failure;
-    // A form without files is checked here: its token must be valid all the same.
-    if (!(await csrf)) outcome.csrfRefused = true;
   } catch (err) {
-    await work;
     await discardPending(db, created);
     throw err;
   }
+  outcome.fields = form.fields;
+  outcome.csrf = form.csrf;
+  outcome.nulIn = form.nulIn;
+  outcome.malformed = form.malformed !== undefined;
+  if (form.tooManyFiles && files <= MAX_FILES_PER_MESSAGE) refuse(`Send at most ${MAX_FILES_PER_MESSAGE} files with one message.`);
+  // A broken or refused form keeps none of its files (a file cut short may look whole).
+  if (form.csrf !== 'ok' || outcome.malformed) {
+    await discardPending(db, created);
+    outcome.stored = [];
+  }
   return outcome;
-}
-
-/** A file's name as people will see it: no folders, no control characters, at most 255 characters. */
-export function cleanName(raw: string | undefined): string {
-  const base = (raw ?? '').split(/[\\/]/).pop() ?? '';
-  // eslint-disable-next-line no-control-regex -- control characters are what is removed
-  const clean = base.replace(/[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g, '').trim();
-  const chars = [...clean];
-  if (chars.length === 0) return 'file';
-  if (chars.length <= 255) return clean;
-  // Keep the extension when shortening.
-  const dot = clean.lastIndexOf('.');
-  const extension = dot > 0 && clean.length - dot <= 9 ? clean.slice(dot) : '';
-  return chars.slice(0, 255 - extension.length).join('') + extension;
 }

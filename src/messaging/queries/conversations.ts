@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { lockSender, RateLimited, type MessagingLimits } from '../limits.js';
 import { notifyExpression } from '../realtime/channel.js';
 import type { MessagingDb } from '../schema.js';
+import { assertMayWrite } from './write-check.js';
 
 const pairOf = (a: number, b: number) => (a < b ? { user_low: a, user_high: b } : { user_low: b, user_high: a });
 
@@ -20,6 +21,8 @@ export async function openConversation(db: MessagingDb, me: number, other: numbe
     await lockSender(trx, 'conversations', me);
     const existing = await findConversationId(trx, me, other);
     if (existing !== undefined) return existing;
+    // Asked again after the lock: a block or a suspension since the route's check stops it here.
+    await assertMayWrite(trx, me, other);
     const { rows } = await sql<{ n: number; seconds: number | null }>`
       select count(*)::int as n,
              greatest(1, ceil(extract(epoch from min(created_at) + make_interval(secs => ${limit.windowSeconds}) - statement_timestamp())))::int as seconds
@@ -117,10 +120,6 @@ export function toAccess(row: AccessRow): ThreadAccess {
 export async function threadAccess(db: MessagingDb, conversationId: number, me: number): Promise<ThreadAccess | undefined> {
   const row = await accessQuery(db, me).where('mine.conversation_id', '=', conversationId).executeTakeFirst();
   return row && toAccess(row);
-}
-
-export async function conversationExists(db: MessagingDb, conversationId: number): Promise<boolean> {
-  return (await db.selectFrom('conversations').select('id').where('id', '=', conversationId).executeTakeFirst()) !== undefined;
 }
 
 /** The thread's version alone: the cheap check a poll makes before anything is rendered. */

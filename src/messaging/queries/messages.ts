@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { LOCK_SPACES, RateLimited, type MessagingLimits } from '../limits.js';
 import { CHANNEL } from '../realtime/channel.js';
 import type { MessagingDb } from '../schema.js';
+import { isWriteRefused, WriteRefused } from './write-check.js';
 
 export interface MessageRow {
   id: number;
@@ -20,9 +21,10 @@ export class ClientIdReused extends Error {}
 /**
  * Stores a message, moves both participants' watermarks and announces it (the notification goes
  * out at commit). The same client_id from the same sender returns the message stored the first
- * time (duplicate: true) and counts nothing. Past the sender's limit, throws RateLimited.
+ * time (duplicate: true) and counts nothing. Past the sender's limit, throws RateLimited; with
+ * a block or a suspension standing when it commits, WriteRefused.
  *
- * One statement (migration 0010's function): the sender's advisory lock, then the count and the
+ * One statement (migration 0013's function): the sender's advisory lock, then the count and the
  * insert, so the count is exact under concurrency and across instances, in one round trip.
  */
 export async function sendMessage(
@@ -32,7 +34,11 @@ export async function sendMessage(
 ): Promise<{ message: MessageRow; duplicate: boolean }> {
   const stored = await sql<MessageRow>`
     select * from courier_send_message(${input.conversationId}, ${input.senderId}, ${input.recipientId}, ${input.body},
-      ${input.clientId ?? null}::uuid, ${[...(input.attachmentIds ?? [])]}::bigint[], ${limit.max}, ${limit.windowSeconds}, ${LOCK_SPACES.messages}, ${CHANNEL})`.execute(db);
+      ${input.clientId ?? null}::uuid, ${[...(input.attachmentIds ?? [])]}::bigint[], ${limit.max}, ${limit.windowSeconds}, ${LOCK_SPACES.messages}, ${CHANNEL})`
+    .execute(db)
+    .catch((err: unknown) => {
+      throw isWriteRefused(err) ? new WriteRefused() : err;
+    });
   const inserted = stored.rows[0];
   if (inserted) return { message: pick(inserted), duplicate: false };
   // Nothing stored: a repeated client_id (answered with the first message, even past the limit),

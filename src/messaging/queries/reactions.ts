@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { CHANNEL } from '../realtime/channel.js';
 import type { MessagingDb } from '../schema.js';
+import { assertMayWrite } from './write-check.js';
 
 /** The reactions on offer, in the order they are shown (migration 0012 allows exactly these). */
 export const REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'] as const;
@@ -53,9 +54,11 @@ export type ReactionOutcome = { kind: 'not-found' } | { kind: 'gone' } | { kind:
  */
 export async function setReaction(
   db: MessagingDb,
-  input: { conversationId: number; messageId: number; userId: number; emoji: Reaction; on: boolean; visibleAfter: number },
+  input: { conversationId: number; messageId: number; userId: number; otherUserId: number; emoji: Reaction; on: boolean; visibleAfter: number },
 ): Promise<ReactionOutcome> {
   return db.transaction().execute(async (trx) => {
+    // A block or a suspension since the route's check stops it here (WriteRefused).
+    await assertMayWrite(trx, input.userId, input.otherUserId);
     // Shared lock: a deletion committing meanwhile is waited for and then seen.
     const message = await trx
       .selectFrom('messages')

@@ -5,29 +5,49 @@ import type { MessagingDb } from '../schema.js';
 /** Tells the other participant's pages (on every instance) that my receipts moved; sent at commit. */
 const receiptNotice = sql`pg_notify(${CHANNEL}, json_build_object('t', 'receipt', 'c', moved.conversation_id, 'u', moved.user_id, 'o', moved.other_user_id)::text)`;
 
+/** What a read changed: for me always; for the other side only when `version` is set. */
+export interface ReadOutcome {
+  /** The thread's new version when the other side can see the change, else undefined. */
+  version: number | undefined;
+}
+
 /**
  * I have seen everything up to `uptoId`: my read (and delivered) watermark moves forward, never
- * back, and "marked unread" clears. The other side's receipts change, so the thread version moves;
- * the new version comes back so the page drawn next carries it (and its first poll is a 304).
+ * back, and "marked unread" clears. Undefined when nothing moved.
+ *
+ * The other side sees my reading only through "seen", which needs read receipts on for both of
+ * us (checked here, in the statement that writes, so a setting changed meanwhile counts). With
+ * them off, the other side must not be able to tell that I read: no receipt signal, and the
+ * shared version stays put, so their open thread's poll keeps answering 304. Only a delivered
+ * watermark that had lagged is news to them (a page of mine is open, as any page would tell them),
+ * and that moves the version and signals as markDelivered does. My own pages learn of my reading
+ * from my badge count, which is not the thread's version.
  */
-export async function markRead(db: MessagingDb, conversationId: number, me: number, uptoId: number): Promise<number | undefined> {
-  const result = await sql<{ version: number }>`
+export async function markRead(db: MessagingDb, conversationId: number, me: number, uptoId: number): Promise<ReadOutcome | undefined> {
+  const result = await sql<{ version: number | null }>`
     with moved as (
-      update conversation_participants
-         set last_read_message_id = greatest(last_read_message_id, ${uptoId}::bigint),
-             last_delivered_message_id = greatest(last_delivered_message_id, ${uptoId}::bigint),
+      update conversation_participants p
+         set last_read_message_id = greatest(p.last_read_message_id, ${uptoId}::bigint),
+             last_delivered_message_id = greatest(p.last_delivered_message_id, ${uptoId}::bigint),
              marked_unread = false
-       where conversation_id = ${conversationId} and user_id = ${me}
-         and (last_read_message_id < least(${uptoId}::bigint, latest_incoming_message_id) or marked_unread)
-      returning conversation_id, user_id, other_user_id
+        from conversation_participants old
+       where p.conversation_id = ${conversationId} and p.user_id = ${me}
+         and old.conversation_id = p.conversation_id and old.user_id = p.user_id
+         and (p.last_read_message_id < least(${uptoId}::bigint, p.latest_incoming_message_id) or p.marked_unread)
+      returning p.conversation_id, p.user_id, p.other_user_id,
+                -- What the other side can see change: a delivered tick, or "seen" with receipts on both sides.
+                (p.last_delivered_message_id > old.last_delivered_message_id
+                 or (p.last_read_message_id > old.last_read_message_id
+                     and coalesce((select read_receipts from messaging_preferences where user_id = p.user_id), true)
+                     and coalesce((select read_receipts from messaging_preferences where user_id = p.other_user_id), true))) as visible
     ), bumped as (
-      update conversations set version = version + 1 where id in (select conversation_id from moved)
+      update conversations set version = version + 1 where id in (select conversation_id from moved where visible)
       returning id, version
     )
-    select bumped.version, ${receiptNotice}
-      from bumped join moved on moved.conversation_id = bumped.id`.execute(db);
-  // The thread's new version, or undefined when nothing moved.
-  return result.rows[0]?.version;
+    select bumped.version, case when bumped.id is not null then ${receiptNotice} end
+      from moved left join bumped on bumped.id = moved.conversation_id`.execute(db);
+  const row = result.rows[0];
+  return row && { version: row.version ?? undefined };
 }
 
 /**

@@ -13,7 +13,9 @@ export type RealtimeSignal =
   /** u is typing to o in conversation c. */
   | { t: 'typing'; c: number; u: number; o: number }
   /** u opened their first page or closed their last one, on some instance. */
-  | { t: 'presence'; u: number };
+  | { t: 'presence'; u: number }
+  /** Sessions of u ended or changed (the host's trigger, migration 0013): their streams are checked. */
+  | { t: 'sessions'; u: number };
 
 /**
  * A pg_notify call for use inside the transaction that made the change: PostgreSQL delivers it

@@ -11,6 +11,7 @@ import { Batcher } from './batcher.js';
 import type { RealtimeSignal } from './channel.js';
 import type { StreamHub } from './hub.js';
 import { presenceOf } from './presence.js';
+import type { SessionGuard } from './session-guard.js';
 
 type MessageSignal = Extract<RealtimeSignal, { t: 'message' }>;
 
@@ -28,6 +29,7 @@ export class Dispatcher {
     private readonly deps: MessagingDeps,
     private readonly hub: StreamHub,
     private readonly log: Logger,
+    private readonly guard: SessionGuard,
   ) {
     this.deliveries = new Batcher((signals) => this.deliver(signals), (err) => this.log.error({ err }, 'realtime delivery failed'));
   }
@@ -55,6 +57,9 @@ export class Dispatcher {
         return;
       case 'presence':
         await this.presence(signal.u);
+        return;
+      case 'sessions':
+        await this.guard.sessionsChanged(signal.u);
         return;
     }
   }

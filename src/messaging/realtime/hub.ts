@@ -3,10 +3,18 @@ import type { Response } from 'express';
 /** Bytes a stream may have waiting in its buffer before we give up on it (it will reconnect). */
 const MAX_BACKLOG = 256 * 1024;
 const HEARTBEAT_MS = 25_000;
+/** Open streams one person may hold on an instance; one more closes their oldest. */
+export const MAX_STREAMS_PER_PERSON = 20;
 
 export interface Stream {
   userId: number;
+  /** The session that opened it (the host's opaque key): the stream ends with it. */
+  sessionKey: string;
   res: Response;
+  /** While its session is being checked again, frames wait here instead of going out. */
+  held?: string[];
+  heldBytes?: number;
+  closed?: boolean;
 }
 
 /** This instance's open event streams, by user. */
@@ -14,18 +22,31 @@ export class StreamHub {
   private readonly byUser = new Map<number, Set<Stream>>();
   private readonly heartbeat: NodeJS.Timeout;
 
-  constructor(private readonly onFirstOpen: (userId: number) => void, private readonly onLastClose: (userId: number) => void) {
+  constructor(
+    private readonly onFirstOpen: (userId: number) => void,
+    private readonly onLastClose: (userId: number) => void,
+    /** Each heartbeat: every stream's session is checked again. */
+    private readonly onHeartbeat: (streams: Stream[]) => void = () => {},
+    private readonly maxPerPerson = MAX_STREAMS_PER_PERSON,
+    heartbeatMs = HEARTBEAT_MS,
+  ) {
     // One timer for every stream: a comment line keeps proxies and NATs from closing idle ones.
-    this.heartbeat = setInterval(() => this.broadcastRaw(': ping\n\n'), HEARTBEAT_MS);
+    this.heartbeat = setInterval(() => {
+      this.broadcastRaw(': ping\n\n');
+      this.onHeartbeat(this.all());
+    }, heartbeatMs);
     this.heartbeat.unref();
   }
 
+  /** Adds a stream; past the per-person cap, the person's oldest stream is closed. */
   add(stream: Stream): void {
     let set = this.byUser.get(stream.userId);
     if (!set) {
       set = new Set();
       this.byUser.set(stream.userId, set);
     }
+    // A Set iterates in insertion order: the first is the oldest.
+    while (set.size >= this.maxPerPerson) this.close(set.values().next().value!);
     set.add(stream);
     if (set.size === 1) this.onFirstOpen(stream.userId);
   }
@@ -39,6 +60,19 @@ export class StreamHub {
     }
   }
 
+  /**
+   * Ends a stream now: nothing more is written to it, and its connection goes too (an idle
+   * keep-alive socket would otherwise hold a file descriptor until it times out).
+   */
+  close(stream: Stream): void {
+    if (stream.closed) return;
+    stream.closed = true;
+    stream.held = undefined;
+    this.remove(stream);
+    stream.res.once('finish', () => stream.res.socket?.destroy());
+    stream.res.end();
+  }
+
   has(userId: number): boolean {
     return this.byUser.has(userId);
   }
@@ -47,10 +81,36 @@ export class StreamHub {
     return [...this.byUser.keys()];
   }
 
+  streamsOf(userId: number): Stream[] {
+    return [...(this.byUser.get(userId) ?? [])];
+  }
+
+  all(): Stream[] {
+    const streams: Stream[] = [];
+    for (const set of this.byUser.values()) for (const stream of set) streams.push(stream);
+    return streams;
+  }
+
   get size(): number {
     let n = 0;
     for (const set of this.byUser.values()) n += set.size;
     return n;
+  }
+
+  /** Frames for these streams wait until release(): their sessions are being checked. */
+  hold(streams: readonly Stream[]): void {
+    for (const stream of streams) if (!stream.closed && !stream.held) {
+      stream.held = [];
+      stream.heldBytes = 0;
+    }
+  }
+
+  /** The session is still good: what waited goes out, in order. */
+  release(stream: Stream): void {
+    const held = stream.held;
+    if (!held) return;
+    stream.held = undefined;
+    for (const frame of held) if (!this.write(stream, frame)) return;
   }
 
   /** Sends one event to every open stream of a user; returns how many took it. */
@@ -66,7 +126,7 @@ export class StreamHub {
   /** Ends every stream (at shutdown): browsers reconnect, to another instance if there is one. */
   closeAll(): void {
     clearInterval(this.heartbeat);
-    for (const set of this.byUser.values()) for (const stream of set) stream.res.end();
+    for (const stream of this.all()) this.close(stream);
   }
 
   private broadcastRaw(frame: string): void {
@@ -74,8 +134,18 @@ export class StreamHub {
   }
 
   private write(stream: Stream, frame: string): boolean {
+    if (stream.closed) return false;
+    if (stream.held) {
+      stream.held.push(frame);
+      stream.heldBytes = (stream.heldBytes ?? 0) + frame.length;
+      if (stream.heldBytes > MAX_BACKLOG) this.close(stream);
+      // Not yet delivered: it counts once it goes out.
+      return false;
+    }
     if (stream.res.writableLength > MAX_BACKLOG) {
       // A slow consumer: drop it rather than buffer without bound.
+      stream.closed = true;
+      this.remove(stream);
       stream.res.destroy();
       return false;
     }

@@ -4,7 +4,9 @@ import type { Logger } from '../../logger.js';
 import type { MessagingDeps } from '../deps.js';
 import { markDelivered } from '../queries/receipts.js';
 import { Dispatcher } from './dispatcher.js';
-import { StreamHub } from './hub.js';
+import { StreamHub, type Stream } from './hub.js';
+import { ConnectLimiter } from './connect-limiter.js';
+import { SessionGuard } from './session-guard.js';
 import { SignalListener } from './listener.js';
 import { beat, cameOnline, registerInstance, retireInstance, wentAway } from './presence.js';
 
@@ -23,23 +25,39 @@ export interface Realtime {
  * Server-Sent Events for the messaging module. Changes are announced on a PostgreSQL channel by
  * the transaction that made them; every instance listens once and fans out to its own streams.
  */
-export function createRealtime(deps: MessagingDeps, connectionString: string, log: Logger): Realtime {
+export function createRealtime(deps: MessagingDeps, connectionString: string, log: Logger, options: { connectLimiter?: ConnectLimiter; heartbeatMs?: number } = {}): Realtime {
   const instanceId = randomUUID();
   const background = (what: string, work: Promise<unknown>) => void work.catch((err) => log.warn({ err }, what));
   const hub = new StreamHub(
     (userId) => background('presence update failed', cameOnline(deps.db, instanceId, userId)),
     (userId) => background('presence update failed', wentAway(deps.db, instanceId, userId)),
+    // Called from the heartbeat's timer, once the guard below exists.
+    (streams) => background('session check failed', guard.checkAll(streams)),
+    undefined,
+    options.heartbeatMs,
   );
-  const dispatcher = new Dispatcher(deps, hub, log);
-  // After a gap in listening, pages refresh what they show: they may have missed events.
+  const guard = new SessionGuard(hub, deps.sessions, log);
+  const dispatcher = new Dispatcher(deps, hub, log, guard);
+  // After a gap in listening, pages refresh what they show: they may have missed events. Sessions
+  // may have ended unheard too: every stream's is checked.
   const listener = new SignalListener(connectionString, log, (signal) => dispatcher.handle(signal), () => {
     for (const userId of hub.connectedUsers()) hub.send(userId, 'resync', '<div></div>');
+    background('session check failed', guard.checkAll(hub.all()));
   });
+  const limiter = options.connectLimiter ?? new ConnectLimiter();
   let heartbeat: NodeJS.Timeout | undefined;
 
   const events: RequestHandler = (req, res) => {
     const user = deps.currentUser(req);
-    if (!user) return void res.status(401).type('text').send('Please log in first.');
+    const session = deps.sessions.of(req);
+    if (!user || !session) return void res.status(401).type('text').send('Please log in first.');
+    // A flood of opens is refused before it costs a query or a stream (the door already cost two
+    // primary-key reads: the session and the user).
+    const wait = limiter.take(user.id);
+    if (wait !== undefined) {
+      res.set({ 'Retry-After': String(wait), Connection: 'close' });
+      return void res.status(429).type('text').send('Too many live connections opened. Try again shortly.');
+    }
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
@@ -48,11 +66,16 @@ export function createRealtime(deps: MessagingDeps, connectionString: string, lo
     });
     // Jittered, so a restart does not bring every browser back in the same second.
     res.write(`retry: ${2000 + Math.floor(Math.random() * 3000)}\n\n`);
-    const stream = { userId: user.id, res };
+    const alreadyHere = hub.has(user.id);
+    const stream: Stream = { userId: user.id, sessionKey: session.key, res };
     hub.add(stream);
-    req.on('close', () => hub.remove(stream));
-    // An open page is where messages are delivered.
-    background('marking delivered failed', markDelivered(deps.db, user.id));
+    guard.watch(stream, session.endsAt);
+    req.on('close', () => {
+      guard.forget(stream);
+      hub.remove(stream);
+    });
+    // An open page is where messages are delivered (a person's further pages add nothing new).
+    if (!alreadyHere) background('marking delivered failed', markDelivered(deps.db, user.id));
   };
 
   return {

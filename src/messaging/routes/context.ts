@@ -1,8 +1,8 @@
 import type { Request } from 'express';
-import { forbidden, HttpError, notFound } from '../../http/errors.js';
+import { HttpError, notFound } from '../../http/errors.js';
 import { positiveId } from '../../http/fields.js';
 import type { MessagingDeps, MessagingUser } from '../deps.js';
-import { conversationExists, threadAccess, type ThreadAccess } from '../queries/conversations.js';
+import { threadAccess, type ThreadAccess } from '../queries/conversations.js';
 
 export function viewer(deps: MessagingDeps, req: Request): MessagingUser {
   const user = deps.currentUser(req);
@@ -14,14 +14,13 @@ export function viewer(deps: MessagingDeps, req: Request): MessagingUser {
 export const parseId = positiveId;
 
 /**
- * The conversation, found through my own participant row: 404 when it does not exist, 403 when
- * it exists and I am not in it. Every thread route starts here.
+ * The conversation, found through my own participant row. Every thread route starts here.
+ * One I am not in is answered exactly as one that does not exist (the same 404, the same page,
+ * after the same single query): a different answer would tell anyone that it exists.
  */
 export async function requireThread(deps: MessagingDeps, rawId: unknown, me: number): Promise<ThreadAccess> {
   const id = parseId(rawId);
-  if (id === undefined) throw notFound('That conversation');
-  const access = await threadAccess(deps.db, id, me);
-  if (access) return access;
-  if (await conversationExists(deps.db, id)) throw forbidden('This conversation is between other people.');
-  throw notFound('That conversation');
+  const access = id === undefined ? undefined : await threadAccess(deps.db, id, me);
+  if (!access) throw notFound('That conversation');
+  return access;
 }

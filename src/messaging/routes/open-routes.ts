@@ -3,6 +3,7 @@ import { forbidden, HttpError, notFound } from '../../http/errors.js';
 import type { MessagingDeps } from '../deps.js';
 import { limitsOf, PerPersonQueue, RateLimited, retryPhrase } from '../limits.js';
 import { findConversationId, openConversation } from '../queries/conversations.js';
+import { WriteRefused } from '../queries/write-check.js';
 import { viewer } from './context.js';
 
 /** POST /messages {to}: the one conversation with that person, opened or created. */
@@ -25,6 +26,10 @@ export function openRoutes(router: Router, deps: MessagingDeps): void {
       try {
         id = await queue.run(me.id, () => openConversation(deps.db, me.id, other.id, limits.conversations));
       } catch (err) {
+        if (err instanceof WriteRefused) {
+          const barrier = await deps.policy.barrier(me.id, other.id);
+          throw forbidden(barrier?.message ?? `You cannot message ${other.display_name}.`);
+        }
         if (!(err instanceof RateLimited)) throw err;
         res.set('Retry-After', String(err.retryAfterSeconds));
         throw new HttpError(429, `You have started ${limits.conversations.max} new conversations in the last day, the most allowed. You can start one with ${other.display_name} ${retryPhrase(err.retryAfterSeconds)}; conversations you already have stay open.`);

@@ -4,6 +4,7 @@ import { bodyOf } from '../../http/fields.js';
 import { isHtmx, render } from '../../http/render.js';
 import type { MessagingDeps } from '../deps.js';
 import type { MessageView } from '../present.js';
+import { WriteRefused } from '../queries/write-check.js';
 import { parseReaction, reactionsFor, REACTIONS, setReaction, type Reaction } from '../queries/reactions.js';
 import { parseId, requireThread, viewer } from './context.js';
 
@@ -16,7 +17,7 @@ import { parseId, requireThread, viewer } from './context.js';
  * the pressed button's value is sent); `emoji`, when present, wins.
  *
  * 303 to the message without JS; with htmx, 200 with the message's reactions to swap. Refusals:
- * 404 unknown conversation, message (or one before my delete-for-me), 403 not a participant or
+ * 404 unknown conversation or one I am not in, message (or one before my delete-for-me), 403
  * blocked either way, 400 an emoji not on offer or a missing `on`, 409 a message deleted or
  * removed by a moderator (it has no text and takes no reactions).
  */
@@ -29,7 +30,9 @@ export function reactionRoutes(router: Router, deps: MessagingDeps): void {
     const choice = parseChoice(bodyOf(req));
     if (!choice) throw new HttpError(400, `Pick one of the reactions: ${REACTIONS.join(' ')}.`);
     if (!(await deps.policy.canSend(me.id, access.otherUserId))) throw forbidden('You cannot react in this conversation.');
-    const outcome = await setReaction(deps.db, { conversationId: access.id, messageId, userId: me.id, ...choice, visibleAfter: access.mine.clearedBeforeId });
+    const outcome = await setReaction(deps.db, { conversationId: access.id, messageId, userId: me.id, otherUserId: access.otherUserId, ...choice, visibleAfter: access.mine.clearedBeforeId }).catch((err: unknown) => {
+      throw err instanceof WriteRefused ? forbidden('You cannot react in this conversation.') : err;
+    });
     if (outcome.kind === 'not-found') throw notFound('That message');
     if (outcome.kind === 'gone') throw new HttpError(409, 'That message was deleted, so it cannot take reactions.');
     if (!isHtmx(req)) return res.redirect(303, `/messages/${access.id}#m-${messageId}`);

@@ -2,7 +2,8 @@ import type { Request, Response, Router } from 'express';
 import { randomUUID } from 'node:crypto';
 import { forbidden, HttpError, notFound } from '../../http/errors.js';
 import { isHtmx, render } from '../../http/render.js';
-import { bodyOf, positiveIds } from '../../http/fields.js';
+import { bodyOf, NUL_MESSAGE, positiveIds } from '../../http/fields.js';
+import { tokenVerifier } from '../../http/multipart.js';
 import { attachmentSettings } from '../attachments/settings.js';
 import { attachmentsOf, discardPending, myPending } from '../attachments/queries.js';
 import { isMultipart, MAX_FILES_PER_MESSAGE, receiveMultipart, type StoredFile, type UploadOutcome } from '../attachments/upload.js';
@@ -11,8 +12,10 @@ import type { MessagingDeps } from '../deps.js';
 import { limitsOf, PerPersonQueue, RateLimited, retryPhrase } from '../limits.js';
 import { presentMessages, threadPeopleFrom } from '../present.js';
 import { ClientIdReused, deleteMessage, sendMessage, type MessageRow } from '../queries/messages.js';
+import { WriteRefused } from '../queries/write-check.js';
 import { announceTyping, type ThreadAccess } from '../queries/conversations.js';
 import { unreadCount } from '../queries/receipts.js';
+import { sendingLimitReached } from '../queries/send-limit.js';
 import { parseId, requireThread, viewer } from './context.js';
 import { loadThreadPage, renderThreadPage } from './thread-page.js';
 
@@ -24,7 +27,7 @@ interface SendForm {
   upload: UploadOutcome;
 }
 
-const noUpload: UploadOutcome = { fields: new Map(), stored: [], errors: [], status: 400, csrfRefused: false };
+const noUpload: UploadOutcome = { fields: new Map(), stored: [], errors: [], status: 400, csrf: 'ok', malformed: false, nulIn: new Set() };
 
 /** POST /messages/:id/messages (send) and POST /messages/:id/messages/:messageId/delete. */
 export function sendRoutes(router: Router, deps: MessagingDeps): void {
@@ -35,11 +38,21 @@ export function sendRoutes(router: Router, deps: MessagingDeps): void {
     const me = viewer(deps, req);
     const access = await requireThread(deps, req.params.id, me.id);
     if (!(await deps.policy.canSend(me.id, access.otherUserId))) throw forbidden('You cannot send messages in this conversation.');
-    const form = await readSendForm(req, res, access);
+    // A form with files: the sending limit is checked before a file is read, stored or decoded
+    // (and counted again where the message is stored).
+    const early = isMultipart(req) ? await sendingLimitReached(deps.db, me.id, limits.messages) : undefined;
+    const form = await readSendForm(req, res, access, early !== undefined);
     const { typed, clientId, upload } = form;
     // Files kept from a refused send (without JS), and the ones that came with this one.
     const kept = await myPending(deps.db, access.id, me.id, form.keptIds);
     const files: StoredFile[] = [...kept.map((k) => ({ id: k.id, name: k.name, sizeBytes: k.size_bytes })), ...upload.stored];
+    const tooFast = (seconds: number) => {
+      res.set('Retry-After', String(seconds));
+      return refuse(req, res, access, form, files, 429, `You are sending messages too fast. Your message is kept here: send it again ${retryPhrase(seconds)}.`);
+    };
+    if (upload.malformed) return refuse(req, res, access, form, files, 400, 'Your message arrived incomplete (the connection may have dropped). It is kept here: send it again.');
+    if (upload.nulIn.size > 0) return refuse(req, res, access, form, files, 400, NUL_MESSAGE);
+    if (early !== undefined) return tooFast(early);
     if (upload.errors.length > 0) return refuse(req, res, access, form, files, upload.status, upload.errors.join(' '));
     if (files.length > MAX_FILES_PER_MESSAGE) {
       return refuse(req, res, access, form, files, 400, `Send at most ${MAX_FILES_PER_MESSAGE} files with one message: untick some of those already attached.`);
@@ -57,11 +70,13 @@ export function sendRoutes(router: Router, deps: MessagingDeps): void {
         await discardPending(deps.db, upload.stored.map((f) => f.id));
         throw new HttpError(400, 'That message id was already used in another conversation.');
       }
-      if (err instanceof RateLimited) {
-        res.set('Retry-After', String(err.retryAfterSeconds));
-        const error = `You are sending messages too fast. Your message is kept here: send it again ${retryPhrase(err.retryAfterSeconds)}.`;
-        return refuse(req, res, access, form, files, 429, error);
+      if (err instanceof WriteRefused) {
+        // A block or a suspension that came while the form was on its way: nothing was stored.
+        await discardPending(deps.db, upload.stored.map((f) => f.id));
+        const barrier = await deps.policy.barrier(me.id, access.otherUserId);
+        throw forbidden(barrier?.message ?? 'You cannot send messages in this conversation.');
       }
+      if (err instanceof RateLimited) return tooFast(err.retryAfterSeconds);
       throw err;
     }
     // A retry of a message already stored: it has its files; these copies go.
@@ -106,7 +121,7 @@ export function sendRoutes(router: Router, deps: MessagingDeps): void {
    * The send form's fields, from a plain form or a multipart one (whose files are stored as they
    * arrive, pending until the message is).
    */
-  async function readSendForm(req: Request, res: Response, access: ThreadAccess): Promise<SendForm> {
+  async function readSendForm(req: Request, res: Response, access: ThreadAccess, filesRefused: boolean): Promise<SendForm> {
     if (!isMultipart(req)) {
       const body = bodyOf(req);
       return { typed: typeof body.body === 'string' ? body.body : '', clientId: parseClientId(body.client_id), keptIds: positiveIds(body.attachment_id, MAX_FILES_PER_MESSAGE), upload: noUpload };
@@ -118,13 +133,12 @@ export function sendRoutes(router: Router, deps: MessagingDeps): void {
       settings: attachments,
       // The router let this form through only because its token is the form's own first field.
       csrfChecked: req.get('x-csrf-token') !== undefined,
-      checkCsrf: (token) =>
-        new Promise((resolve) => {
-          req.body = { _csrf: token };
-          deps.verifyForm(req, res, (err?: unknown) => resolve(err === undefined));
-        }),
+      checkCsrf: tokenVerifier(deps.verifyForm, req, res),
+      filesRefused,
     });
-    if (upload.csrfRefused || (!req.get('x-csrf-token') && !upload.fields.has('_csrf'))) throw forbidden('This form has expired. Reload the page and try again.');
+    // No valid token (wrong, late, or none): nothing of the thread is shown, nothing was stored.
+    if (upload.csrf === 'refused' || (upload.csrf === 'unchecked' && !upload.malformed)) throw forbidden('This form has expired. Reload the page and try again.');
+    if (upload.csrf !== 'ok') throw new HttpError(400, 'The form arrived incomplete. Go back, reload the page and try again.');
     const field = (name: string) => upload.fields.get(name)?.[0];
     return { typed: field('body') ?? '', clientId: parseClientId(field('client_id')), keptIds: positiveIds(upload.fields.get('attachment_id'), MAX_FILES_PER_MESSAGE), upload };
   }

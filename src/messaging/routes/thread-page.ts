@@ -82,11 +82,12 @@ export async function readUpTo(deps: MessagingDeps, me: number, access: ThreadAc
   const upto = Math.max(uptoId, access.mine.lastReadId);
   const needed = upto > access.mine.lastReadId && access.mine.latestIncomingId > access.mine.lastReadId;
   if (!needed && !access.mine.markedUnread) return false;
-  const version = await markRead(deps.db, access.id, me, upto);
-  if (version === undefined) return false;
+  const outcome = await markRead(deps.db, access.id, me, upto);
+  if (!outcome) return false;
   access.mine.lastReadId = upto;
   access.mine.markedUnread = false;
-  adoptVersion(access, version);
+  // Unset when the other side could see nothing change (receipts off): the version stays.
+  adoptVersion(access, outcome.version);
   return true;
 }
 

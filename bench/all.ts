@@ -16,9 +16,9 @@ interface Line {
   met: boolean | undefined;
 }
 
-const ALL = ['thread', 'inbox', 'search', 'realtime', 'send', 'load', 'lighthouse', 'decode'];
+const ALL = ['thread', 'inbox', 'search', 'realtime', 'send', 'load', 'lighthouse', 'decode', 'streams'];
 const chosen = (process.env.BENCHES ?? ALL.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
-const resultFile: Record<string, string> = { send: 'send-throughput', decode: 'decode-flood' };
+const resultFile: Record<string, string> = { send: 'send-throughput', decode: 'decode-flood', streams: 'stream-flood' };
 
 const ran: Record<string, { exit: number | null; seconds: number }> = {};
 for (const name of chosen) {
@@ -82,6 +82,11 @@ for (const name of chosen) {
   } else if (name === 'search') {
     for (const p of r.http as Json[]) add(name, `search, ${p.query}: p50`, `${p.p50_ms} ms`, '');
     add(name, 'words only in others\' messages vs absent words, p50', `x${r.ratio_present_vs_absent_p50} (prefixes x${r.ratio_prefix_vs_absent_p50})`, `≤ x${r.goal}`, r.met === true);
+  } else if (name === 'streams') {
+    const during = r.during as Json;
+    const flood = r.flood as Json;
+    add(name, `another person's inbox p95 during ${r.connects} stream connects by one person`, `${during.p95_ms} ms, ${during.errors} errors`, '< 300 ms, no errors', num(during.p95_ms) < 300 && num(during.errors) === 0);
+    add(name, 'streams the flooder holds at the end', String(flood.held_at_end), '≤ 20', num(flood.held_at_end) <= 20);
   } else if (name === 'decode') {
     for (const p of r.phases as Json[]) {
       const flood = p.phase !== 'quiet';

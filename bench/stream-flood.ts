@@ -59,16 +59,18 @@ try {
 interface Loop {
   ms: number[];
   errors: number;
+  statuses: Record<string, number>;
 }
 
 /** GET /messages one after another until `durationMs` has passed and `more()` is false. */
 async function readerLoop(baseUrl: string, user: BenchUser, durationMs: number, more: () => boolean): Promise<Loop> {
-  const loop: Loop = { ms: [], errors: 0 };
+  const loop: Loop = { ms: [], errors: 0, statuses: {} };
   const until = Date.now() + durationMs;
   while (Date.now() < until || more()) {
     const started = performance.now();
     const status = await getPage(baseUrl, user, '/messages');
     loop.ms.push(performance.now() - started);
+    loop.statuses[status] = (loop.statuses[status] ?? 0) + 1;
     if (status !== 200) loop.errors += 1;
   }
   loop.ms.sort((a, b) => a - b);
@@ -127,10 +129,10 @@ function fdsOf(pid: number): number {
 }
 
 function summary(loop: Loop) {
-  return { requests: loop.ms.length, errors: loop.errors, p50_ms: round(percentile(loop.ms, 50)), p95_ms: round(percentile(loop.ms, 95)), max_ms: round(loop.ms.at(-1) ?? NaN) };
+  return { requests: loop.ms.length, errors: loop.errors, statuses: loop.statuses, p50_ms: round(percentile(loop.ms, 50)), p95_ms: round(percentile(loop.ms, 95)), max_ms: round(loop.ms.at(-1) ?? NaN) };
 }
 
 function report(what: string, loop: Loop): void {
   const s = summary(loop);
-  console.log(`${what.padEnd(22)} GET /messages x${s.requests}: p50 ${s.p50_ms} ms, p95 ${s.p95_ms} ms, max ${s.max_ms} ms, errors ${s.errors}`);
+  console.log(`${what.padEnd(22)} GET /messages x${s.requests}: p50 ${s.p50_ms} ms, p95 ${s.p95_ms} ms, max ${s.max_ms} ms, errors ${s.errors} ${JSON.stringify(s.statuses)}`);
 }

@@ -61,6 +61,10 @@ export async function listPending(db: Db, me: number, direction: 'received' | 's
   const rows = await otherSide(db, me)
     .where('c.status', '=', 'pending')
     .where('c.requested_by', direction === 'sent' ? '=' : '<>', me)
+    // Across a block either way a request can be neither accepted nor answered: it is not offered.
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('blocks as b').select(sql`1`.as('x')).where(sql<boolean>`(b.blocker_id = ${me} and b.blocked_id = u.id) or (b.blocker_id = u.id and b.blocked_id = ${me})`))),
+    )
     .select(['u.id', 'u.username', 'u.display_name', 'u.avatar_version', 'c.created_at as since'])
     .select(sql<number>`count(*) over ()`.as('total'))
     .orderBy('c.created_at', 'desc')

@@ -53,6 +53,20 @@ describe('a blocked person and the blocker', () => {
     assert.equal((await rowBetween(blocker.id, blocked.id))?.status, 'pending');
   });
 
+  test('across a block, neither side is offered the other\'s pending request on /connections', async () => {
+    const blocker = await newMember(t, 'blocker');
+    const blocked = await newMember(t, 'blocked');
+    const stranger = await newMember(t, 'stranger');
+    await insertConnection(t.db, blocker.id, blocked.id, blocked.id, 'pending');
+    await insertConnection(t.db, blocker.id, stranger.id, stranger.id, 'pending');
+    const before = await blocker.agent.get('/connections');
+    assert.match(before.text, new RegExp(`/connections/${blocked.username}/accept`), 'offered before the block');
+    await block(blocker, blocked);
+    const after = await blocker.agent.get('/connections');
+    assert.doesNotMatch(after.text, new RegExp(`/connections/${blocked.username}/accept`), 'not offered after it');
+    assert.match(after.text, new RegExp(`/connections/${stranger.username}/accept`), 'other requests still are');
+  });
+
   test('a request, or a request that would accept theirs, is 403 both ways', async () => {
     const blocker = await newMember(t, 'blocker');
     const blocked = await newMember(t, 'blocked');

@@ -74,10 +74,23 @@ export async function pipeVariant(db: MessagingDb, attachmentId: number, variant
       .execute();
     for (const row of rows) {
       if (out.destroyed) return;
-      if (!out.write(row.data)) await new Promise<void>((resolve) => { out.once('drain', resolve); out.once('close', resolve); });
+      if (!out.write(row.data)) await drained(out);
       next = row.seq + 1;
     }
     if (rows.length < CHUNKS_PER_READ) break;
   }
   out.end();
+}
+
+/** Waits for the reader to take more (or to go away), leaving no listener behind either way. */
+function drained(out: Writable): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      out.removeListener('drain', done);
+      out.removeListener('close', done);
+      resolve();
+    };
+    out.once('drain', done);
+    out.once('close', done);
+  });
 }

@@ -14,6 +14,7 @@ import { html, sessionCookie, startTestApp, type Agent, type TestApp } from '../
 import { openConversation as open } from '../support/messaging.js';
 import { closeAllEventStreams, listen, openEventStream, waitForListeners, type Listening } from '../support/sse.js';
 import { newMember, type Member } from '../support/members.js';
+import { field, file, multipart, partHead, type Part } from '../support/multipart.js';
 
 // Files in messages (issue #7), the hostile side: every allowed type round-trips byte for byte (or
 // re-encoded, for images); disguised markup, polyglots, bombs, oversized files and hostile names
@@ -39,43 +40,7 @@ async function pair(app: TestApp = t) {
   return { A, B, conversation: await open(A, B) };
 }
 
-// ---- A multipart body built by hand, so every byte of the part headers is ours to choose ----
-
-type Part =
-  | { name: string; value: string }
-  | {
-      name: string;
-      file: Buffer;
-      /** Sent as filename="…" (UTF-8 bytes, quotes and backslashes escaped), as browsers do. */
-      filename?: string;
-      /** Sent as filename*=UTF-8''… (RFC 5987), every byte under our control. */
-      filenameStar?: string;
-      type?: string;
-    };
-
-const field = (name: string, value: string): Part => ({ name, value });
-const file = (filename: string, bytes: Buffer, type = 'application/octet-stream'): Part => ({ name: 'files', file: bytes, filename, type });
-
-const encode5987 = (value: string) => encodeURIComponent(value).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-
-function partHead(boundary: string, part: Part): Buffer {
-  let disposition = `form-data; name="${part.name}"`;
-  let type = '';
-  if ('file' in part) {
-    if (part.filenameStar !== undefined) disposition += `; filename*=UTF-8''${encode5987(part.filenameStar)}`;
-    else disposition += `; filename="${(part.filename ?? '').replace(/["\\]/g, '\\$&')}"`;
-    type = `Content-Type: ${part.type ?? 'application/octet-stream'}\r\n`;
-  }
-  return Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}\r\n${type}\r\n`, 'utf8');
-}
-
-function multipart(parts: Part[]): { body: Buffer; contentType: string } {
-  const boundary = `----courier-${randomUUID()}`;
-  const chunks: Buffer[] = [];
-  for (const part of parts) chunks.push(partHead(boundary, part), 'file' in part ? part.file : Buffer.from(part.value, 'utf8'), Buffer.from('\r\n'));
-  chunks.push(Buffer.from(`--${boundary}--\r\n`));
-  return { body: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
-}
+// ---- Multipart bodies built by hand (tests/support/multipart.ts) ----
 
 function postParts(who: Member, conversation: number, parts: Part[], headers: Record<string, string> = {}) {
   const { body, contentType } = multipart(parts);

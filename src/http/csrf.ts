@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import { csrfSync } from 'csrf-sync';
+import { cookieValue } from './cookies.js';
 
 /** The app setting that holds the key anonymous tokens are made with (the session secret). */
 export const CSRF_KEY_SETTING = 'csrf key';
@@ -45,16 +46,8 @@ function visitorToken(req: Request, cookie: string | undefined): string | undefi
 }
 
 function visitorCookie(req: Request): string | undefined {
-  const header = req.headers.cookie;
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === VISITOR_COOKIE) {
-      const value = part.slice(eq + 1).trim();
-      return VISITOR_VALUE.test(value) ? value : undefined;
-    }
-  }
-  return undefined;
+  const value = cookieValue(req.headers.cookie, VISITOR_COOKIE);
+  return value !== undefined && VISITOR_VALUE.test(value) ? value : undefined;
 }
 
 function newVisitorCookie(req: Request, res: Response): string {

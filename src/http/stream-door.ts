@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
 import { ConnectLimiter } from '../messaging/index.js';
+import { cookieValue } from './cookies.js';
 
 /** How many event-stream opens may be reading their session and user at once, per instance. */
 const LOOKUPS_AT_ONCE = 4;
@@ -61,13 +62,4 @@ export function streamDoor(cookieName: string): { admit: RequestHandler; release
     next();
   };
   return { admit, release };
-}
-
-function cookieValue(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim() || undefined;
-  }
-  return undefined;
 }

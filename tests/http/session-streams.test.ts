@@ -298,6 +298,23 @@ describe('visitors store nothing', () => {
 });
 
 describe('my sessions in Settings', () => {
+  test('the new routes: logged out is 401 (a page GET goes to login), a forged token is 403 and changes nothing', async () => {
+    const { ben } = await pair();
+    const phone = await anotherSession(ben);
+    const anonymous = supertest(t.app);
+    assert.equal((await anonymous.post('/settings/sessions/end-others').type('form').send({})).status, 401);
+    assert.equal((await anonymous.post('/settings/password').type('form').send({ current_password: 'x', new_password: 'y'.repeat(12) })).status, 401);
+    assert.equal((await anonymous.get('/settings/password')).status, 303);
+    const forged = await ben.agent.post('/settings/sessions/end-others').type('form').send({ _csrf: 'forged' });
+    assert.equal(forged.status, 403);
+    const forgedPassword = await ben.agent.post('/settings/password').type('form').send({ _csrf: phone.token, current_password: 'correct horse battery', new_password: 'a brand new password' });
+    assert.equal(forgedPassword.status, 403, 'another session’s token is not this one’s');
+    assert.equal((await phone.agent.get('/messages')).status, 200, 'the other session still stands');
+    const fresh = supertest.agent(t.app);
+    await logIn(fresh, ben.username);
+  });
+
+
   test('lists each device, marks this one, and only mine', async () => {
     const { ben, ana } = await pair();
     const phone = supertest.agent(t.app);

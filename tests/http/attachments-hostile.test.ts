@@ -1057,7 +1057,7 @@ function sustained(values: number[]): number {
 
 const MB = 1024 * 1024;
 
-/** A slow reader: pauses 800 ms once the response starts, then reads to the end; prints what it got. */
+/** A slow reader: pauses 2 s once the response starts, then reads to the end; prints what it got. */
 const READER = `
 const http = require('node:http');
 const { createHash } = require('node:crypto');
@@ -1066,7 +1066,7 @@ let received = 0;
 http.get(process.env.URL, { headers: { Cookie: process.env.COOKIE } }, (res) => {
   res.pause();
   console.log('paused');
-  setTimeout(() => { console.log('resumed'); res.resume(); }, 800);
+  setTimeout(() => { console.log('resumed'); res.resume(); }, 2000);
   res.on('data', (c) => { hash.update(c); received += c.length; });
   res.on('end', () => console.log(JSON.stringify({ status: res.statusCode, length: res.headers['content-length'], received, sha256: hash.digest('hex') })));
 }).on('error', (err) => { console.error(err); process.exit(1); });
@@ -1148,7 +1148,7 @@ describe('memory stays bounded at the size limit', () => {
       assert.equal(Number(chunks.n), SIZE / (256 * 1024), 'stored as 256 KB chunks');
       assert.equal(Number(chunks.largest), 256 * 1024);
 
-      // Download: a slow reader first (paused 800 ms), then a fast one. While it is paused, the
+      // Download: a slow reader first (paused 2 s), then a fast one. While it is paused, the
       // server must wait on backpressure holding a few chunks, not read on into memory.
       const bCookie = await sessionCookie(B.agent);
       const download = await sampleMemory(gc, 20);
@@ -1164,9 +1164,15 @@ describe('memory stays bounded at the size limit', () => {
         reader.stdout!.on('data', (chunk: string) => {
           output += chunk;
           for (const line of chunk.split('\n')) {
-            // The socket buffers fill within the first moments; from then on the server must be waiting.
-            if (line === 'paused') stalledFrom = performance.now() - downloadStarted + 300;
-            if (line === 'resumed') stalledUntil = performance.now() - downloadStarted;
+            // The socket buffers fill within the first moments (longer on a loaded machine); from then on
+            // the server must be waiting.
+            // The window ends early rather than late: the reader's lines reach us through a pipe, so
+            // "resumed" may arrive after data has been flowing again for a while on a loaded machine.
+            if (line === 'paused') {
+              stalledFrom = performance.now() - downloadStarted + 800;
+              stalledUntil = stalledFrom + 1000;
+            }
+            if (line === 'resumed') stalledUntil = Math.min(stalledUntil, performance.now() - downloadStarted);
           }
         });
         reader.on('error', reject);
@@ -1185,14 +1191,16 @@ describe('memory stays bounded at the size limit', () => {
       const downBuffers = sustained(down.map((x) => x.arrayBuffers));
       const downHeap = sustained(down.map((x) => x.heapUsed));
       console.log(
-        `# download of 10 MB: ${down.length} samples; while the reader stalled (${stalled.length} samples) the highest ${mb(highest(stalled))}; overall (3rd highest) arrayBuffers ${mb(downBuffers)} (highest ${mb(highest(down.map((x) => x.arrayBuffers)))}), heapUsed ${mb(downHeap)}`,
+        `# download of 10 MB: ${down.length} samples; while the reader stalled (${stalled.length} samples) the highest ${mb(highest(stalled))}, sustained ${mb(sustained(stalled))}; overall (3rd highest) arrayBuffers ${mb(downBuffers)} (highest ${mb(highest(down.map((x) => x.arrayBuffers)))}), heapUsed ${mb(downHeap)}`,
       );
       assert.equal(served.status, 200);
       assert.equal(Number(served.length), SIZE, 'Content-Length is the file size');
       assert.equal(received, SIZE);
       assert.equal(served.sha256, expected.digest('hex'), 'the same bytes');
-      assert.ok(stalled.length >= 5, `samples while the reader stalled (${stalled.length})`);
-      assert.ok(highest(stalled) < 4 * MB, `download: a stalled reader leaves the server holding a few chunks, not the file (${mb(highest(stalled))})`);
+      assert.ok(stalled.length >= 4, `samples while the reader stalled (${stalled.length})`);
+      // Sustained, not the single highest: V8 frees buffers on a background sweeper, so one sample
+      // can still count a batch already let go; a server reading on into memory shows as a plateau.
+      assert.ok(sustained(stalled) < 4 * MB, `download: a stalled reader leaves the server holding a few chunks, not the file (${mb(sustained(stalled))})`);
       assert.ok(downBuffers < 8 * MB, `download: buffers retained stay under the file's size (${mb(downBuffers)})`);
       assert.ok(downHeap < 6 * MB, `download: heap retained stays small (${mb(downHeap)})`);
     } finally {

@@ -7,6 +7,7 @@ export interface MessagingTables {
   messages: MessagesTable;
   realtime_instances: RealtimeInstancesTable;
   presence: PresenceTable;
+  event_streams: EventStreamsTable;
   user_activity: UserActivityTable;
   messaging_preferences: PreferencesTable;
   attachments: AttachmentsTable;
@@ -61,6 +62,13 @@ export interface RealtimeInstancesTable {
   id: string;
   started_at: Timestamp;
   heartbeat_at: Timestamp;
+}
+
+export interface EventStreamsTable {
+  id: string;
+  user_id: number;
+  instance_id: string;
+  opened_at: Generated<Timestamp>;
 }
 
 export interface PresenceTable {

@@ -14,7 +14,7 @@ export interface ReportLimit {
 }
 export const defaultReportLimit: ReportLimit = { max: 10, windowSeconds: 60 * 60 };
 
-// The first key of pg_advisory_xact_lock(int, int) for a reporter's reports (messaging uses 0x436f7201-03).
+// The first key of pg_advisory_xact_lock(int, int) for a reporter's reports (messaging uses 0x436f7201-04).
 const REPORT_LOCK_SPACE = 0x436f7210;
 
 /** Past the reporter's limit: how long until the oldest counted report leaves the window. */

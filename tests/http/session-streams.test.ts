@@ -78,6 +78,18 @@ async function endsWithin(stream: EventStream, ms: number, what: string): Promis
   return Date.now() - started;
 }
 
+/** Waits (up to a second) until the shared registry holds `n` streams of the person. */
+async function registered(userId: number, n: number): Promise<void> {
+  let count = -1;
+  for (let i = 0; i < 50; i += 1) {
+    const row = await sql<{ n: string }>`select count(*) as n from event_streams where user_id = ${userId}`.execute(t.db);
+    count = Number(row.rows[0]!.n);
+    if (count === n) return;
+    await sleep(20);
+  }
+  assert.equal(count, n, 'streams in the registry');
+}
+
 const opened = async (base: string, cookie: string) => {
   const stream = await openEventStream(base, cookie);
   assert.equal(stream.status, 200);
@@ -255,6 +267,43 @@ describe('streams per person', () => {
     await endsWithin(streams[0]!, 1000, 'the oldest');
     assert.ok(streams.slice(1).every((s) => !s.ended), 'only the oldest closed');
     assert.equal(newest.ended, false);
+  });
+
+  test('the 20 count across instances: the 21st, on the other instance, closes the oldest wherever it is', async () => {
+    const { ben } = await pair();
+    const streams: EventStream[] = [];
+    // Oldest first, alternating instances: the oldest is on A, the new one opens on B.
+    for (let i = 0; i < 20; i += 1) streams.push(await opened(i % 2 === 0 ? A.baseUrl : B.baseUrl, ben.cookie));
+    await registered(ben.id, 20);
+    assert.ok(streams.every((s) => !s.ended), 'twenty stay open, ten on each instance');
+    const newest = await opened(B.baseUrl, ben.cookie);
+    await endsWithin(streams[0]!, 1000, 'the oldest, on the other instance');
+    await sleep(200);
+    assert.ok(streams.slice(1).every((s) => !s.ended), 'only the oldest closed');
+    assert.equal(newest.ended, false);
+    await registered(ben.id, 20);
+  });
+
+  test('a closed stream leaves the registry, and streams of an instance that stopped beating count last', async () => {
+    const { ana } = await pair();
+    const first = await opened(A.baseUrl, ana.cookie);
+    const second = await opened(B.baseUrl, ana.cookie);
+    await registered(ana.id, 2);
+    first.close();
+    await registered(ana.id, 1);
+    // A dead instance's rows (it crashed: no heartbeat for a minute) are the first to go when the
+    // person reaches the cap, before their live streams, however new they are.
+    const ghost = '00000000-0000-4000-8000-00000000dead';
+    await sql`insert into realtime_instances (id, heartbeat_at) values (${ghost}::uuid, now() - interval '1 minute')`.execute(t.db);
+    await sql`insert into event_streams (id, user_id, instance_id) select gen_random_uuid(), ${ana.id}, ${ghost}::uuid from generate_series(1, 19)`.execute(t.db);
+    await registered(ana.id, 20);
+    const third = await opened(A.baseUrl, ana.cookie);
+    await registered(ana.id, 20);
+    const left = await sql<{ n: string }>`select count(*) as n from event_streams where user_id = ${ana.id} and instance_id = ${ghost}::uuid`.execute(t.db);
+    assert.equal(Number(left.rows[0]!.n), 18, 'one of the dead instance’s streams made room');
+    assert.equal(second.ended, false);
+    assert.equal(third.ended, false);
+    await sql`delete from realtime_instances where id = ${ghost}::uuid`.execute(t.db);
   });
 
   test('opening streams too fast is refused with 429 and Retry-After, before any stream is held', async () => {

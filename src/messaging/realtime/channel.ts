@@ -15,7 +15,9 @@ export type RealtimeSignal =
   /** u opened their first page or closed their last one, on some instance. */
   | { t: 'presence'; u: number }
   /** Sessions of u ended or changed (the host's trigger, migration 0013): their streams are checked. */
-  | { t: 'sessions'; u: number };
+  | { t: 'sessions'; u: number }
+  /** Stream s of u is past the person's cap (migration 0017): the instance holding it closes it. */
+  | { t: 'stream-end'; u: number; s: string };
 
 /**
  * A pg_notify call for use inside the transaction that made the change: PostgreSQL delivers it

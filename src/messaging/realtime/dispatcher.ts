@@ -61,6 +61,11 @@ export class Dispatcher {
       case 'sessions':
         await this.guard.sessionsChanged(signal.u);
         return;
+      case 'stream-end': {
+        const stream = this.hub.find(signal.u, signal.s);
+        if (stream) this.hub.close(stream);
+        return;
+      }
     }
   }
 

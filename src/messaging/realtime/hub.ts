@@ -3,10 +3,15 @@ import type { Response } from 'express';
 /** Bytes a stream may have waiting in its buffer before we give up on it (it will reconnect). */
 const MAX_BACKLOG = 256 * 1024;
 const HEARTBEAT_MS = 25_000;
-/** Open streams one person may hold on an instance; one more closes their oldest. */
+/**
+ * Open streams one person may hold, across every instance (the shared registry, stream-registry.ts)
+ * and on this one (this hub, in case the registry is slow or unreachable); one more closes their oldest.
+ */
 export const MAX_STREAMS_PER_PERSON = 20;
 
 export interface Stream {
+  /** Its name in the registry every instance shares. */
+  id: string;
   userId: number;
   /** The session that opened it (the host's opaque key): the stream ends with it. */
   sessionKey: string;
@@ -79,6 +84,11 @@ export class StreamHub {
 
   connectedUsers(): number[] {
     return [...this.byUser.keys()];
+  }
+
+  find(userId: number, streamId: string): Stream | undefined {
+    for (const stream of this.byUser.get(userId) ?? []) if (stream.id === streamId) return stream;
+    return undefined;
   }
 
   streamsOf(userId: number): Stream[] {

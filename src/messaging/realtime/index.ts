@@ -4,10 +4,11 @@ import type { Logger } from '../../logger.js';
 import type { MessagingDeps } from '../deps.js';
 import { markDelivered } from '../queries/receipts.js';
 import { Dispatcher } from './dispatcher.js';
-import { StreamHub, type Stream } from './hub.js';
+import { MAX_STREAMS_PER_PERSON, StreamHub, type Stream } from './hub.js';
 import { ConnectLimiter } from './connect-limiter.js';
 import { SessionGuard } from './session-guard.js';
 import { SignalListener } from './listener.js';
+import { registerStream, unregisterStream } from './stream-registry.js';
 import { beat, cameOnline, registerInstance, retireInstance, wentAway } from './presence.js';
 
 export interface Realtime {
@@ -67,12 +68,29 @@ export function createRealtime(deps: MessagingDeps, connectionString: string, lo
     // Jittered, so a restart does not bring every browser back in the same second.
     res.write(`retry: ${2000 + Math.floor(Math.random() * 3000)}\n\n`);
     const alreadyHere = hub.has(user.id);
-    const stream: Stream = { userId: user.id, sessionKey: session.key, res };
+    const stream: Stream = { id: randomUUID(), userId: user.id, sessionKey: session.key, res };
     hub.add(stream);
     guard.watch(stream, session.endsAt);
-    req.on('close', () => {
+    // The cap across instances: the registry ends the person's oldest streams past it, wherever
+    // they are (the signal reaches this instance too). The stream is already open meanwhile.
+    const registered = registerStream(deps.db, stream.id, user.id, instanceId, MAX_STREAMS_PER_PERSON).then(
+      (ended) => {
+        for (const id of ended) {
+          const old = hub.find(user.id, id);
+          if (old) hub.close(old);
+        }
+        return true;
+      },
+      (err) => {
+        log.warn({ err }, 'could not register an event stream');
+        return false;
+      },
+    );
+    // 'close' on the response fires however the stream ends: the browser went, or we closed it.
+    res.on('close', () => {
       guard.forget(stream);
       hub.remove(stream);
+      void registered.then((ok) => ok && background('could not unregister an event stream', unregisterStream(deps.db, stream.id)));
     });
     // An open page is where messages are delivered (a person's further pages add nothing new).
     if (!alreadyHere) background('marking delivered failed', markDelivered(deps.db, user.id));

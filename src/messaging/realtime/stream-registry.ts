@@ -1,0 +1,20 @@
+import { sql } from 'kysely';
+import type { MessagingDb } from '../schema.js';
+import { CHANNEL } from './channel.js';
+
+// The first key of pg_advisory_xact_lock(int, int) for a person's streams (see LOCK_SPACES).
+const STREAM_LOCK_SPACE = 0x436f7204;
+
+/**
+ * Records an open stream in the table every instance shares; returns the person's streams it
+ * pushed past `max` (already removed, and named on the channel for whichever instance holds them).
+ */
+export async function registerStream(db: MessagingDb, streamId: string, userId: number, instanceId: string, max: number): Promise<string[]> {
+  const { rows } = await sql<{ id: string }>`
+    select id from courier_open_stream(${streamId}::uuid, ${userId}::bigint, ${instanceId}::uuid, ${max}::int, ${STREAM_LOCK_SPACE}::int, ${CHANNEL}) as id`.execute(db);
+  return rows.map((r) => r.id);
+}
+
+export async function unregisterStream(db: MessagingDb, streamId: string): Promise<void> {
+  await db.deleteFrom('event_streams').where('id', '=', streamId).execute();
+}

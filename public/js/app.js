@@ -187,23 +187,50 @@
     return holder.firstElementChild;
   }
 
-  function moveRowToTop(conversationId, active) {
+  // The event's row (drawn by the server for this person) replaces the old one, at the top.
+  function moveRowToTop(conversationId, active, row) {
+    var inbox = document.getElementById('inbox-list');
+    if (!row || !inbox) return;
+    var old = inbox.querySelector('[data-conversation-id="' + conversationId + '"]');
+    if (old) old.remove();
+    document.querySelectorAll('[data-inbox-empty]').forEach(function (empty) { empty.remove(); });
+    if (active) row.classList.add('bg-brand-50');
+    inbox.insertBefore(row, inbox.firstChild);
+    htmx.process(row);
+    localiseTimes(row);
+  }
+
+  function fetchRow(conversationId, active) {
     fetch('/messages/' + conversationId + '/row', { headers: { 'HX-Request': 'true' }, credentials: 'same-origin' })
       .then(function (response) { return response.ok ? response.text() : ''; })
-      .then(function (text) {
-        var row = text && firstElementOf(text);
-        var inbox = document.getElementById('inbox-list');
-        if (!row || !inbox) return;
-        var old = inbox.querySelector('[data-conversation-id="' + conversationId + '"]');
-        if (old) old.remove();
-        document.querySelectorAll('[data-inbox-empty]').forEach(function (empty) { empty.remove(); });
-        if (active) row.classList.add('bg-brand-50');
-        inbox.insertBefore(row, inbox.firstChild);
-        htmx.process(row);
-        localiseTimes(row);
-      })
+      .then(function (text) { if (text) moveRowToTop(conversationId, active, firstElementOf(text)); })
       .catch(function () {});
   }
+
+  // The unread count comes on its own (in a live event, or out of band with a thread poll that
+  // read something): the badge's poll version and the title follow it.
+  function setUnreadCount(count) {
+    var badge = document.getElementById('messages-badge');
+    var shown = document.getElementById('messages-count');
+    if (badge) {
+      badge.setAttribute('data-unread-count', String(count));
+      badge.setAttribute('hx-get', '/messages/badge?v=' + count);
+    }
+    if (shown && shown.getAttribute('data-count') !== String(count)) {
+      shown.setAttribute('data-count', String(count));
+      shown.firstChild.nodeValue = String(count);
+      shown.classList.toggle('hidden', count === 0);
+    }
+    setTitleCount(count);
+  }
+  document.addEventListener('htmx:oobAfterSwap', function (event) {
+    if (event.target.id === 'messages-count') setUnreadCount(Number(event.target.getAttribute('data-count')) || 0);
+    // My send's answer brings my own row: the conversation goes to the top of my inbox column.
+    if (event.target.id === 'row-sink') {
+      var row = part(event.target, 'row');
+      if (row) moveRowToTop(row.getAttribute('data-conversation-id'), true, row);
+    }
+  });
 
   // A live message comes without the six reaction choices (none are mine yet): they are copied
   // in from the page's one template when its "Add reaction" is first opened.
@@ -228,12 +255,16 @@
       var typing = thread.querySelector('[data-typing]');
       if (typing) typing.classList.add('hidden');
     }
-    // The inbox row moves to the top, bold (fetched: the event carries only the message).
+    // An open thread on a visible page reads the message: its poll brings the count and my row
+    // once read (taking the event's count first would flash the badge up and back down).
     var inbox = document.getElementById('inbox-list');
-    if (inbox) moveRowToTop(conversationId, !!thread);
-    refreshBadge();
-    if (thread) refreshTail(); // draws receipts and marks it seen if the page is visible
-    else setTitleCount(Number(event.getAttribute('data-unread-count')) || 0);
+    if (thread && document.visibilityState === 'visible') refreshTail();
+    else {
+      setUnreadCount(Number(event.getAttribute('data-unread-count')) || 0);
+      // The inbox row moves to the top, bold.
+      if (inbox) fetchRow(conversationId, !!thread);
+      if (thread) refreshTail();
+    }
     if (event.getAttribute('data-muted') === 'true') return;
     var href = '/messages/' + conversationId;
     if (!thread && !inbox) showToast(event.getAttribute('data-toast'), href);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Response } from 'express';
 import { sql } from 'kysely';
@@ -411,9 +412,9 @@ describe('StreamHub (unit)', () => {
     const hub = new StreamHub(() => {}, () => {});
     try {
       const [one, two, other] = [fake(), fake(), fake()];
-      hub.add({ userId: 1, sessionKey: 's', res: asRes(one) });
-      hub.add({ userId: 1, sessionKey: 's', res: asRes(two) });
-      hub.add({ userId: 2, sessionKey: 's', res: asRes(other) });
+      hub.add({ id: randomUUID(), userId: 1, sessionKey: 's', res: asRes(one) });
+      hub.add({ id: randomUUID(), userId: 1, sessionKey: 's', res: asRes(two) });
+      hub.add({ id: randomUUID(), userId: 2, sessionKey: 's', res: asRes(other) });
 
       assert.equal(hub.send(1, 'message', '<div>\n  <p>hi</p>\n</div>'), 2, 'both of user 1’s streams took it');
       const frame = 'event: message\ndata: <div>\ndata:   <p>hi</p>\ndata: </div>\n\n';
@@ -444,9 +445,9 @@ describe('StreamHub (unit)', () => {
       const [slow, atLimit, fine] = [fake(), fake(), fake()];
       slow.writableLength = 256 * 1024 + 1;
       atLimit.writableLength = 256 * 1024;
-      hub.add({ userId: 1, sessionKey: 's', res: asRes(slow) });
-      hub.add({ userId: 1, sessionKey: 's', res: asRes(atLimit) });
-      hub.add({ userId: 1, sessionKey: 's', res: asRes(fine) });
+      hub.add({ id: randomUUID(), userId: 1, sessionKey: 's', res: asRes(slow) });
+      hub.add({ id: randomUUID(), userId: 1, sessionKey: 's', res: asRes(atLimit) });
+      hub.add({ id: randomUUID(), userId: 1, sessionKey: 's', res: asRes(fine) });
       assert.equal(hub.send(1, 'message', 'x'), 2, 'the slow stream does not count as delivered');
       assert.equal(slow.destroyed, true);
       assert.deepEqual(slow.writes, [], 'nothing more is buffered for it');
@@ -464,9 +465,9 @@ describe('StreamHub (unit)', () => {
     const closed: number[] = [];
     const hub = new StreamHub((id) => opened.push(id), (id) => closed.push(id));
     try {
-      const a1 = { userId: 1, sessionKey: 's', res: asRes(fake()) };
-      const a2 = { userId: 1, sessionKey: 's', res: asRes(fake()) };
-      const b1 = { userId: 2, sessionKey: 's', res: asRes(fake()) };
+      const a1 = { id: randomUUID(), userId: 1, sessionKey: 's', res: asRes(fake()) };
+      const a2 = { id: randomUUID(), userId: 1, sessionKey: 's', res: asRes(fake()) };
+      const b1 = { id: randomUUID(), userId: 2, sessionKey: 's', res: asRes(fake()) };
       hub.add(a1);
       hub.add(a2);
       hub.add(b1);
@@ -496,8 +497,8 @@ describe('StreamHub (unit)', () => {
   test('closeAll() ends every stream', () => {
     const hub = new StreamHub(() => {}, () => {});
     const [x, y] = [fake(), fake()];
-    hub.add({ userId: 1, sessionKey: 's', res: asRes(x) });
-    hub.add({ userId: 2, sessionKey: 's', res: asRes(y) });
+    hub.add({ id: randomUUID(), userId: 1, sessionKey: 's', res: asRes(x) });
+    hub.add({ id: randomUUID(), userId: 2, sessionKey: 's', res: asRes(y) });
     hub.closeAll();
     assert.equal(x.ended, true);
     assert.equal(y.ended, true);

@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { isHtmx, render } from '../../http/render.js';
 import type { MessagingDeps } from '../deps.js';
 import { attachmentsOf } from '../attachments/queries.js';
-import { presentMessages, threadPeopleFrom } from '../present.js';
+import { presentInboxRows, presentMessages, threadPeopleFrom } from '../present.js';
+import { inboxRowOf } from '../queries/inbox.js';
 import { threadVersion } from '../queries/conversations.js';
 import { messagesFrom } from '../queries/messages.js';
 import { reactionsFor } from '../queries/reactions.js';
@@ -42,10 +43,14 @@ export function threadRoutes(router: Router, deps: MessagingDeps): void {
     // What this poll brings has reached an open page (delivered).
     adoptVersion(access, (await markDelivered(deps.db, me.id)).get(access.id));
     // Only a page the person is looking at marks it seen (the script sends seen=1 while visible).
-    if (req.query.seen === '1') await readUpTo(deps, me.id, access, rows[rows.length - 1]?.id ?? 0);
+    const seen = req.query.seen === '1' && (await readUpTo(deps, me.id, access, rows[rows.length - 1]?.id ?? 0));
+    // What was just read leaves the badge and the title: the answer carries the count (out of band).
+    // The inbox column's row too, no longer bold.
+    const [count, row] = seen ? await Promise.all([unreadCount(deps.db, me.id), inboxRowOf(deps.db, me.id, access.id)]) : [undefined, undefined];
     const messageIds = rows.map((m) => m.id);
     const [people, reactions, attachments] = await Promise.all([deps.people.findByIds([me.id, access.otherUserId]), reactionsFor(deps.db, messageIds, me.id), attachmentsOf(deps.db, messageIds)]);
     const threadPeople = threadPeopleFrom(people, me.id, access.otherUserId);
-    render(res, 'messages/_tail', { access, messages: presentMessages(rows, threadPeople, access, { reactions, attachments }), tailFrom: from });
+    const inboxRow = row ? presentInboxRows([row], people, me.id)[0] : undefined;
+    render(res, 'messages/_tail', { access, messages: presentMessages(rows, threadPeople, access, { reactions, attachments }), tailFrom: from, unreadCount: count, inboxRow });
   });
 }

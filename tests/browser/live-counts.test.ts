@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import type { BrowserContext, Page, Request } from 'playwright-core';
+import { hashPassword } from '../../src/auth/password.js';
+import { logInPage, shot, startBrowserHarness, type BrowserHarness } from '../support/browser.js';
+
+// What a reader sees while messages arrive agrees everywhere: badge, title and inbox row, with the
+// conversation open (nothing unread) or elsewhere (counted). The event carries the message and the
+// count: an open thread sends one request per message (saying it has seen it, answered with the
+// count and the row), the inbox one (its row).
+
+const PASSWORD = 'a long enough password';
+let h: BrowserHarness;
+
+before(async () => {
+  h = await startBrowserHarness();
+  const passwordHash = await hashPassword(PASSWORD);
+  const ids = [];
+  for (const [username, name] of [['lc_ann', 'Ann Counts'], ['lc_ben', 'Ben Counts'], ['lc_cat', 'Cat Counts']] as const) {
+    ids.push((await h.database.db.insertInto('users').values({ username, display_name: name, password_hash: passwordHash }).returning('id').executeTakeFirstOrThrow()).id);
+  }
+  for (const other of [ids[1]!, ids[2]!]) {
+    await h.database.db.insertInto('connections').values({ user_low: Math.min(ids[0]!, other), user_high: Math.max(ids[0]!, other), requested_by: ids[0]!, status: 'accepted', accepted_at: new Date() }).execute();
+  }
+});
+
+const logIn = (context: BrowserContext, username: string): Promise<Page> => logInPage(context, username, PASSWORD);
+const live = (page: Page) => page.waitForFunction(() => document.documentElement.getAttribute('data-live') === 'true');
+
+async function openThreadWith(page: Page, username: string, name: string): Promise<string> {
+  await page.goto(`/u/${username}`);
+  await page.getByRole('button', { name: `Message ${name}` }).click();
+  await page.waitForURL(/\/messages\/\d+$/);
+  await live(page);
+  return new URL(page.url()).pathname;
+}
+
+/** Every request the page makes, but its long-lived event stream. */
+function requestsOf(page: Page): string[] {
+  const seen: string[] = [];
+  page.on('request', (request: Request) => {
+    const url = new URL(request.url());
+    if (url.pathname !== '/events') seen.push(`${request.method()} ${url.pathname}`);
+  });
+  return seen;
+}
+
+async function send(page: Page, to: string, text: string): Promise<void> {
+  await page.getByLabel(`Write a message to ${to}`).fill(text);
+  await page.getByRole('button', { name: 'Send' }).click();
+  await page.locator('#thread-messages li', { hasText: text }).waitFor();
+}
+
+const quiet = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+test('reading the conversation: badge, title and row stay read while messages arrive; one request per message', async () => {
+  const ann = await logIn(await h.context({ javaScript: true, width: 1280 }), 'lc_ann');
+  const ben = await logIn(await h.context({ javaScript: true, width: 1280 }), 'lc_ben');
+  await openThreadWith(ann, 'lc_ben', 'Ben Counts');
+  const thread = await openThreadWith(ben, 'lc_ann', 'Ann Counts');
+  const requests = requestsOf(ben);
+  for (const text of ['First while reading', 'Second while reading', 'Third while reading']) {
+    await send(ann, 'Ben Counts', text);
+    await ben.locator('#thread-messages li', { hasText: text }).waitFor({ timeout: 3000 });
+    await quiet(600);
+    assert.equal(await ben.locator('#messages-badge').getAttribute('data-unread-count'), '0', `the badge stays at 0 (${text})`);
+    assert.equal(await ben.locator('#messages-count').isVisible(), false, 'no count shown');
+    assert.doesNotMatch(await ben.title(), /^\(\d+\)/, 'no count in the title');
+    const row = ben.locator(`#inbox-list [data-conversation-id="${thread.split('/')[2]}"]`);
+    assert.equal(await row.getAttribute('data-unread'), 'false', 'the row is not bold');
+    assert.match((await row.textContent()) ?? '', new RegExp(text), 'the row shows the newest message');
+  }
+  await ben.screenshot({ path: shot('live-counts-reading-1280') });
+  assert.ok(requests.length <= 3, `at most one request per message: ${requests.join(', ')}`);
+  assert.ok(requests.every((r) => r.startsWith(`GET ${thread}/tail`)), `only the open thread's "seen": ${requests.join(', ')}`);
+});
+
+test('on the inbox: the row moves to the top, bold, and the badge and title count it, with one request (the row)', async () => {
+  const ann = await logIn(await h.context({ javaScript: true, width: 1280 }), 'lc_ann');
+  const cat = await logIn(await h.context({ javaScript: true, width: 390 }), 'lc_cat');
+  const thread = await openThreadWith(ann, 'lc_cat', 'Cat Counts');
+  await cat.goto('/messages');
+  await live(cat);
+  const before = Number(await cat.locator('#messages-badge').getAttribute('data-unread-count'));
+  const requests = requestsOf(cat);
+  const annRequests = requestsOf(ann);
+  await send(ann, 'Cat Counts', 'Hello Cat, from the inbox test');
+  // The sender's own inbox column: the new conversation at the top, from the send's own answer.
+  const mine = ann.locator('#inbox-list > li').first();
+  await mine.filter({ hasText: 'You: Hello Cat, from the inbox test' }).waitFor({ timeout: 2000 });
+  assert.equal(await mine.getAttribute('data-conversation-id'), thread.split('/')[2]);
+  assert.equal(await ann.locator(`#inbox-list > li[data-conversation-id="${thread.split('/')[2]}"]`).count(), 1, 'one row for it');
+  const first = cat.locator('#inbox-list > li').first();
+  await first.filter({ hasText: 'Hello Cat, from the inbox test' }).waitFor({ timeout: 3000 });
+  assert.equal(await first.getAttribute('data-unread'), 'true');
+  await cat.locator(`#messages-badge[data-unread-count="${before + 1}"]`).waitFor({ timeout: 2000 });
+  assert.equal(await cat.locator('#messages-count').textContent(), `${before + 1} unread`);
+  assert.match(await cat.title(), new RegExp(`^\\(${before + 1}\\) `));
+  assert.equal(await cat.locator('[data-inbox-empty]').count(), 0, 'no "No conversations yet" beside the row');
+  await quiet(600);
+  await cat.screenshot({ path: shot('live-counts-inbox-390') });
+  // The row is still fetched (drawn into the event it would quadruple its size until the stream is
+  // compressed); the badge and the title come with the event.
+  assert.deepEqual(requests, [`GET ${thread}/row`], 'the inbox fetches its row only');
+  // The sender's page still fetches its tail on the delivered and read hints (ticks): the next
+  // step of the live model draws those on the server too.
+  assert.ok(annRequests.every((r) => !r.includes('/row') && !r.includes('/badge')), `the sender's row came with its send: ${annRequests.join(', ')}`);
+});

@@ -16,7 +16,7 @@ interface Line {
   met: boolean | undefined;
 }
 
-const ALL = ['thread', 'inbox', 'search', 'realtime', 'send', 'load', 'lighthouse', 'decode', 'streams'];
+const ALL = ['thread', 'inbox', 'search', 'realtime', 'send', 'load', 'lighthouse', 'decode', 'streams', 'live'];
 const chosen = (process.env.BENCHES ?? ALL.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
 const resultFile: Record<string, string> = { send: 'send-throughput', decode: 'decode-flood', streams: 'stream-flood' };
 
@@ -87,6 +87,9 @@ for (const name of chosen) {
     const flood = r.flood as Json;
     add(name, `another person's inbox p95 during ${r.connects} stream connects by one person`, `${during.p95_ms} ms, ${during.errors} errors`, '< 300 ms, no errors', num(during.p95_ms) < 300 && num(during.errors) === 0);
     add(name, 'streams the flooder holds at the end', String(flood.held_at_end), '≤ 20', num(flood.held_at_end) <= 20);
+  } else if (name === 'live') {
+    // Issue 13's wire budgets per delivered message, beside the figures measured before the rewrite.
+    for (const b of r.budgets as Json[]) add(name, b.before ? `${b.figure} (before: ${b.before})` : String(b.figure), String(b.value), String(b.target), b.met as boolean | undefined);
   } else if (name === 'decode') {
     for (const p of r.phases as Json[]) {
       const flood = p.phase !== 'quiet';

@@ -1,5 +1,6 @@
 // A small Server-Sent Events client for tests, and the plumbing to put app instances on real ports.
 import http from 'node:http';
+import zlib from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import type { Express } from 'express';
@@ -22,8 +23,10 @@ export interface EventStream {
   headers: http.IncomingHttpHeaders;
   /** Every event received so far, in order. */
   events: SseEvent[];
-  /** The raw text received so far. */
+  /** The raw text received so far (decompressed). */
   raw: string;
+  /** Bytes received so far as they came on the wire (compressed, if the stream is). */
+  wireBytes: number;
   /** The last `retry:` value received, if any. */
   retry: number | undefined;
   /** True once the server ended the response (or the connection broke). */
@@ -53,7 +56,10 @@ export function openEventStream(baseUrl: string, cookie: string | undefined, ext
     const req = http.get(new URL(path, baseUrl), { headers, agent: false });
     req.on('error', (err) => reject(err));
     req.on('response', (res) => {
-      res.setEncoding('utf8');
+      res.on('data', (chunk: Buffer | string) => void (stream.wireBytes += Buffer.byteLength(chunk)));
+      // Asked for with Accept-Encoding: gzip (as browsers do), the stream comes compressed.
+      const body = res.headers['content-encoding'] === 'gzip' ? res.pipe(zlib.createGunzip()) : res;
+      body.setEncoding('utf8');
       const waiters = new Set<{ predicate: (event: SseEvent) => boolean; resolve: (event: SseEvent) => void; reject: (err: Error) => void; timer: NodeJS.Timeout }>();
       let buffer = '';
       let data: string[] = [];
@@ -67,6 +73,7 @@ export function openEventStream(baseUrl: string, cookie: string | undefined, ext
         headers: res.headers,
         events: [],
         raw: '',
+        wireBytes: 0,
         retry: undefined,
         ended: false,
         done,
@@ -142,7 +149,7 @@ export function openEventStream(baseUrl: string, cookie: string | undefined, ext
         markDone();
       }
 
-      res.on('data', (chunk: string) => {
+      body.on('data', (chunk: string) => {
         stream.raw += chunk;
         buffer += chunk;
         // Lines end with \r\n, \n or \r; a trailing \r may be the first half of a \r\n.
@@ -153,9 +160,10 @@ export function openEventStream(baseUrl: string, cookie: string | undefined, ext
           buffer = buffer.slice(match.index + match[0].length);
         }
       });
-      res.on('end', finish);
+      body.on('end', finish);
       res.on('close', finish);
       res.on('error', finish);
+      body.on('error', finish);
       resolve(stream);
     });
   });

@@ -1,4 +1,5 @@
 import type { Response } from 'express';
+import type { StreamBody } from './stream-body.js';
 
 /** Bytes a stream may have waiting in its buffer before we give up on it (it will reconnect). */
 const MAX_BACKLOG = 256 * 1024;
@@ -16,6 +17,8 @@ export interface Stream {
   /** The session that opened it (the host's opaque key): the stream ends with it. */
   sessionKey: string;
   res: Response;
+  /** Where frames go (compressed or not); the response itself when absent. */
+  body?: StreamBody;
   /** While its session is being checked again, frames wait here instead of going out. */
   held?: string[];
   heldBytes?: number;
@@ -75,7 +78,8 @@ export class StreamHub {
     stream.held = undefined;
     this.remove(stream);
     stream.res.once('finish', () => stream.res.socket?.destroy());
-    stream.res.end();
+    if (stream.body) stream.body.end();
+    else stream.res.end();
   }
 
   has(userId: number): boolean {
@@ -152,14 +156,15 @@ export class StreamHub {
       // Not yet delivered: it counts once it goes out.
       return false;
     }
-    if (stream.res.writableLength > MAX_BACKLOG) {
+    if ((stream.body ? stream.body.backlog() : stream.res.writableLength) > MAX_BACKLOG) {
       // A slow consumer: drop it rather than buffer without bound.
       stream.closed = true;
       this.remove(stream);
       stream.res.destroy();
       return false;
     }
-    stream.res.write(frame);
+    if (stream.body) stream.body.write(frame);
+    else stream.res.write(frame);
     return true;
   }
 }

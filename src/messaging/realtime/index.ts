@@ -8,6 +8,7 @@ import { MAX_STREAMS_PER_PERSON, StreamHub, type Stream } from './hub.js';
 import { ConnectLimiter } from './connect-limiter.js';
 import { SessionGuard } from './session-guard.js';
 import { SignalListener } from './listener.js';
+import { openStreamBody } from './stream-body.js';
 import { registerStream, unregisterStream } from './stream-registry.js';
 import { beat, cameOnline, registerInstance, retireInstance, wentAway } from './presence.js';
 
@@ -59,6 +60,7 @@ export function createRealtime(deps: MessagingDeps, connectionString: string, lo
       res.set({ 'Retry-After': String(wait), Connection: 'close' });
       return void res.status(429).type('text').send('Too many live connections opened. Try again shortly.');
     }
+    const body = openStreamBody(req, res);
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
@@ -66,9 +68,9 @@ export function createRealtime(deps: MessagingDeps, connectionString: string, lo
       Connection: 'keep-alive',
     });
     // Jittered, so a restart does not bring every browser back in the same second.
-    res.write(`retry: ${2000 + Math.floor(Math.random() * 3000)}\n\n`);
+    body.write(`retry: ${2000 + Math.floor(Math.random() * 3000)}\n\n`);
     const alreadyHere = hub.has(user.id);
-    const stream: Stream = { id: randomUUID(), userId: user.id, sessionKey: session.key, res };
+    const stream: Stream = { id: randomUUID(), userId: user.id, sessionKey: session.key, res, body };
     hub.add(stream);
     guard.watch(stream, session.endsAt);
     // The cap across instances: the registry ends the person's oldest streams past it, wherever

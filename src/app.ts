@@ -23,7 +23,7 @@ import type { Logger } from './logger.js';
 import { avatarRoutes } from './people/avatar-routes.js';
 import { peopleRoutes } from './people/routes.js';
 import { settingsRoutes } from './settings/routes.js';
-import { createMessagingRouter, createRealtime, defaultAttachmentSettings, unreadBadge, type MessagingDb, type MessagingDeps } from './messaging/index.js';
+import { createMessagingRouter, createRealtime, defaultAttachmentSettings, pageViews, unreadBadge, type MessagingDb, type MessagingDeps } from './messaging/index.js';
 import { peopleDirectory } from './people/directory.js';
 import { messagingPolicy, type WhoCanMessage } from './connections/messaging-policy.js';
 import { requireAdmin } from './admin/policy.js';
@@ -133,6 +133,7 @@ export function createApp(deps: AppDeps): App {
     next();
   });
   app.use(unreadBadge({ db: messagingDb, currentUser }));
+  app.use(pageViews({ db: messagingDb, currentUser }));
 
   app.get('/', (req, res) => res.redirect(303, req.user ? '/messages' : '/login'));
   app.use(authRoutes(db, deps.authLimits ?? defaultAuthLimits, deps.sessionSecret));

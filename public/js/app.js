@@ -49,10 +49,12 @@
       event.detail.swapOverride = 'innerHTML';
       return;
     }
-    // A sent message the poll already drew is not drawn twice.
+    // A sent message a live event already drew is not drawn twice: the answer's copy replaces it
+    // (the answer must still swap: it brings the next message's client id, out of band).
     if (source && source.id === 'composer' && event.detail.xhr.status === 200) {
       var match = /id="m-(\d+)"/.exec(event.detail.serverResponse || '');
-      if (match && document.getElementById('m-' + match[1])) event.detail.shouldSwap = false;
+      var drawn = match && document.getElementById('m-' + match[1]);
+      if (drawn) drawn.remove();
     }
   });
 
@@ -187,50 +189,121 @@
     return holder.firstElementChild;
   }
 
-  // The event's row (drawn by the server for this person) replaces the old one, at the top.
-  function moveRowToTop(conversationId, active, row) {
+  // My row of a conversation, drawn by the server, placed in the page's inbox list if it has one:
+  // a new message moves it to the top; any other change redraws it where it is (or takes it out
+  // of a tab it no longer belongs to).
+  function placeRow(row, toTop) {
     var inbox = document.getElementById('inbox-list');
     if (!row || !inbox) return;
-    var old = inbox.querySelector('[data-conversation-id="' + conversationId + '"]');
-    if (old) old.remove();
-    document.querySelectorAll('[data-inbox-empty]').forEach(function (empty) { empty.remove(); });
-    if (active) row.classList.add('bg-brand-50');
-    inbox.insertBefore(row, inbox.firstChild);
+    var id = row.getAttribute('data-conversation-id');
+    var old = inbox.querySelector('[data-conversation-id="' + id + '"]');
+    var results = document.getElementById('inbox-results');
+    var tab = (results && results.getAttribute('data-filter')) || 'all';
+    var belongs = tab === 'archived' ? row.getAttribute('data-archived') === 'true' : row.getAttribute('data-archived') !== 'true' && (tab !== 'unread' || row.getAttribute('data-unread') === 'true');
+    if (openThread(id)) {
+      row.classList.add('bg-brand-50');
+      var link = row.querySelector('a');
+      if (link) link.setAttribute('aria-current', 'page');
+    }
+    if (!belongs || (!toTop && !old)) {
+      if (old && !belongs) old.remove();
+      return;
+    }
+    if (toTop) {
+      if (old) old.remove();
+      document.querySelectorAll('[data-inbox-empty]').forEach(function (empty) { empty.remove(); });
+      inbox.insertBefore(row, inbox.firstChild);
+    } else {
+      old.replaceWith(row);
+    }
     htmx.process(row);
     localiseTimes(row);
-  }
-
-  function fetchRow(conversationId, active) {
-    fetch('/messages/' + conversationId + '/row', { headers: { 'HX-Request': 'true' }, credentials: 'same-origin' })
-      .then(function (response) { return response.ok ? response.text() : ''; })
-      .then(function (text) { if (text) moveRowToTop(conversationId, active, firstElementOf(text)); })
-      .catch(function () {});
   }
 
   // The unread count comes on its own (in a live event, or out of band with a thread poll that
   // read something): the badge's poll version and the title follow it.
   function setUnreadCount(count) {
     var badge = document.getElementById('messages-badge');
-    var shown = document.getElementById('messages-count');
     if (badge) {
       badge.setAttribute('data-unread-count', String(count));
       badge.setAttribute('hx-get', '/messages/badge?v=' + count);
     }
-    if (shown && shown.getAttribute('data-count') !== String(count)) {
-      shown.setAttribute('data-count', String(count));
-      shown.firstChild.nodeValue = String(count);
-      shown.classList.toggle('hidden', count === 0);
-    }
     setTitleCount(count);
   }
-  document.addEventListener('htmx:oobAfterSwap', function (event) {
-    if (event.target.id === 'messages-count') setUnreadCount(Number(event.target.getAttribute('data-count')) || 0);
-    // My send's answer brings my own row: the conversation goes to the top of my inbox column.
-    if (event.target.id === 'row-sink') {
-      var row = part(event.target, 'row');
-      if (row) moveRowToTop(row.getAttribute('data-conversation-id'), true, row);
+
+  // My messages' ticks and the "Seen" line, from the other side's watermarks (a number compared
+  // with each message's id: what attributes cannot say).
+  function applyReceipts(receipts) {
+    var thread = openThread(receipts.id.slice('receipts-'.length));
+    if (!thread) return;
+    var read = Number(receipts.getAttribute('data-read')) || 0;
+    var delivered = Number(receipts.getAttribute('data-delivered')) || 0;
+    var lastSeen = null;
+    thread.querySelectorAll('#thread-messages li.mine[data-message-id]').forEach(function (li) {
+      var ticks = li.querySelector('[data-ticks]');
+      if (!ticks) return; // deleted or removed: no ticks
+      var id = Number(li.getAttribute('data-message-id'));
+      var status = id <= read ? 'seen' : id <= delivered ? 'delivered' : 'sent';
+      if (status === 'seen') lastSeen = li;
+      if (li.getAttribute('data-status') === status) return;
+      li.setAttribute('data-status', status);
+      var drawn = document.getElementById('ticks-' + status);
+      if (drawn) ticks.replaceWith(drawn.content.firstElementChild.cloneNode(true));
+    });
+    var marker = thread.querySelector('[data-seen-marker]');
+    if (!lastSeen || (marker && lastSeen.contains(marker))) return;
+    if (!marker) {
+      var template = document.getElementById('seen-marker');
+      marker = template && template.content.firstElementChild.cloneNode(true);
+      if (marker) marker.setAttribute('data-seen-marker', '');
     }
+    var column = lastSeen.querySelector('.msg-col');
+    if (marker && column) column.appendChild(marker);
+  }
+
+  // A live message's note: who wrote, for a toast or a notification when it is not on screen.
+  function onNote(note) {
+    var conversationId = note.getAttribute('data-conversation-id');
+    if (!conversationId || note.getAttribute('data-muted') === 'true') return;
+    var thread = openThread(conversationId);
+    var href = '/messages/' + conversationId;
+    var text = note.getAttribute('data-toast');
+    if (!thread && !document.getElementById('inbox-list')) showToast(text, href);
+    if (!thread || document.visibilityState !== 'visible') notify(text, href);
+  }
+
+  // Live events are out-of-band fragments the server drew; htmx swaps them. A message the page
+  // already shows (the one it just sent) is not drawn twice.
+  document.addEventListener('htmx:oobBeforeSwap', function (event) {
+    var incoming = event.detail.fragment && event.detail.fragment.firstElementChild;
+    if (incoming && /^m-\d+$/.test(incoming.id || '') && document.getElementById(incoming.id)) event.detail.shouldSwap = false;
   });
+  // After a live event or an answer that brought out-of-band parts, each part that landed takes
+  // its place (each is read once: the row leaves its sink, the note loses its data).
+  function settleLive() {
+    var sink = document.getElementById('row-sink');
+    var row = sink && part(sink, 'row');
+    if (row) {
+      placeRow(row, sink.getAttribute('data-place') === 'top');
+      sink.replaceChildren();
+    }
+    var note = document.getElementById('live-note');
+    if (note && note.hasAttribute('data-conversation-id')) {
+      onNote(note);
+      note.removeAttribute('data-conversation-id');
+    }
+    var count = document.getElementById('messages-count');
+    if (count) setUnreadCount(Number(count.getAttribute('data-count')) || 0);
+    document.querySelectorAll('[data-thread] [id^="receipts-"]').forEach(applyReceipts);
+  }
+  document.addEventListener('htmx:sseMessage', function (event) {
+    settleLive();
+    // Their message came: their "typing…" ends.
+    var thread = event.detail.type === 'message' && /\[data-thread='(\d+)'\]/.exec(event.detail.data || '');
+    var typing = thread && openThread(thread[1]) && openThread(thread[1]).querySelector('[data-typing]');
+    if (typing && event.detail.data.indexOf('class="msg mine') === -1) typing.classList.add('hidden');
+  });
+  document.addEventListener('htmx:afterSettle', settleLive);
 
   // A live message comes without the six reaction choices (none are mine yet): they are copied
   // in from the page's one template when its "Add reaction" is first opened.
@@ -241,35 +314,37 @@
     if (template) details.appendChild(template.content.cloneNode(true));
   }, true);
 
-  function onMessage(data) {
-    var event = firstElementOf(data);
-    if (!event) return;
-    var conversationId = event.getAttribute('data-conversation-id');
-    var thread = openThread(conversationId);
-    var list = thread && thread.querySelector('#thread-messages');
-    var message = part(event, 'message');
-    if (list && message && !document.getElementById(message.id)) {
-      list.appendChild(message);
-      htmx.process(message);
-      localiseTimes(message);
-      var typing = thread.querySelector('[data-typing]');
-      if (typing) typing.classList.add('hidden');
-    }
-    // An open thread on a visible page reads the message: its poll brings the count and my row
-    // once read (taking the event's count first would flash the badge up and back down).
-    var inbox = document.getElementById('inbox-list');
-    if (thread && document.visibilityState === 'visible') refreshTail();
-    else {
-      setUnreadCount(Number(event.getAttribute('data-unread-count')) || 0);
-      // The inbox row moves to the top, bold.
-      if (inbox) fetchRow(conversationId, !!thread);
-      if (thread) refreshTail();
-    }
-    if (event.getAttribute('data-muted') === 'true') return;
-    var href = '/messages/' + conversationId;
-    if (!thread && !inbox) showToast(event.getAttribute('data-toast'), href);
-    if (!thread || document.visibilityState !== 'visible') notify(event.getAttribute('data-toast'), href);
+  // The page tells the server what it shows (its stream's name, the conversation open at its
+  // newest messages, whether it is visible) when that changes: then the server decides what is
+  // seen, and sends a message's text only to pages that show its conversation.
+  var streamId = null;
+  var lastView = '';
+  function reportView() {
+    if (!streamId) return;
+    var thread = document.querySelector('[data-thread]');
+    var c = thread && thread.querySelector('#thread-messages') ? thread.getAttribute('data-thread') : '';
+    var visible = document.visibilityState === 'visible' ? '1' : '0';
+    var key = streamId + ' ' + c + ' ' + visible;
+    if (key === lastView) return;
+    lastView = key;
+    var headers = JSON.parse(document.body.getAttribute('hx-headers') || '{}');
+    headers['HX-Request'] = 'true';
+    fetch('/messages/view', { method: 'POST', headers: headers, credentials: 'same-origin', body: new window.URLSearchParams({ stream: streamId, c: c, visible: visible }) }).catch(function () {});
   }
+  document.addEventListener('visibilitychange', reportView);
+  // A navigation says it with its own request: the server moves the stream's view before reading
+  // the new page (see page-view.ts). Then the visibility report starts from the new page.
+  document.addEventListener('htmx:configRequest', function (event) {
+    if (!streamId) return;
+    event.detail.headers['X-Stream'] = streamId;
+    event.detail.headers['X-Visible'] = document.visibilityState === 'visible' ? '1' : '0';
+  });
+  document.addEventListener('htmx:afterSettle', function () {
+    if (!streamId) return;
+    var thread = document.querySelector('[data-thread]');
+    var c = thread && thread.querySelector('#thread-messages') ? thread.getAttribute('data-thread') : '';
+    lastView = streamId + ' ' + c + ' ' + (document.visibilityState === 'visible' ? '1' : '0');
+  });
 
   var typingTimers = {};
   function onTyping(data) {
@@ -299,21 +374,28 @@
   }
 
   document.addEventListener('htmx:sseBeforeMessage', function (event) {
-    event.preventDefault(); // each event is routed here, not swapped wholesale
     var type = event.detail.type;
     var data = event.detail.data;
-    if (type === 'message') onMessage(data);
-    else if (type === 'typing') onTyping(data);
+    // Drawn by the server, swapped by htmx (out of band).
+    if (type === 'message' || type === 'mine' || type === 'read') return;
+    event.preventDefault();
+    if (type === 'hello') {
+      streamId = data;
+      lastView = '';
+      reportView();
+    } else if (type === 'typing') onTyping(data);
     else if (type === 'presence') onPresence(data);
-    else if (type === 'read' || type === 'thread') onHint(data);
+    else if (type === 'thread') onHint(data);
     else if (type === 'resync') { refreshTail(); refreshBadge(); }
   });
 
   document.addEventListener('htmx:sseOpen', function () {
     live = true;
     document.documentElement.setAttribute('data-live', 'true');
-    // After a dropped connection, whatever was missed is fetched from the database.
-    if (everOpened) { refreshTail(); refreshBadge(); }
+    // Whatever came before the stream opened (after the page was drawn, or while it was down) is
+    // fetched once from the database: an unchanged thread answers 304.
+    refreshTail();
+    if (everOpened) refreshBadge();
     everOpened = true;
   });
   document.addEventListener('htmx:sseError', function () {

@@ -12,6 +12,7 @@ import { openRoutes } from './routes/open-routes.js';
 import { reactionRoutes } from './routes/reaction-routes.js';
 import { sendRoutes } from './routes/send-routes.js';
 import { threadRoutes } from './routes/thread-routes.js';
+import { viewRoutes } from './routes/view-routes.js';
 
 /** Where a message form with files is posted (relative to the router). */
 const SEND_PATH = /^\/\d+\/messages$/;
@@ -21,6 +22,7 @@ const FILE_PATH = /^\/messages\/\d+\/files\/\d+/;
 export type { AttachmentSettings, Barrier, MessagingDeps, MessagingPolicy, MessagingUser, PeopleDirectory, Person } from './deps.js';
 export type { MessagingDb } from './schema.js';
 export { createRealtime, type Realtime } from './realtime/index.js';
+export { pageViews } from './routes/page-view.js';
 export { ConnectLimiter } from './realtime/connect-limiter.js';
 export { loadPreferences, savePreferences, type Preferences } from './queries/preferences.js';
 
@@ -46,6 +48,7 @@ export function createMessagingRouter(deps: MessagingDeps): Router {
   inboxRoutes(router, deps);
   openRoutes(router, deps);
   searchRoutes(router, deps); // before /:id
+  viewRoutes(router, deps); // before /:id
   fileRoutes(router, deps);
   threadRoutes(router, deps);
   sendRoutes(router, deps);

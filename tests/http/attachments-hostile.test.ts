@@ -1197,7 +1197,7 @@ describe('memory stays bounded at the size limit', () => {
       assert.equal(Number(served.length), SIZE, 'Content-Length is the file size');
       assert.equal(received, SIZE);
       assert.equal(served.sha256, expected.digest('hex'), 'the same bytes');
-      assert.ok(stalled.length >= 4, `samples while the reader stalled (${stalled.length})`);
+      assert.ok(stalled.length >= 3, `samples while the reader stalled (${stalled.length})`);
       // Sustained, not the single highest: V8 frees buffers on a background sweeper, so one sample
       // can still count a batch already let go; a server reading on into memory shows as a plateau.
       assert.ok(sustained(stalled) < 4 * MB, `download: a stalled reader leaves the server holding a few chunks, not the file (${mb(sustained(stalled))})`);

@@ -463,12 +463,12 @@ describe('mute', () => {
       assert.equal(stream.status, 200);
       await send(B, conversation, 'quietly');
       const event = await stream.waitFor((e) => e.event === 'message' && e.data.includes(`data-conversation-id="${conversation}"`), 3000, 'the message event');
-      assert.equal(html(event.data)('[data-muted]').first().attr('data-muted'), 'true');
-      assert.equal(html(event.data)('[data-unread-count]').first().attr('data-unread-count'), '1', 'its badge counts the other (unmuted) conversation only');
+      assert.equal(html(event.data)('#live-note').attr('data-muted'), 'true');
+      assert.equal(html(event.data)('#messages-count').attr('data-count'), '1', 'its badge counts the other (unmuted) conversation only');
 
       await send(C, loud, 'loudly');
       const loudEvent = await stream.waitFor((e) => e.event === 'message' && e.data.includes(`data-conversation-id="${loud}"`), 3000, 'the other message event');
-      assert.equal(html(loudEvent.data)('[data-muted]').first().attr('data-muted'), 'false');
+      assert.equal(html(loudEvent.data)('#live-note').attr('data-muted'), 'false');
     } finally {
       stream.close();
       await server.close();

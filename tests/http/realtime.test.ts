@@ -152,7 +152,7 @@ describe('GET /events', () => {
 });
 
 describe('live messages across instances', () => {
-  test("a message posted through A reaches the recipient's stream on B within a second; outsiders hear nothing; the sender gets a thread hint", async () => {
+  test("a message posted through A reaches the recipient's stream on B within a second; outsiders hear nothing; the sender's pages get it as theirs", async () => {
     const { alice, bob, conversation } = await pair('alice', 'bob');
     const olga = await member('olga');
     const carol = await member('carol');
@@ -172,9 +172,11 @@ describe('live messages across instances', () => {
     assert.ok(!received.data.includes('<b>at noon</b>'), 'no raw markup from the text');
     assert.equal(bobOnB.matching(is('message', conversation)).length, 1, 'one message event per message');
 
-    // The sender's own pages catch up through a hint, not through the recipient's message event.
-    await aliceOnA.waitFor(is('thread', conversation), 1000, "alice's thread hint");
-    assert.equal(aliceOnA.matching((e) => e.event === 'message').length, 0, 'the sender gets no message event');
+    // The sender's own pages (other tabs, devices) get it drawn as theirs: nothing to fetch.
+    const own = await aliceOnA.waitFor(is('message', conversation), 1000, "alice's own message event");
+    assert.ok(own.data.includes(`id="m-${messageId}"`) && own.data.includes('class="msg mine"'), 'drawn as hers');
+    assert.ok(!own.data.includes('id="messages-count"'), 'her count did not change: not in it');
+    assert.equal(aliceOnA.matching((e) => e.event === 'thread').length, 0, 'no hint to fetch anything');
 
     // The premise: the outsider's streams are open and do receive their own events...
     await send(carol, olgaConversation, 'hello olga');
@@ -265,7 +267,7 @@ describe('live messages across instances', () => {
     const aliceOnA = await streamOf(alice, A);
     const messageId = await send(alice, conversation, 'oops, wrong chat');
     await bobOnB.waitFor(is('message', conversation), 1000, "bob's message event");
-    await aliceOnA.waitFor(is('thread', conversation), 1000, "alice's hint for her send");
+    await aliceOnA.waitFor(is('message', conversation), 1000, "alice's own message event");
     await sleep(100);
     const bobBefore = bobOnB.events.length;
     const aliceBefore = aliceOnA.events.length;

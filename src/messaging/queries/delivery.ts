@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { AttachmentRow } from '../attachments/queries.js';
 import type { MessagingDb } from '../schema.js';
 import { participantAccess, toAccess, type ThreadAccess } from './conversations.js';
+import type { InboxRow } from './inbox.js';
 import type { MessageRow } from './messages.js';
 
 export interface Delivery {
@@ -57,4 +58,28 @@ export async function deliveriesFor(db: MessagingDb, messageIds: number[]): Prom
     });
   }
   return deliveries;
+}
+
+/**
+ * The recipient's inbox row for a message just delivered, from what the delivery already holds:
+ * the message is the conversation's newest (a later one brings its own event).
+ */
+export function inboxRowOfDelivery(delivery: Delivery): InboxRow {
+  const { access, message } = delivery;
+  return {
+    conversation_id: access.id,
+    other_user_id: access.otherUserId,
+    last_activity_at: message.created_at,
+    activity_key: message.created_at.toISOString(),
+    unread: access.mine.latestIncomingId > access.mine.lastReadId || access.mine.markedUnread,
+    muted: access.mine.muted,
+    last_message_id: message.id,
+    last_sender_id: message.sender_id,
+    last_body: message.body,
+    last_deleted: message.deleted_at !== null,
+    last_redacted: message.redacted_at !== null,
+    last_created_at: message.created_at,
+    pinned: access.mine.pinned,
+    archived: access.mine.archived,
+  };
 }

@@ -5,6 +5,10 @@ import type { MessagingDb } from '../schema.js';
 /** Tells the other participant's pages (on every instance) that my receipts moved; sent at commit. */
 const receiptNotice = sql`pg_notify(${CHANNEL}, json_build_object('t', 'receipt', 'c', moved.conversation_id, 'u', moved.user_id, 'o', moved.other_user_id)::text)`;
 
+/** Tells my own pages (every tab and device) that my view of the conversation changed: its row and my count. */
+export const mineNotice = (conversation: unknown, user: unknown, exceptStream?: string) =>
+  sql`pg_notify(${CHANNEL}, json_strip_nulls(json_build_object('t', 'mine', 'c', (${conversation})::bigint, 'u', (${user})::bigint, 'x', ${exceptStream ?? null}::text))::text)`;
+
 /** What a read changed: for me always; for the other side only when `version` is set. */
 export interface ReadOutcome {
   /** The thread's new version when the other side can see the change, else undefined. */
@@ -21,9 +25,11 @@ export interface ReadOutcome {
  * shared version stays put, so their open thread's poll keeps answering 304. Only a delivered
  * watermark that had lagged is news to them (a page of mine is open, as any page would tell them),
  * and that moves the version and signals as markDelivered does. My own pages learn of my reading
- * from my badge count, which is not the thread's version.
+ * from a signal of their own (`mine`: my row and my count), never from the thread's version.
  */
-export async function markRead(db: MessagingDb, conversationId: number, me: number, uptoId: number): Promise<ReadOutcome | undefined> {
+export async function markRead(db: MessagingDb, conversationId: number, me: number, uptoId: number, options: { tellMyPages?: boolean; exceptStream?: string } = {}): Promise<ReadOutcome | undefined> {
+  // My other pages hear of it, unless the caller is already telling them (a live delivery read at once).
+  const tellMine = options.tellMyPages ?? true;
   const result = await sql<{ version: number | null }>`
     with moved as (
       update conversation_participants p
@@ -44,7 +50,8 @@ export async function markRead(db: MessagingDb, conversationId: number, me: numb
       update conversations set version = version + 1 where id in (select conversation_id from moved where visible)
       returning id, version
     )
-    select bumped.version, case when bumped.id is not null then ${receiptNotice} end
+    select bumped.version, case when bumped.id is not null then ${receiptNotice} end,
+           case when ${tellMine} then ${mineNotice(sql.ref('moved.conversation_id'), sql.ref('moved.user_id'), options.exceptStream)} end
       from moved left join bumped on bumped.id = moved.conversation_id`.execute(db);
   const row = result.rows[0];
   return row && { version: row.version ?? undefined };

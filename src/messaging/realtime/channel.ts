@@ -16,6 +16,10 @@ export type RealtimeSignal =
   | { t: 'presence'; u: number }
   /** Sessions of u ended or changed (the host's trigger, migration 0013): their streams are checked. */
   | { t: 'sessions'; u: number }
+  /** My own view of conversation c changed (read, marked unread, archived, pinned, muted): my pages redraw its row and my count (but page x, which made the change and has them). */
+  | { t: 'mine'; c: number; u: number; x?: string }
+  /** Page (stream) s of u now shows conversation c (or none) and is visible or not; n: by navigating (the new page reads what it shows itself). */
+  | { t: 'view'; u: number; s: string; c: number | null; v: boolean; n?: true }
   /** Stream s of u is past the person's cap (migration 0017): the instance holding it closes it. */
   | { t: 'stream-end'; u: number; s: string };
 

@@ -3,17 +3,14 @@ import { renderView } from '../../http/render.js';
 import { viewHelpers } from '../../http/view-helpers.js';
 import type { Logger } from '../../logger.js';
 import type { MessagingDeps } from '../deps.js';
-import { presentMessages, threadPeopleFrom } from '../present.js';
-import { deliveriesFor } from '../queries/delivery.js';
 import { loadPreferences } from '../queries/preferences.js';
-import { markDelivered } from '../queries/receipts.js';
 import { Batcher } from './batcher.js';
 import type { RealtimeSignal } from './channel.js';
 import type { StreamHub } from './hub.js';
 import { presenceOf } from './presence.js';
 import type { SessionGuard } from './session-guard.js';
-
-type MessageSignal = Extract<RealtimeSignal, { t: 'message' }>;
+import { deliverMessages, type MessageSignal } from './live-delivery.js';
+import { myViewChanged, pageShows, receiptsMoved } from './live-views.js';
 
 /** A bare hint: "something in conversation c changed", for the page to refresh that part. */
 const hint = (conversationId: number, extra = '') => `<div data-conversation-id="${conversationId}"${extra}></div>`;
@@ -31,7 +28,7 @@ export class Dispatcher {
     private readonly log: Logger,
     private readonly guard: SessionGuard,
   ) {
-    this.deliveries = new Batcher((signals) => this.deliver(signals), (err) => this.log.error({ err }, 'realtime delivery failed'));
+    this.deliveries = new Batcher((signals) => deliverMessages(this.deps, this.hub, signals), (err) => this.log.error({ err }, 'realtime delivery failed'));
   }
 
   handle(signal: RealtimeSignal): void {
@@ -41,12 +38,16 @@ export class Dispatcher {
   private async dispatch(signal: RealtimeSignal): Promise<void> {
     switch (signal.t) {
       case 'message':
-        if (this.hub.has(signal.r)) this.deliveries.add(signal);
-        // The sender's other pages (another tab, another device) catch up too.
-        if (this.hub.has(signal.s)) this.hub.send(signal.s, 'thread', hint(signal.c));
+        if (this.hub.has(signal.r) || this.hub.has(signal.s)) this.deliveries.add(signal);
         return;
       case 'receipt':
-        this.hub.send(signal.o, 'read', hint(signal.c));
+        await receiptsMoved(this.deps, this.hub, signal.c, signal.o);
+        return;
+      case 'mine':
+        await myViewChanged(this.deps, this.hub, signal.c, signal.u, signal.x);
+        return;
+      case 'view':
+        await pageShows(this.deps, this.hub, signal);
         return;
       case 'thread':
         this.hub.send(signal.a, 'thread', hint(signal.c));
@@ -67,34 +68,6 @@ export class Dispatcher {
         return;
       }
     }
-  }
-
-  /**
-   * New messages, each drawn for its recipient by the page's own partial, with their unread count
-   * (an open inbox still fetches the row: drawn here it would make the event four times larger
-   * until the stream is compressed). Three queries for the whole batch, however many it holds.
-   */
-  private async deliver(signals: MessageSignal[]): Promise<void> {
-    const { db, people } = this.deps;
-    const personIds = [...new Set(signals.flatMap((s) => [s.r, s.s]))];
-    const [deliveries, persons] = await Promise.all([deliveriesFor(db, signals.map((s) => s.m)), people.findByIds(personIds)]);
-    const reached = new Set<number>();
-    for (const signal of signals) {
-      const delivery = deliveries.get(signal.m);
-      if (!delivery || delivery.recipientId !== signal.r) continue;
-      const [view] = presentMessages([delivery.message], threadPeopleFrom(persons, signal.r, signal.s), delivery.access, { attachments: new Map([[signal.m, delivery.attachments]]) });
-      const html = renderView('messages/_live_message', {
-        h: viewHelpers,
-        csrf: () => '',
-        message: view,
-        unreadCount: delivery.unreadCount,
-        muted: delivery.muted,
-        conversationId: signal.c,
-      });
-      if (this.hub.send(signal.r, 'message', html) > 0) reached.add(signal.r);
-    }
-    // What reached an open page is delivered (each sender hears of it through a receipt signal).
-    if (reached.size > 0) await markDelivered(db, [...reached]);
   }
 
   /** Someone came or went: tell the people here who have a conversation with them. */

@@ -19,6 +19,8 @@ export interface Stream {
   res: Response;
   /** Where frames go (compressed or not); the response itself when absent. */
   body?: StreamBody;
+  /** What the page shows, as it last said: the conversation open at its newest messages, and whether it is visible. */
+  view?: { conversationId: number | null; visible: boolean };
   /** While its session is being checked again, frames wait here instead of going out. */
   held?: string[];
   heldBytes?: number;
@@ -125,6 +127,11 @@ export class StreamHub {
     if (!held) return;
     stream.held = undefined;
     for (const frame of held) if (!this.write(stream, frame)) return;
+  }
+
+  /** Sends one event to one stream; false when it did not take it. */
+  sendTo(stream: Stream, event: string, data: string): boolean {
+    return this.write(stream, formatEvent(event, data));
   }
 
   /** Sends one event to every open stream of a user; returns how many took it. */

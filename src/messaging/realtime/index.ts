@@ -72,6 +72,8 @@ export function createRealtime(deps: MessagingDeps, connectionString: string, lo
     const alreadyHere = hub.has(user.id);
     const stream: Stream = { id: randomUUID(), userId: user.id, sessionKey: session.key, res, body };
     hub.add(stream);
+    // The page learns its stream's name, to say what it shows (POST /messages/view).
+    hub.sendTo(stream, 'hello', stream.id);
     guard.watch(stream, session.endsAt);
     // The cap across instances: the registry ends the person's oldest streams past it, wherever
     // they are (the signal reaches this instance too). The stream is already open meanwhile.

@@ -1,10 +1,13 @@
 import type { Router } from 'express';
+import { sql } from 'kysely';
 import { HttpError } from '../../http/errors.js';
 import { isHtmx, render } from '../../http/render.js';
 import { safeNext } from '../../http/safe-next.js';
 import type { MessagingDeps } from '../deps.js';
+import { mineNotice } from '../queries/receipts.js';
 import { applyViewAction, MAX_PINS, TooManyPins, VIEW_ACTIONS, type ViewAction } from '../queries/my-view.js';
 import { requireThread, viewer } from './context.js';
+import { streamOf } from './page-view.js';
 import { inboxQueryFrom, loadInbox } from './inbox-routes.js';
 
 /** Where each action lands by default: leaving the conversation's page when it hides it from me. */
@@ -26,6 +29,8 @@ export function myViewRoutes(router: Router, deps: MessagingDeps): void {
         if (err instanceof TooManyPins) throw new HttpError(400, `You can pin up to ${MAX_PINS} conversations. Unpin one first.`);
         throw err;
       }
+      // My other pages (tabs, devices) redraw the row and my count; this one draws its own answer.
+      await sql`select ${mineNotice(access.id, me.id, streamOf(req))}`.execute(deps.db);
       // htmx, from an inbox row: the list of the tab it was in, redrawn (the row may have moved or left it).
       if (isHtmx(req) && req.get('HX-Target') === 'inbox-results') {
         const query = inboxQueryFrom({ ...(req.body as Record<string, unknown>), after: undefined });

@@ -28,7 +28,7 @@ export const pageSizes = (deps: MessagingDeps) => ({
  * The thread page: a page of messages (the newest, or those before `before`), the other person,
  * and on wide screens the inbox beside it. A constant number of queries, whatever the sizes.
  */
-export async function loadThreadPage(deps: MessagingDeps, user: MessagingUser, access: ThreadAccess, before: number | undefined, around?: number) {
+export async function loadThreadPage(deps: MessagingDeps, user: MessagingUser, access: ThreadAccess, before: number | undefined, around?: number, fromStream?: string) {
   const sizes = pageSizes(deps);
   const [page, inbox, barrier] = await Promise.all([
     around !== undefined ? pageAround(deps, access, around, sizes.messages) : messagesBefore(deps.db, access.id, { before, visibleAfter: access.mine.clearedBeforeId, limit: sizes.messages }),
@@ -38,7 +38,7 @@ export async function loadThreadPage(deps: MessagingDeps, user: MessagingUser, a
   // Across a block, neither sees the other's presence.
   const presence = access.shared.activeStatus && !barrier ? await presenceOf(deps.db, access.otherUserId) : undefined;
   // Opening the newest page is seeing it: everything shown becomes read.
-  const readChanged = before === undefined && around === undefined && (await readUpTo(deps, user.id, access, page.items[page.items.length - 1]?.id ?? 0));
+  const readChanged = before === undefined && around === undefined && (await readUpTo(deps, user.id, access, page.items[page.items.length - 1]?.id ?? 0, fromStream));
   // The inbox beside it was read in parallel, before this read: its row for this thread is read now.
   const thisRow = readChanged ? inbox.items.find((row) => row.conversation_id === access.id) : undefined;
   if (thisRow && access.mine.lastReadId >= access.mine.latestIncomingId) thisRow.unread = false;
@@ -78,11 +78,12 @@ export function renderThreadPage(res: Response, page: ThreadPage, composer: Comp
 }
 
 /** Marks the thread read up to `uptoId` (and clears "marked unread"); true when anything changed. */
-export async function readUpTo(deps: MessagingDeps, me: number, access: ThreadAccess, uptoId: number): Promise<boolean> {
+/** `fromStream`: the live page reading it, which draws the change itself (its other pages are told). */
+export async function readUpTo(deps: MessagingDeps, me: number, access: ThreadAccess, uptoId: number, fromStream?: string): Promise<boolean> {
   const upto = Math.max(uptoId, access.mine.lastReadId);
   const needed = upto > access.mine.lastReadId && access.mine.latestIncomingId > access.mine.lastReadId;
   if (!needed && !access.mine.markedUnread) return false;
-  const outcome = await markRead(deps.db, access.id, me, upto);
+  const outcome = await markRead(deps.db, access.id, me, upto, { exceptStream: fromStream });
   if (!outcome) return false;
   access.mine.lastReadId = upto;
   access.mine.markedUnread = false;

@@ -12,6 +12,7 @@ import { markDelivered, unreadCount } from '../queries/receipts.js';
 import { parseId, requireThread, viewer } from './context.js';
 import { adoptVersion, loadThreadPage, readUpTo, renderThreadPage } from './thread-page.js';
 import { notModified } from '../../http/not-modified.js';
+import { streamOf } from './page-view.js';
 
 /** GET /messages/:id (a page of the thread) and GET /messages/:id/tail (the open thread's poll). */
 export function threadRoutes(router: Router, deps: MessagingDeps): void {
@@ -20,7 +21,7 @@ export function threadRoutes(router: Router, deps: MessagingDeps): void {
     const access = await requireThread(deps, req.params.id, me.id);
     const before = parseId(req.query.before);
     const around = before === undefined ? parseId(req.query.around) : undefined;
-    const page = await loadThreadPage(deps, me, access, before, around);
+    const page = await loadThreadPage(deps, me, access, before, around, streamOf(req));
     if (page.readChanged) res.locals.unreadCount = await unreadCount(deps.db, me.id);
     // htmx "older messages": just that page, with the link to the page before it.
     if (isHtmx(req) && before !== undefined) return render(res, 'messages/_older', page);
@@ -43,7 +44,7 @@ export function threadRoutes(router: Router, deps: MessagingDeps): void {
     // What this poll brings has reached an open page (delivered).
     adoptVersion(access, (await markDelivered(deps.db, me.id)).get(access.id));
     // Only a page the person is looking at marks it seen (the script sends seen=1 while visible).
-    const seen = req.query.seen === '1' && (await readUpTo(deps, me.id, access, rows[rows.length - 1]?.id ?? 0));
+    const seen = req.query.seen === '1' && (await readUpTo(deps, me.id, access, rows[rows.length - 1]?.id ?? 0, streamOf(req)));
     // What was just read leaves the badge and the title: the answer carries the count (out of band).
     // The inbox column's row too, no longer bold.
     const [count, row] = seen ? await Promise.all([unreadCount(deps.db, me.id), inboxRowOf(deps.db, me.id, access.id)]) : [undefined, undefined];

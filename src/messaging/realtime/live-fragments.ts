@@ -1,0 +1,23 @@
+import { renderView } from '../../http/render.js';
+import { viewHelpers } from '../../http/view-helpers.js';
+import type { InboxRowView, MessageView } from '../present.js';
+
+// The pieces of a live event, each drawn by the same partials as the pages and marked for an
+// out-of-band swap. Forms inside carry no token: a live page posts with htmx, which sends the
+// page's own token in a header.
+const base = { h: viewHelpers, csrf: () => '' };
+
+/** The message, appended to the thread's list on a page that shows that conversation. */
+export const messageFragment = (conversationId: number, message: MessageView) => renderView('messages/_live_message', { ...base, conversationId, message });
+
+/** My row of the conversation, for the page's inbox list if it has one (`top`: a new message moved it up). */
+export const rowFragment = (row: InboxRowView, top = false) => renderView('messages/_row_sink', { ...base, row, active: false, top });
+
+/** My unread count: the badge (and, through the script, the title). */
+export const countFragment = (unreadCount: number) => renderView('messages/_badge_count', { unreadCount, oob: true });
+
+/** Who wrote, for a toast or a notification when the conversation is not on screen. */
+export const noteFragment = (conversationId: number, from: string, muted: boolean) => renderView('messages/_live_note', { conversationId, from, muted });
+
+/** The other side's watermarks as I may see them, from which my messages' ticks are set. */
+export const receiptsFragment = (conversationId: number, read: number, delivered: number) => renderView('messages/_receipts', { conversationId, read, delivered, oob: true });

@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import supertest from 'supertest';
+import { csrfToken, html, sessionCookie, startTestApp, type Agent, type TestApp } from '../support/app.js';
+import { openConversation, sendMessage } from '../support/messaging.js';
+import { closeAllEventStreams, listen, openEventStream, sleep, waitForListeners, type EventStream, type Listening } from '../support/sse.js';
+
+// One live model: each change reaches each open page of each person it touches as one event of
+// out-of-band fragments drawn by the server. A page says what it shows (POST /messages/view), so
+// the server sends a message's text only where its conversation is open, and marks "seen" itself
+// when that page is visible.
+
+let t: TestApp;
+let server: Listening;
+
+before(async () => {
+  t = await startTestApp();
+  await waitForListeners(t.db, 1);
+  server = await listen(t.app);
+});
+after(async () => {
+  closeAllEventStreams();
+  await server?.close();
+});
+afterEach(() => closeAllEventStreams());
+
+interface Person {
+  agent: Agent;
+  id: number;
+  username: string;
+  token: string;
+  cookie: string;
+}
+
+let serial = 0;
+async function person(name: string): Promise<Person> {
+  serial += 1;
+  const username = `${name}_${serial}`;
+  const agent = await t.userAgent(username);
+  const id = (await t.db.selectFrom('users').select('id').where('username', '=', username).executeTakeFirstOrThrow()).id;
+  return { agent, id, username, token: await csrfToken(agent), cookie: (await sessionCookie(agent))! };
+}
+
+async function pair() {
+  const ann = await person('ann');
+  const ben = await person('ben');
+  await t.connect(ann.id, ben.id);
+  return { ann, ben, conversation: await openConversation(ann, ben) };
+}
+
+/** A page: its stream, and its name from the stream's hello. */
+async function page(p: Person): Promise<{ stream: EventStream; id: string }> {
+  const stream = await openEventStream(server.baseUrl, p.cookie);
+  const hello = await stream.waitFor((e) => e.event === 'hello', 1000, 'hello');
+  return { stream, id: hello.data };
+}
+
+async function shows(p: Person, streamId: string, conversation: number | '', visible: boolean) {
+  const res = await p.agent.post('/messages/view').type('form').send({ stream: streamId, c: String(conversation), visible: visible ? '1' : '0', _csrf: p.token });
+  assert.equal(res.status, 204);
+  // Heard through PostgreSQL by the instance holding the stream.
+  await sleep(150);
+}
+
+const count = (data: string) => Number(html(data)('#messages-count').attr('data-count'));
+const rowOf = (data: string) => html(html(data)('#row-sink template').html() ?? '')('li');
+const events = (s: EventStream, name: string) => s.matching((e) => e.event === name);
+
+describe('a message, as each page gets it', () => {
+  test('one event per page: the text only where the conversation is open; a visible open page reads it at once', async () => {
+    const { ann, ben, conversation } = await pair();
+    const thread = await page(ben);
+    const inbox = await page(ben);
+    const sender = await page(ann);
+    await shows(ben, thread.id, conversation, true);
+    await shows(ben, inbox.id, '', true);
+    await shows(ann, sender.id, conversation, true);
+
+    const id = await sendMessage(ann, conversation, 'Shown where it is open');
+    const onThread = await thread.stream.waitFor((e) => e.event === 'message', 1000, 'the thread page’s event');
+    const onInbox = await inbox.stream.waitFor((e) => e.event === 'message', 1000, 'the inbox page’s event');
+    assert.ok(onThread.data.includes(`id="m-${id}"`) && onThread.data.includes('Shown where it is open'), 'the thread page gets the message');
+    assert.ok(onThread.data.includes(`hx-swap-oob="beforeend:[data-thread='${conversation}'] #thread-messages"`));
+    assert.ok(!onInbox.data.includes('Shown where it is open'.slice(0, 10)) || !onInbox.data.includes(`id="m-${id}"`), 'the inbox page does not get the message');
+    assert.ok(!onInbox.data.includes(`id="m-${id}"`));
+    for (const data of [onThread.data, onInbox.data]) {
+      assert.equal(count(data), 0, 'read already: a visible page shows the conversation');
+      assert.equal(rowOf(data).attr('data-unread'), 'false');
+      assert.equal(rowOf(data).attr('data-conversation-id'), String(conversation));
+    }
+    const read = await t.db.selectFrom('conversation_participants').select('last_read_message_id').where('conversation_id', '=', conversation).where('user_id', '=', ben.id).executeTakeFirstOrThrow();
+    assert.equal(Number(read.last_read_message_id), id, 'stored as read');
+
+    // The sender's page: the ticks, drawn from the new watermarks (seen).
+    const receipts = await sender.stream.waitFor((e) => e.event === 'read', 1000, 'the read event (receipts)');
+    assert.equal(html(receipts.data)(`#receipts-${conversation}`).attr('data-read'), String(id));
+
+    await sleep(300);
+    for (const s of [thread.stream, inbox.stream]) {
+      assert.equal(events(s, 'message').length, 1, 'one event per page for the change');
+      assert.deepEqual(s.events.filter((e) => !['hello', 'message', 'presence'].includes(e.event)).map((e) => e.event), [], 'and nothing else to fetch after');
+    }
+    assert.equal(events(sender.stream, 'read').length, 1, 'the sender: one read event (receipts)');
+    assert.equal(sender.stream.matching((e) => e.event === 'thread').length, 0, 'no hint sending the sender’s page to fetch');
+  });
+
+  test('a hidden page does not read: counted until it is shown again, then read, and every page of mine hears it', async () => {
+    const { ann, ben, conversation } = await pair();
+    const thread = await page(ben);
+    const other = await page(ben);
+    await shows(ben, thread.id, conversation, false);
+    const id = await sendMessage(ann, conversation, 'While the tab is hidden');
+    const event = await thread.stream.waitFor((e) => e.event === 'message', 1000, 'the event');
+    assert.ok(event.data.includes(`id="m-${id}"`), 'still drawn in the (hidden) thread');
+    assert.equal(count(event.data), 1);
+    assert.equal(rowOf(event.data).attr('data-unread'), 'true');
+
+    await shows(ben, thread.id, conversation, true);
+    for (const s of [thread.stream, other.stream]) {
+      const mine = await s.waitFor((e) => e.event === 'mine', 1000, 'my view changed');
+      assert.equal(count(mine.data), 0);
+      assert.equal(rowOf(mine.data).attr('data-unread'), 'false');
+    }
+  });
+
+  test('"Mark as unread" in one tab reaches my other pages: the row and the count', async () => {
+    const { ann, ben, conversation } = await pair();
+    await sendMessage(ann, conversation, 'Read, then marked unread');
+    const tab = await page(ben);
+    const res = await ben.agent.post(`/messages/${conversation}/unread`).type('form').send({ _csrf: ben.token });
+    assert.equal(res.status, 303);
+    const mine = await tab.stream.waitFor((e) => e.event === 'mine', 1000, 'my view changed');
+    assert.equal(count(mine.data), 1);
+    assert.equal(rowOf(mine.data).attr('data-unread'), 'true');
+  });
+});
+
+describe('POST /messages/view', () => {
+  test('logged out 401, a forged token 403, an unknown page 400', async () => {
+    const { ben } = await pair();
+    assert.equal((await supertest(t.app).post('/messages/view').type('form').send({ stream: '00000000-0000-4000-8000-000000000000', c: '', visible: '1' })).status, 401);
+    assert.equal((await ben.agent.post('/messages/view').type('form').send({ stream: '00000000-0000-4000-8000-000000000000', c: '', visible: '1', _csrf: 'forged' })).status, 403);
+    assert.equal((await ben.agent.post('/messages/view').type('form').send({ stream: 'not-a-stream', c: '', visible: '1', _csrf: ben.token })).status, 400);
+  });
+
+  test('naming someone else’s page changes nothing of it', async () => {
+    const { ann, ben, conversation } = await pair();
+    const outsider = await person('carol');
+    const thread = await page(ben);
+    await shows(ben, thread.id, conversation, true);
+    // Carol names Ben's page (say its name leaked) and says it shows nothing: ignored.
+    await shows(outsider, thread.id, '', false);
+    const id = await sendMessage(ann, conversation, 'Still shown to Ben');
+    const event = await thread.stream.waitFor((e) => e.event === 'message', 1000, 'the event');
+    assert.ok(event.data.includes(`id="m-${id}"`));
+    assert.equal(count(event.data), 0, 'still read at once: Ben’s page still shows it, visible');
+  });
+});

@@ -13,7 +13,7 @@ import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { exposeFlash } from './http/flash.js';
 import { healthCheck } from './http/health.js';
 import { requestLog } from './http/request-log.js';
-import { securityHeaders } from './http/security.js';
+import { securityHeadersByRequest } from './http/security.js';
 import { streamDoor } from './http/stream-door.js';
 import { defaultSessionLifetime, sessionMiddleware, TOUCH_EVERY_MS, type SessionLifetime } from './http/session.js';
 import { liveSessions } from './auth/sessions.js';
@@ -77,7 +77,7 @@ export function createApp(deps: AppDeps): App {
   // Static files first: they need none of the page headers below (a CSP means nothing to a
   // stylesheet), and each would cost a phone half a kilobyte a file.
   app.use('/assets', serveAssets());
-  app.use(securityHeaders());
+  app.use(securityHeadersByRequest());
 
   const currentUser = (req: express.Request) => req.user;
   const lifetime = deps.sessionLifetime ?? defaultSessionLifetime;

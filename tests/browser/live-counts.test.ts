@@ -72,6 +72,8 @@ test('reading the conversation: badge, title and row stay read while messages ar
   }
   await ben.screenshot({ path: shot('live-counts-reading-1280') });
   assert.deepEqual(requests, [], 'nothing fetched: the server read it for the visible page');
+  // Ben's page showing the conversation would read what comes next at once: it goes.
+  await ben.context().close();
 });
 
 test('on the inbox: the row moves to the top, bold, and the badge and title count it, with no request', async () => {
@@ -101,4 +103,36 @@ test('on the inbox: the row moves to the top, bold, and the badge and title coun
   assert.deepEqual(requests, [], 'the inbox fetches nothing: the row, the count and the note came with the event');
   // The sender: its send (and its typing signal), nothing fetched after; the ticks come drawn.
   assert.deepEqual(annRequests.filter((r) => !r.endsWith('/typing') && r !== 'POST /messages/view'), [`POST ${thread}/messages`], 'the sender: its send and nothing else');
+});
+
+test('two tabs of the same person converge: reading in one clears the other’s badge, title and row within a second', async () => {
+  const ann = await logIn(await h.context({ javaScript: true, width: 1280 }), 'lc_ann');
+  const context = await h.context({ javaScript: true, width: 1280 });
+  const tabOne = await logIn(context, 'lc_ben');
+  const tabTwo = await context.newPage();
+  await tabTwo.goto('/messages');
+  await live(tabTwo);
+  // Tab one on the people page, tab two on the inbox: the message is counted in both.
+  await tabOne.goto('/people');
+  await live(tabOne);
+  const thread = await openThreadWith(ann, 'lc_ben', 'Ben Counts');
+  await send(ann, 'Ben Counts', 'For both of your tabs');
+  const id = thread.split('/')[2];
+  for (const tab of [tabOne, tabTwo]) await tab.locator('#messages-badge[data-unread-count="1"]').waitFor({ timeout: 2000 });
+  await tabTwo.locator(`#inbox-list > li[data-conversation-id="${id}"][data-unread="true"]`).waitFor({ timeout: 2000 });
+
+  // Tab one opens the conversation (and reads it): tab two hears it, with no request of its own.
+  const requests = requestsOf(tabTwo);
+  await tabOne.goto(thread);
+  for (const tab of [tabOne, tabTwo]) await tab.locator('#messages-badge[data-unread-count="0"]').waitFor({ timeout: 1000 });
+  await tabTwo.locator(`#inbox-list > li[data-conversation-id="${id}"][data-unread="false"]`).waitFor({ timeout: 1000 });
+  assert.doesNotMatch(await tabTwo.title(), /^\(\d+\)/);
+  assert.deepEqual(requests, [], 'the other tab fetched nothing');
+
+  // "Mark as unread" in tab one (a plain form): tab two counts it again.
+  await tabOne.getByLabel('Conversation options').click();
+  await tabOne.getByRole('button', { name: 'Mark as unread' }).click();
+  await tabTwo.locator('#messages-badge[data-unread-count="1"]').waitFor({ timeout: 1000 });
+  await tabTwo.locator(`#inbox-list > li[data-conversation-id="${id}"][data-unread="true"]`).waitFor({ timeout: 1000 });
+  await tabTwo.screenshot({ path: shot('live-counts-two-tabs-1280') });
 });

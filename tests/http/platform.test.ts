@@ -80,6 +80,21 @@ describe('the request log', () => {
 });
 
 describe('security headers', () => {
+  test('an htmx fragment answer (never a document) carries nosniff but not the document headers; a page carries them all', async () => {
+    const agent = await t.userAgent('headers_fragment');
+    const fragment = await agent.get('/messages/badge?v=999').set('HX-Request', 'true');
+    assert.equal(fragment.status, 200);
+    assert.equal(fragment.headers['x-content-type-options'], 'nosniff');
+    assert.equal(fragment.headers['content-security-policy'], undefined);
+    assert.match(String(fragment.headers.vary), /HX-Request/i);
+    for (const headers of [{}, { 'HX-Request': 'true', 'HX-Boosted': 'true' }]) {
+      const page = await agent.get('/messages').set(headers);
+      assert.ok(page.headers['content-security-policy'], 'a page (or a boosted navigation) has its CSP');
+      assert.equal(page.headers['x-frame-options'], 'SAMEORIGIN');
+      assert.match(String(page.headers.vary), /HX-Request/i, 'kept apart from fragments by caches');
+    }
+  });
+
   test('the Content-Security-Policy allows scripts from self only: no inline, no eval', async () => {
     for (const path of ['/login', '/healthz', '/no-such-page']) {
       const res = await supertest(t.app).get(path);

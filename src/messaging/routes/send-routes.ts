@@ -10,8 +10,7 @@ import { isMultipart, MAX_FILES_PER_MESSAGE, receiveMultipart, type StoredFile, 
 import { checkBody, parseClientId } from '../body.js';
 import type { MessagingDeps } from '../deps.js';
 import { limitsOf, PerPersonQueue, RateLimited, retryPhrase } from '../limits.js';
-import { presentInboxRows, presentMessages, threadPeopleFrom } from '../present.js';
-import { inboxRowOf, type InboxRow } from '../queries/inbox.js';
+import { presentMessages, threadPeopleFrom } from '../present.js';
 import { ClientIdReused, deleteMessage, sendMessage, type MessageRow } from '../queries/messages.js';
 import { WriteRefused } from '../queries/write-check.js';
 import { announceTyping, type ThreadAccess } from '../queries/conversations.js';
@@ -83,9 +82,8 @@ export function sendRoutes(router: Router, deps: MessagingDeps): void {
     // A retry of a message already stored: it has its files; these copies go.
     if (sent.duplicate) await discardPending(deps.db, upload.stored.map((f) => f.id));
     if (!isHtmx(req)) return res.redirect(303, `/messages/${access.id}#m-${sent.message.id}`);
-    // My own inbox column moves this conversation to the top, as the server draws my row.
-    const row = await inboxRowOf(deps.db, me.id, access.id);
-    await renderOne(req, res, access, sent.message, { nextClientId: randomUUID(), row });
+    // My own inbox column moves this conversation up through the live event my pages get.
+    await renderOne(req, res, access, sent.message, { nextClientId: randomUUID() });
   });
 
   router.post('/:id/messages/:messageId/delete', async (req, res) => {
@@ -111,14 +109,13 @@ export function sendRoutes(router: Router, deps: MessagingDeps): void {
   });
 
   /** One message, drawn by the same partial as the page. */
-  async function renderOne(req: Request, res: Response, access: ThreadAccess, message: MessageRow, extra: { nextClientId?: string; row?: InboxRow }) {
+  async function renderOne(req: Request, res: Response, access: ThreadAccess, message: MessageRow, extra: { nextClientId?: string }) {
     const me = viewer(deps, req);
     const people = await deps.people.findByIds([me.id, access.otherUserId]);
     const threadPeople = threadPeopleFrom(people, me.id, access.otherUserId);
     const attachments = message.deleted_at ? undefined : await attachmentsOf(deps.db, [message.id]);
     const [view] = presentMessages([message], threadPeople, access, { attachments });
-    const inboxRow = extra.row ? presentInboxRows([extra.row], people, me.id)[0] : undefined;
-    render(res, 'messages/_sent', { message: view, access, nextClientId: extra.nextClientId, inboxRow });
+    render(res, 'messages/_sent', { message: view, access, nextClientId: extra.nextClientId });
   }
 
   /**

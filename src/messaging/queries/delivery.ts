@@ -20,11 +20,12 @@ export interface Delivery {
  * number: for each message, its recipient's view of the thread, the message and its files,
  * whether they muted it and their badge count. Keyed by message id.
  */
-export async function deliveriesFor(db: MessagingDb, messageIds: number[]): Promise<Map<number, Delivery>> {
+export async function deliveriesFor(db: MessagingDb, messageIds: number[], side: 'recipient' | 'sender' = 'recipient'): Promise<Map<number, Delivery>> {
   if (messageIds.length === 0) return new Map();
   const rows = await participantAccess(db)
-    // The recipient's row is the one whose other person is the sender.
-    .innerJoin('messages as m', (join) => join.onRef('m.conversation_id', '=', 'mine.conversation_id').onRef('m.sender_id', '=', 'mine.other_user_id'))
+    // The recipient's row is the one whose other person is the sender (for the sender's own view
+    // of the same messages, the sender's row: its other tabs and devices draw them too).
+    .innerJoin('messages as m', (join) => join.onRef('m.conversation_id', '=', 'mine.conversation_id').onRef('m.sender_id', '=', side === 'recipient' ? 'mine.other_user_id' : 'mine.user_id'))
     .where('m.id', '=', sql<number>`any(${messageIds}::bigint[])`)
     .select([
       'mine.user_id as recipient_id',

@@ -1,8 +1,6 @@
 import type { MessagingDeps } from '../deps.js';
 import { presentInboxRows, presentMessages, threadPeopleFrom } from '../present.js';
-import { threadAccess } from '../queries/conversations.js';
 import { deliveriesFor, inboxRowOfDelivery } from '../queries/delivery.js';
-import { inboxRowOf } from '../queries/inbox.js';
 import { markDelivered, markRead } from '../queries/receipts.js';
 import type { RealtimeSignal } from './channel.js';
 import type { Stream, StreamHub } from './hub.js';
@@ -27,7 +25,8 @@ export const mayShow = (stream: Stream, conversationId: number) => stream.view =
  *   drawn is already read (no badge going up while the person reads);
  * - the sender's pages get the message and their row (their other tabs and devices catch up; the
  *   page that sent it already shows it, and keeps its copy).
- * A handful of queries for the whole batch, however many messages it holds.
+ * Four queries for the whole batch, however many messages and people it holds (and one more for
+ * each recipient whose visible page reads it at once).
  */
 export async function deliverMessages(deps: MessagingDeps, hub: StreamHub, signals: MessageSignal[]): Promise<void> {
   const { db, people } = deps;
@@ -36,10 +35,10 @@ export async function deliverMessages(deps: MessagingDeps, hub: StreamHub, signa
   }
   const senders = signals.filter((s) => hub.has(s.s));
   const personIds = [...new Set(signals.flatMap((s) => [s.r, s.s]))];
-  const [deliveries, persons, senderViews] = await Promise.all([
+  const [deliveries, persons, ownCopies] = await Promise.all([
     deliveriesFor(db, signals.map((s) => s.m)),
     people.findByIds(personIds),
-    Promise.all(senders.map(async (s) => ({ signal: s, access: await threadAccess(db, s.c, s.s), row: await inboxRowOf(db, s.s, s.c) }))),
+    deliveriesFor(db, senders.map((s) => s.m), 'sender'),
   ]);
   const reached = new Set<number>();
   for (const signal of signals) {
@@ -52,11 +51,11 @@ export async function deliverMessages(deps: MessagingDeps, hub: StreamHub, signa
     const withMessage = messageFragment(signal.c, message!) + rest;
     for (const stream of hub.streamsOf(signal.r)) if (hub.sendTo(stream, 'message', mayShow(stream, signal.c) ? withMessage : rest)) reached.add(signal.r);
   }
-  for (const { signal, access, row } of senderViews) {
-    const delivery = deliveries.get(signal.m);
-    if (!delivery || !access || !row) continue;
-    const [message] = presentMessages([delivery.message], threadPeopleFrom(persons, signal.s, signal.r), access, { attachments: new Map([[signal.m, delivery.attachments]]) });
-    const [rowView] = presentInboxRows([row], persons, signal.s);
+  for (const signal of senders) {
+    const own = ownCopies.get(signal.m);
+    if (!own) continue;
+    const [message] = presentMessages([own.message], threadPeopleFrom(persons, signal.s, signal.r), own.access, { attachments: new Map([[signal.m, own.attachments]]) });
+    const [rowView] = presentInboxRows([inboxRowOfDelivery(own)], persons, signal.s);
     const rest = rowFragment(rowView!, true);
     const withMessage = messageFragment(signal.c, message!) + rest;
     for (const stream of hub.streamsOf(signal.s)) hub.sendTo(stream, 'message', mayShow(stream, signal.c) ? withMessage : rest);

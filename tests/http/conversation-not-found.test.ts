@@ -67,7 +67,6 @@ describe('a conversation I am not in answers as one that does not exist', () => 
     await t.db.updateTable('users').set({ role: 'admin' }).where('id', '=', admin.id).execute();
     // The premise: these work for a participant (so a 404 below is about who asks, not the URL).
     assert.equal((await A.agent.get(`/messages/${conversation}/files/${fileId}/thumb`)).status, 200);
-    assert.equal((await A.agent.get(`/messages/${conversation}/row`)).status, 200);
 
     const routes = conversationRoutes();
     const walked = routes.map((r) => `${r.method.toUpperCase()} ${r.path}`);
@@ -75,7 +74,6 @@ describe('a conversation I am not in answers as one that does not exist', () => 
     for (const expected of [
       'GET /messages/:id',
       'GET /messages/:id/tail',
-      'GET /messages/:id/row',
       'GET /messages/:id/files',
       'GET /messages/:id/files/:fileId',
       'GET /messages/:id/files/:fileId/thumb',

@@ -850,27 +850,3 @@ describe('who may act', () => {
     assert.deepEqual(await tab(B, 'all'), [conversation]);
   });
 });
-
-describe('GET /messages/:id/row (one inbox row, fetched by a page when a live message arrives)', () => {
-  test('my own row, drawn fresh; an outsider and an admin 404 as for an unknown one, logged out refused', async () => {
-    const { A, B, conversation } = await pair('rowa', 'rowb');
-    await send(B, conversation, 'a new one for the row');
-    const mine = await A.agent.get(`/messages/${conversation}/row`).set('HX-Request', 'true');
-    assert.equal(mine.status, 200);
-    const row = html(mine.text)(`li[data-conversation-id="${conversation}"]`);
-    assert.equal(row.attr('data-unread'), 'true');
-    assert.match(row.text(), /a new one for the row/);
-
-    const outsider = await member('rowout');
-    const admin = await member('rowadmin');
-    await t.db.updateTable('users').set({ role: 'admin' }).where('id', '=', admin.id).execute();
-    for (const who of [outsider, admin]) {
-      const res = await who.agent.get(`/messages/${conversation}/row`).set('HX-Request', 'true');
-      assert.equal(res.status, 404, who.username);
-      assert.equal(res.text, (await who.agent.get('/messages/999999/row').set('HX-Request', 'true')).text, `${who.username}: the answer for an unknown one`);
-      assert.doesNotMatch(res.text, /a new one for the row/);
-    }
-    assert.equal((await t.agent().get(`/messages/${conversation}/row`).set('HX-Request', 'true')).status, 401);
-    assert.equal((await A.agent.get('/messages/999999/row').set('HX-Request', 'true')).status, 404);
-  });
-});

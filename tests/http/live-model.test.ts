@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import supertest from 'supertest';
-import { csrfToken, html, sessionCookie, startTestApp, type Agent, type TestApp } from '../support/app.js';
+import { html, sessionCookie, startTestApp, type TestApp } from '../support/app.js';
+import { newMember, type Member } from '../support/members.js';
 import { openConversation, sendMessage } from '../support/messaging.js';
 import { closeAllEventStreams, listen, openEventStream, sleep, waitForListeners, type EventStream, type Listening } from '../support/sse.js';
 
@@ -24,21 +25,11 @@ after(async () => {
 });
 afterEach(() => closeAllEventStreams());
 
-interface Person {
-  agent: Agent;
-  id: number;
-  username: string;
-  token: string;
-  cookie: string;
-}
+type Person = Member & { cookie: string };
 
-let serial = 0;
-async function person(name: string): Promise<Person> {
-  serial += 1;
-  const username = `${name}_${serial}`;
-  const agent = await t.userAgent(username);
-  const id = (await t.db.selectFrom('users').select('id').where('username', '=', username).executeTakeFirstOrThrow()).id;
-  return { agent, id, username, token: await csrfToken(agent), cookie: (await sessionCookie(agent))! };
+async function person(prefix: string): Promise<Person> {
+  const member = await newMember(t, prefix);
+  return { ...member, cookie: (await sessionCookie(member.agent))! };
 }
 
 async function pair() {

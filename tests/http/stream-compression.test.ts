@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, test } from 'node:test';
-import { csrfToken, sessionCookie, startTestApp, type TestApp } from '../support/app.js';
+import { sessionCookie, startTestApp, type TestApp } from '../support/app.js';
+import { newMember } from '../support/members.js';
 import { openConversation, sendMessage } from '../support/messaging.js';
 import { closeAllEventStreams, listen, openEventStream, waitForListeners, type Listening } from '../support/sse.js';
 
@@ -23,15 +24,12 @@ after(async () => {
 afterEach(() => closeAllEventStreams());
 
 async function pair() {
-  const people = [];
-  for (const name of ['gz_ann', 'gz_ben']) {
-    const agent = await t.userAgent(name);
-    const id = (await t.db.selectFrom('users').select('id').where('username', '=', name).executeTakeFirstOrThrow()).id;
-    people.push({ agent, id, username: name, token: await csrfToken(agent), cookie: (await sessionCookie(agent))! });
-  }
-  const [ann, ben] = people as [(typeof people)[0], (typeof people)[0]];
-  await t.connect(ann.id, ben.id);
-  return { ann, ben, conversation: await openConversation(ann, ben) };
+  const [ann, ben] = await Promise.all(['gz_ann', 'gz_ben'].map(async (prefix) => {
+    const member = await newMember(t, prefix);
+    return { ...member, cookie: (await sessionCookie(member.agent))! };
+  }));
+  await t.connect(ann!.id, ben!.id);
+  return { ann: ann!, ben: ben!, conversation: await openConversation(ann!, ben!) };
 }
 
 test('asked for with gzip, every event arrives at once, compressed; later ones cost a fraction of the first', async () => {

@@ -1,11 +1,10 @@
 import type { Router } from 'express';
-import { notFound } from '../../http/errors.js';
 import { isHtmx, render } from '../../http/render.js';
 import type { MessagingDeps, MessagingUser } from '../deps.js';
 import { presentInboxRows } from '../present.js';
-import { INBOX_FILTERS, inboxPage, inboxRowOf, type InboxFilter, type InboxQuery } from '../queries/inbox.js';
+import { INBOX_FILTERS, inboxPage, type InboxFilter, type InboxQuery } from '../queries/inbox.js';
 import { markDelivered, unreadCount } from '../queries/receipts.js';
-import { requireThread, viewer } from './context.js';
+import { viewer } from './context.js';
 import { pageSizes } from './thread-page.js';
 import { notModified } from '../../http/not-modified.js';
 
@@ -24,7 +23,7 @@ export async function loadInbox(deps: MessagingDeps, me: MessagingUser, query: I
   return { rows: presentInboxRows(page.items, people, me.id), next: page.next, filter: query.filter, q: query.q };
 }
 
-/** GET /messages (the inbox: tabs, name search, keyset pages), /messages/:id/row (one row) and /messages/badge (the navbar badge's poll). */
+/** GET /messages (the inbox: tabs, name search, keyset pages) and /messages/badge (the navbar badge's poll). */
 export function inboxRoutes(router: Router, deps: MessagingDeps): void {
   router.get('/', async (req, res) => {
     const me = viewer(deps, req);
@@ -35,18 +34,6 @@ export function inboxRoutes(router: Router, deps: MessagingDeps): void {
     // Tabs and the search box swap just the list (and push the URL).
     if (isHtmx(req) && req.get('HX-Target') === 'inbox-results') return render(res, 'messages/_inbox_list', data);
     render(res, 'messages/inbox', data);
-  });
-
-  // One row of my inbox, drawn fresh: a live message moves its conversation's row to the top of
-  // an open inbox (the event itself carries only the message, to stay small).
-  router.get('/:id/row', async (req, res) => {
-    const me = viewer(deps, req);
-    const access = await requireThread(deps, req.params.id, me.id);
-    const row = await inboxRowOf(deps.db, me.id, access.id);
-    if (!row) throw notFound('That conversation');
-    const people = await deps.people.findByIds([row.other_user_id]);
-    const [view] = presentInboxRows([row], people, me.id);
-    render(res, 'messages/_inbox_row', { row: view, active: false });
   });
 
   // Polled by every page's navbar. The count itself is the version: an unchanged count is a 304

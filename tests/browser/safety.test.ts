@@ -226,7 +226,7 @@ for (const { javaScript, width, block } of variants) {
 
 // Seen while writing the scenario above (screenshot thread-menu-js-1280): on wide screens the thread
 // page's side inbox still shows the conversation just opened as unread (bold, dot) while the navbar
-// badge already says 0, because loadThreadPage reads the inbox before it marks the thread read.
+// badge already says 0, because the thread page reads the inbox before opening it marks the thread read.
 describe('the side inbox of a thread page (1280)', () => {
   test('shows the conversation being opened as read', async () => {
     const annId = await person('ann_side', 'Ann Side');

@@ -23,19 +23,25 @@ interface RouteLayer {
   handle?: { stack?: RouteLayer[] };
 }
 
-/** Every `METHOD /messages/...` route whose path holds the conversation id (`:id`). */
+/** Every `METHOD /messages/...` route whose path holds the conversation id (`:id`), however deep its router. */
 function conversationRoutes(): { method: 'get' | 'post'; path: string }[] {
   const app = t.app as unknown as { router: { stack: RouteLayer[] } };
   const routes: { method: 'get' | 'post'; path: string }[] = [];
-  for (const layer of app.router.stack) {
-    if (layer.rawPath !== '/messages' || !layer.handle?.stack) continue;
-    for (const inner of layer.handle.stack) {
-      if (!inner.route || !inner.route.path.includes(':id')) continue;
-      for (const method of Object.keys(inner.route.methods)) {
-        if (method === 'get' || method === 'post') routes.push({ method, path: `/messages${inner.route.path}` });
+  const walk = (stack: RouteLayer[], prefix: string) => {
+    for (const layer of stack) {
+      if (layer.route) {
+        const path = `${prefix}${layer.route.path === '/' ? '' : layer.route.path}`;
+        if (!path.includes(':id')) continue;
+        for (const method of Object.keys(layer.route.methods)) {
+          if (method === 'get' || method === 'post') routes.push({ method, path });
+        }
+      } else if (layer.handle?.stack && typeof layer.rawPath === 'string' && layer.rawPath !== '/') {
+        walk(layer.handle.stack, `${prefix}${layer.rawPath}`);
       }
     }
-  }
+  };
+  const messaging = app.router.stack.find((layer) => layer.rawPath === '/messages' && layer.handle?.stack);
+  if (messaging) walk(messaging.handle!.stack!, '/messages');
   return routes;
 }
 

@@ -81,6 +81,17 @@ export async function markDelivered(db: MessagingDb, me: number | readonly numbe
   return new Map(result.rows.map((row) => [row.id, row.version]));
 }
 
+/** The newest message sent to me in the conversation (undefined when I am not in it). */
+export async function latestIncomingId(db: MessagingDb, conversationId: number, me: number): Promise<number | undefined> {
+  const row = await db
+    .selectFrom('conversation_participants')
+    .select('latest_incoming_message_id as id')
+    .where('conversation_id', '=', conversationId)
+    .where('user_id', '=', me)
+    .executeTakeFirst();
+  return row === undefined ? undefined : Number(row.id);
+}
+
 /** Conversations with something I have not seen (or marked unread), muted ones excepted. */
 export async function unreadCount(db: MessagingDb, me: number): Promise<number> {
   const row = await db

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Logger } from '../../logger.js';
 import type { MessagingDeps } from '../deps.js';
-import { markDelivered } from '../queries/receipts.js';
+import { deliveredTo } from '../seen.js';
 import { Dispatcher } from './dispatcher.js';
 import { MAX_STREAMS_PER_PERSON, StreamHub, type Stream } from './hub.js';
 import { ConnectLimiter } from './connect-limiter.js';
@@ -97,7 +97,7 @@ export function createRealtime(deps: MessagingDeps, connectionString: string, lo
       void registered.then((ok) => ok && background('could not unregister an event stream', unregisterStream(deps.db, stream.id)));
     });
     // An open page is where messages are delivered (a person's further pages add nothing new).
-    if (!alreadyHere) background('marking delivered failed', markDelivered(deps.db, user.id));
+    if (!alreadyHere) background('marking delivered failed', deliveredTo(deps.db, user.id));
   };
 
   return {

@@ -1,7 +1,7 @@
 import type { MessagingDeps } from '../deps.js';
 import { presentInboxRows, presentMessages, threadPeopleFrom } from '../present.js';
 import { deliveriesFor, inboxRowOfDelivery } from '../queries/delivery.js';
-import { markDelivered, markRead } from '../queries/receipts.js';
+import { deliveredTo, seenAsDelivered } from '../seen.js';
 import type { RealtimeSignal } from './channel.js';
 import type { Stream, StreamHub } from './hub.js';
 import { countFragment, messageFragment, noteFragment, rowFragment } from './live-fragments.js';
@@ -31,7 +31,7 @@ export const mayShow = (stream: Stream, conversationId: number) => stream.view =
 export async function deliverMessages(deps: MessagingDeps, hub: StreamHub, signals: MessageSignal[]): Promise<void> {
   const { db, people } = deps;
   for (const s of signals) {
-    if (hub.streamsOf(s.r).some((stream) => shows(stream, s.c, true))) await markRead(db, s.c, s.r, s.m, { tellMyPages: false });
+    if (hub.streamsOf(s.r).some((stream) => shows(stream, s.c, true))) await seenAsDelivered(db, s.c, s.r, s.m);
   }
   const senders = signals.filter((s) => hub.has(s.s));
   const personIds = [...new Set(signals.flatMap((s) => [s.r, s.s]))];
@@ -61,5 +61,5 @@ export async function deliverMessages(deps: MessagingDeps, hub: StreamHub, signa
     for (const stream of hub.streamsOf(signal.s)) hub.sendTo(stream, 'message', mayShow(stream, signal.c) ? withMessage : rest);
   }
   // What reached an open page is delivered (each sender hears of it through a receipt signal).
-  if (reached.size > 0) await markDelivered(db, [...reached]);
+  if (reached.size > 0) await deliveredTo(db, [...reached]);
 }

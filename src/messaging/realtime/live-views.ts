@@ -1,9 +1,9 @@
-import { sql } from 'kysely';
 import type { MessagingDeps } from '../deps.js';
 import { presentInboxRows } from '../present.js';
 import { threadAccess } from '../queries/conversations.js';
 import { inboxRowOf } from '../queries/inbox.js';
-import { markRead, unreadCount } from '../queries/receipts.js';
+import { unreadCount } from '../queries/receipts.js';
+import { seenByLivePage } from '../seen.js';
 import type { RealtimeSignal } from './channel.js';
 import type { StreamHub } from './hub.js';
 import { mayShow } from './live-delivery.js';
@@ -43,11 +43,5 @@ export async function pageShows(deps: MessagingDeps, hub: StreamHub, signal: Ext
   stream.view = { conversationId: signal.c, visible: signal.v };
   // A navigation's page reads what it shows as it is drawn (and draws that itself).
   if (signal.c === null || !signal.v || signal.n) return;
-  const latest = await deps.db
-    .selectFrom('conversation_participants')
-    .select(sql<number>`latest_incoming_message_id`.as('id'))
-    .where('conversation_id', '=', signal.c)
-    .where('user_id', '=', signal.u)
-    .executeTakeFirst();
-  if (latest) await markRead(deps.db, signal.c, signal.u, Number(latest.id));
+  await seenByLivePage(deps.db, signal.c, signal.u);
 }

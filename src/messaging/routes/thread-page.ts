@@ -8,7 +8,6 @@ import type { ThreadAccess } from '../queries/conversations.js';
 import { inboxPage } from '../queries/inbox.js';
 import { messagesBefore, messagesFrom, type MessageRow } from '../queries/messages.js';
 import { reactionsFor } from '../queries/reactions.js';
-import { markRead } from '../queries/receipts.js';
 import { presenceOf } from '../realtime/presence.js';
 
 export interface Composer {
@@ -24,11 +23,17 @@ export const pageSizes = (deps: MessagingDeps) => ({
   conversations: deps.pageSize?.conversations ?? 20,
 });
 
+/** Which page of the thread: the newest, the one before `before`, or the one around a message. */
+export interface ThreadPosition {
+  before?: number;
+  around?: number;
+}
+
 /**
- * The thread page: a page of messages (the newest, or those before `before`), the other person,
- * and on wide screens the inbox beside it. A constant number of queries, whatever the sizes.
+ * What the thread page shows, read (nothing written): a page of messages, the other person, and on
+ * wide screens the inbox beside it. A constant number of queries, whatever the sizes.
  */
-export async function loadThreadPage(deps: MessagingDeps, user: MessagingUser, access: ThreadAccess, before: number | undefined, around?: number, fromStream?: string) {
+export async function readThreadPage(deps: MessagingDeps, user: MessagingUser, access: ThreadAccess, { before, around }: ThreadPosition) {
   const sizes = pageSizes(deps);
   const [page, inbox, barrier] = await Promise.all([
     around !== undefined ? pageAround(deps, access, around, sizes.messages) : messagesBefore(deps.db, access.id, { before, visibleAfter: access.mine.clearedBeforeId, limit: sizes.messages }),
@@ -37,26 +42,36 @@ export async function loadThreadPage(deps: MessagingDeps, user: MessagingUser, a
   ]);
   // Across a block, neither sees the other's presence.
   const presence = access.shared.activeStatus && !barrier ? await presenceOf(deps.db, access.otherUserId) : undefined;
-  // Opening the newest page is seeing it: everything shown becomes read.
-  const readChanged = before === undefined && around === undefined && (await readUpTo(deps, user.id, access, page.items[page.items.length - 1]?.id ?? 0, fromStream));
-  // The inbox beside it was read in parallel, before this read: its row for this thread is read now.
-  const thisRow = readChanged ? inbox.items.find((row) => row.conversation_id === access.id) : undefined;
-  if (thisRow && access.mine.lastReadId >= access.mine.latestIncomingId) thisRow.unread = false;
   const ids = new Set([user.id, access.otherUserId, ...inbox.items.map((row) => row.other_user_id)]);
   const messageIds = page.items.map((m) => m.id);
   const [people, reactions, attachments] = await Promise.all([deps.people.findByIds([...ids]), reactionsFor(deps.db, messageIds, user.id), attachmentsOf(deps.db, messageIds)]);
+  return { user, access, before, around, page, inbox, barrier, presence, people, reactions, attachments, isNewest: before === undefined && around === undefined };
+}
+
+export type ThreadRead = Awaited<ReturnType<typeof readThreadPage>>;
+
+/** The newest message the page shows (what opening it sees), or 0. */
+export const lastShown = (read: ThreadRead) => read.page.items[read.page.items.length - 1]?.id ?? 0;
+
+/**
+ * The page as the templates draw it. `seenNow`: opening it just read the thread (seen.ts), after
+ * the inbox beside it was read: its row for this thread is drawn read.
+ */
+export function threadPageView(read: ThreadRead, seenNow: boolean) {
+  const { user, access, page, inbox, people } = read;
+  const thisRow = seenNow ? inbox.items.find((row) => row.conversation_id === access.id) : undefined;
+  if (thisRow && access.mine.lastReadId >= access.mine.latestIncomingId) thisRow.unread = false;
   const threadPeople = threadPeopleFrom(people, user.id, access.otherUserId);
   return {
     access,
     other: threadPeople.other,
-    presence,
-    barrier,
-    messages: presentMessages(page.items, threadPeople, access, { reactions, attachments }),
+    presence: read.presence,
+    barrier: read.barrier,
+    messages: presentMessages(page.items, threadPeople, access, { reactions: read.reactions, attachments: read.attachments }),
     olderCursor: page.hasOlder ? page.items[0]?.id : undefined,
     tailFrom: page.items[0]?.id ?? (access.lastMessageId ?? 0) + 1,
-    isNewest: before === undefined && around === undefined,
-    around,
-    readChanged,
+    isNewest: read.isNewest,
+    around: read.around,
     inbox: { rows: presentInboxRows(inbox.items, people, user.id), next: inbox.next },
   };
 }
@@ -71,32 +86,8 @@ async function pageAround(deps: MessagingDeps, access: ThreadAccess, around: num
   return { items: [...older.items, ...newer], hasOlder: older.hasOlder };
 }
 
-export type ThreadPage = Awaited<ReturnType<typeof loadThreadPage>>;
+export type ThreadPage = ReturnType<typeof threadPageView>;
 
 export function renderThreadPage(res: Response, page: ThreadPage, composer: Composer, status = 200): void {
   render(res, 'messages/thread', { title: page.other.display_name, wide: true, ...page, composer, activeConversationId: page.access.id }, status);
-}
-
-/** Marks the thread read up to `uptoId` (and clears "marked unread"); true when anything changed. */
-/** `fromStream`: the live page reading it, which draws the change itself (its other pages are told). */
-export async function readUpTo(deps: MessagingDeps, me: number, access: ThreadAccess, uptoId: number, fromStream?: string): Promise<boolean> {
-  const upto = Math.max(uptoId, access.mine.lastReadId);
-  const needed = upto > access.mine.lastReadId && access.mine.latestIncomingId > access.mine.lastReadId;
-  if (!needed && !access.mine.markedUnread) return false;
-  const outcome = await markRead(deps.db, access.id, me, upto, { exceptStream: fromStream });
-  if (!outcome) return false;
-  access.mine.lastReadId = upto;
-  access.mine.markedUnread = false;
-  // Unset when the other side could see nothing change (receipts off): the version stays.
-  adoptVersion(access, outcome.version);
-  return true;
-}
-
-/**
- * After this request's own write moved the thread to `version`, the page may carry it only if no
- * one else moved the thread since `access` was read: otherwise what the page shows predates that
- * other change, and its next poll must fetch again rather than get a 304.
- */
-export function adoptVersion(access: ThreadAccess, version: number | undefined): void {
-  if (version === access.version + 1) access.version = version;
 }

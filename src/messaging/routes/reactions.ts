@@ -1,4 +1,4 @@
-import type { Router } from 'express';
+import type { RequestHandler } from 'express';
 import { forbidden, HttpError, notFound } from '../../http/errors.js';
 import { bodyOf } from '../../http/fields.js';
 import { isHtmx, render } from '../../http/render.js';
@@ -6,7 +6,7 @@ import type { MessagingDeps } from '../deps.js';
 import type { MessageView } from '../present.js';
 import { WriteRefused } from '../queries/write-check.js';
 import { parseReaction, reactionsFor, REACTIONS, setReaction, type Reaction } from '../queries/reactions.js';
-import { parseId, requireThread, viewer } from './context.js';
+import { conversationOf, parseId, viewer } from './context.js';
 
 /**
  * POST /messages/:id/messages/:messageId/reactions: add or remove my reaction.
@@ -21,10 +21,10 @@ import { parseId, requireThread, viewer } from './context.js';
  * blocked either way, 400 an emoji not on offer or a missing `on`, 409 a message deleted or
  * removed by a moderator (it has no text and takes no reactions).
  */
-export function reactionRoutes(router: Router, deps: MessagingDeps): void {
-  router.post('/:id/messages/:messageId/reactions', async (req, res) => {
+export function setReactionHandler(deps: MessagingDeps): RequestHandler {
+  return async (req, res) => {
     const me = viewer(deps, req);
-    const access = await requireThread(deps, req.params.id, me.id);
+    const access = conversationOf(req);
     const messageId = parseId(req.params.messageId);
     if (messageId === undefined) throw notFound('That message');
     const choice = parseChoice(bodyOf(req));
@@ -40,7 +40,7 @@ export function reactionRoutes(router: Router, deps: MessagingDeps): void {
     // What the reactions partial reads of a message; the row it came from was checked above.
     const message: Pick<MessageView, 'id' | 'mine' | 'deleted' | 'redacted' | 'reactions'> = { id: messageId, mine: outcome.senderId === me.id, deleted: false, redacted: false, reactions };
     render(res, 'messages/_reactions', { message, conversationId: access.id });
-  });
+  };
 }
 
 function parseChoice(fields: Record<string, unknown>): { emoji: Reaction; on: boolean } | undefined {

@@ -1,4 +1,4 @@
-import type { Router } from 'express';
+import type { RequestHandler } from 'express';
 import { sql } from 'kysely';
 import { HttpError } from '../../http/errors.js';
 import { bodyOf } from '../../http/fields.js';
@@ -14,8 +14,8 @@ import { STREAM_ID } from './page-view.js';
  * then marks what a visible page shows as read itself, and sends a message to the pages showing it.
  * Only my own streams can be named (the signal carries my id), and only my own rows are read.
  */
-export function viewRoutes(router: Router, deps: MessagingDeps): void {
-  router.post('/view', async (req, res) => {
+export function reportView(deps: MessagingDeps): RequestHandler {
+  return async (req, res) => {
     const me = viewer(deps, req);
     const body = bodyOf(req);
     const stream = typeof body.stream === 'string' && STREAM_ID.test(body.stream) ? body.stream : undefined;
@@ -23,5 +23,5 @@ export function viewRoutes(router: Router, deps: MessagingDeps): void {
     const signal = { t: 'view' as const, u: me.id, s: stream, c: parseId(body.c) ?? null, v: body.visible === '1' };
     await sql`select ${notifyExpression(signal)}`.execute(deps.db);
     res.status(204).end();
-  });
+  };
 }

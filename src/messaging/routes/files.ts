@@ -1,12 +1,12 @@
 import contentDisposition from 'content-disposition';
-import type { Request, Response, Router } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { notFound } from '../../http/errors.js';
 import { render } from '../../http/render.js';
 import type { MessagingDeps } from '../deps.js';
 import { presentAttachments } from '../present.js';
-import { parseId, requireThread, viewer } from '../routes/context.js';
-import { filesOf, findSentAttachment } from './queries.js';
-import { pipeVariant } from './store.js';
+import { filesOf, findSentAttachment } from '../attachments/queries.js';
+import { pipeVariant } from '../attachments/store.js';
+import { conversationOf, parseId, viewer } from './context.js';
 import { notModified } from '../../http/not-modified.js';
 
 const GROUPS_PER_PAGE = 30;
@@ -14,12 +14,12 @@ const GROUPS_PER_PAGE = 30;
 /**
  * Files of a conversation: GET /messages/:id/files (the Files view), /files/:fileId (the file,
  * or an image's display size) and /files/:fileId/thumb. Only the two participants get them:
- * anyone else, admins included, the 404 of requireThread (as for a conversation that does not exist).
+ * anyone else, admins included, the 404 of the conversation's loader (as for a conversation that does not exist).
  */
-export function fileRoutes(router: Router, deps: MessagingDeps): void {
-  router.get('/:id/files', async (req, res) => {
+export function fileHandlers(deps: MessagingDeps): { list: RequestHandler; file: RequestHandler; thumb: RequestHandler } {
+  const list: RequestHandler = async (req, res) => {
     const me = viewer(deps, req);
-    const access = await requireThread(deps, req.params.id, me.id);
+    const access = conversationOf(req);
     const before = parseId(req.query.before);
     const [page, people] = await Promise.all([
       filesOf(deps.db, access.id, { visibleAfter: access.mine.clearedBeforeId, before, limit: GROUPS_PER_PAGE }),
@@ -35,14 +35,10 @@ export function fileRoutes(router: Router, deps: MessagingDeps): void {
     }));
     const other = people.get(access.otherUserId);
     render(res, 'messages/files', { title: `Files with ${other?.display_name ?? 'this person'}`, access, other, groups, nextBefore: page.nextBefore });
-  });
-
-  router.get('/:id/files/:fileId', (req, res) => serveFile(req, res, false));
-  router.get('/:id/files/:fileId/thumb', (req, res) => serveFile(req, res, true));
+  };
 
   async function serveFile(req: Request, res: Response, thumb: boolean): Promise<void> {
-    const me = viewer(deps, req);
-    const access = await requireThread(deps, req.params.id, me.id);
+    const access = conversationOf(req);
     const fileId = parseId(req.params.fileId);
     const file = fileId === undefined ? undefined : await findSentAttachment(deps.db, access.id, fileId, access.mine.clearedBeforeId);
     if (!file || (thumb && file.kind !== 'image')) throw notFound('That file');
@@ -65,6 +61,7 @@ export function fileRoutes(router: Router, deps: MessagingDeps): void {
     if (!thumb) res.set('Content-Length', String(file.size_bytes));
     await pipeVariant(deps.db, file.id, variant, res);
   }
+  return { list, file: (req, res) => serveFile(req, res, false), thumb: (req, res) => serveFile(req, res, true) };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Request, Response, Router } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { forbidden, HttpError, notFound } from '../../http/errors.js';
 import { isHtmx, render } from '../../http/render.js';
@@ -16,8 +16,9 @@ import { WriteRefused } from '../queries/write-check.js';
 import { announceTyping, type ThreadAccess } from '../queries/conversations.js';
 import { unreadCount } from '../queries/receipts.js';
 import { sendingLimitReached } from '../queries/send-limit.js';
-import { parseId, requireThread, viewer } from './context.js';
-import { loadThreadPage, renderThreadPage } from './thread-page.js';
+import { conversationOf, parseId, viewer } from './context.js';
+import { showThread } from './conversation.js';
+import { renderThreadPage } from './thread-page.js';
 
 interface SendForm {
   typed: string;
@@ -29,14 +30,14 @@ interface SendForm {
 
 const noUpload: UploadOutcome = { fields: new Map(), stored: [], errors: [], status: 400, csrf: 'ok', malformed: false, nulIn: new Set() };
 
-/** POST /messages/:id/messages (send) and POST /messages/:id/messages/:messageId/delete. */
-export function sendRoutes(router: Router, deps: MessagingDeps): void {
+/** POST /messages/:id/messages (send), /messages/:id/messages/:messageId/delete and /messages/:id/typing. */
+export function messageHandlers(deps: MessagingDeps): { send: RequestHandler; remove: RequestHandler; typing: RequestHandler } {
   const limits = limitsOf(deps.limits);
   const attachments = attachmentSettings(deps);
   const queue = new PerPersonQueue();
-  router.post('/:id/messages', async (req, res) => {
+  const send: RequestHandler = async (req, res) => {
     const me = viewer(deps, req);
-    const access = await requireThread(deps, req.params.id, me.id);
+    const access = conversationOf(req);
     if (!(await deps.policy.canSend(me.id, access.otherUserId))) throw forbidden('You cannot send messages in this conversation.');
     // A form with files: the sending limit is checked before a file is read, stored or decoded
     // (and counted again where the message is stored).
@@ -84,11 +85,11 @@ export function sendRoutes(router: Router, deps: MessagingDeps): void {
     if (!isHtmx(req)) return res.redirect(303, `/messages/${access.id}#m-${sent.message.id}`);
     // My own inbox column moves this conversation up through the live event my pages get.
     await renderOne(req, res, access, sent.message, { nextClientId: randomUUID() });
-  });
+  };
 
-  router.post('/:id/messages/:messageId/delete', async (req, res) => {
+  const remove: RequestHandler = async (req, res) => {
     const me = viewer(deps, req);
-    const access = await requireThread(deps, req.params.id, me.id);
+    const access = conversationOf(req);
     const messageId = parseId(req.params.messageId);
     const outcome = messageId === undefined ? 'not-found' : await deleteMessage(deps.db, access.id, messageId, me.id);
     if (outcome === 'not-found') throw notFound('That message');
@@ -96,17 +97,17 @@ export function sendRoutes(router: Router, deps: MessagingDeps): void {
     if (!isHtmx(req)) return res.redirect(303, `/messages/${access.id}#m-${messageId}`);
     const message: MessageRow = { id: messageId!, conversation_id: access.id, sender_id: me.id, body: null, created_at: new Date(), deleted_at: new Date(), redacted_at: null };
     await renderOne(req, res, access, message, {});
-  });
+  };
 
   // "Typing…": a hint to the other side's open pages, never stored. The page sends it at most
   // every few seconds while the person types.
-  router.post('/:id/typing', async (req, res) => {
+  const typing: RequestHandler = async (req, res) => {
     const me = viewer(deps, req);
-    const access = await requireThread(deps, req.params.id, me.id);
+    const access = conversationOf(req);
     const allowed = access.shared.typingIndicators && (await deps.policy.canSend(me.id, access.otherUserId));
     if (allowed) await announceTyping(deps.db, access.id, me.id, access.otherUserId);
     res.status(204).end();
-  });
+  };
 
   /** One message, drawn by the same partial as the page. */
   async function renderOne(req: Request, res: Response, access: ThreadAccess, message: MessageRow, extra: { nextClientId?: string }) {
@@ -154,8 +155,9 @@ export function sendRoutes(router: Router, deps: MessagingDeps): void {
       return render(res, 'messages/_composer_error', { error }, status);
     }
     const me = viewer(deps, req);
-    const page = await loadThreadPage(deps, me, access, undefined);
+    const page = await showThread(deps, req, res, me, access, {});
     res.locals.unreadCount = await unreadCount(deps.db, me.id);
     renderThreadPage(res, page, { body: form.typed, error, clientId: form.clientId ?? randomUUID(), kept: files }, status);
   }
+  return { send, remove, typing };
 }

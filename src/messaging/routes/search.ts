@@ -1,4 +1,4 @@
-import type { Router } from 'express';
+import type { RequestHandler } from 'express';
 import { isHtmx, render } from '../../http/render.js';
 import type { MessagingDeps } from '../deps.js';
 import { limitsOf, RateLimited, retryPhrase } from '../limits.js';
@@ -14,9 +14,9 @@ const PAGE = 20;
  * conversations only (or one of them). There is no way to search anyone else's. Each search with
  * words counts against my limit (30 a minute by default); past it, 429 and the page with my words.
  */
-export function searchRoutes(router: Router, deps: MessagingDeps): void {
+export function searchPage(deps: MessagingDeps): RequestHandler {
   const limits = limitsOf(deps.limits);
-  router.get('/search', async (req, res) => {
+  return async (req, res) => {
     const me = viewer(deps, req);
     const q = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 200) : '';
     // Searching one conversation: it must be mine (one that is not answers 404, as an unknown one).
@@ -50,5 +50,5 @@ export function searchRoutes(router: Router, deps: MessagingDeps): void {
     if (isHtmx(req) && req.query.before !== undefined) return render(res, 'messages/_search_hits', data);
     if (isHtmx(req) && req.get('HX-Target') === 'search-results') return render(res, 'messages/_search_results', data);
     render(res, 'messages/search', data, limited ? 429 : 200);
-  });
+  };
 }

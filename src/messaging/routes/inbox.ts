@@ -1,9 +1,10 @@
-import type { Router } from 'express';
+import type { RequestHandler } from 'express';
 import { isHtmx, render } from '../../http/render.js';
 import type { MessagingDeps, MessagingUser } from '../deps.js';
 import { presentInboxRows } from '../present.js';
 import { INBOX_FILTERS, inboxPage, type InboxFilter, type InboxQuery } from '../queries/inbox.js';
-import { markDelivered, unreadCount } from '../queries/receipts.js';
+import { unreadCount } from '../queries/receipts.js';
+import { deliveredTo } from '../seen.js';
 import { viewer } from './context.js';
 import { pageSizes } from './thread-page.js';
 import { notModified } from '../../http/not-modified.js';
@@ -24,8 +25,8 @@ export async function loadInbox(deps: MessagingDeps, me: MessagingUser, query: I
 }
 
 /** GET /messages (the inbox: tabs, name search, keyset pages) and /messages/badge (the navbar badge's poll). */
-export function inboxRoutes(router: Router, deps: MessagingDeps): void {
-  router.get('/', async (req, res) => {
+export function inboxHandlers(deps: MessagingDeps): { page: RequestHandler; badge: RequestHandler } {
+  const page: RequestHandler = async (req, res) => {
     const me = viewer(deps, req);
     const query = inboxQueryFrom(req.query as Record<string, unknown>);
     const inbox = await loadInbox(deps, me, query);
@@ -34,18 +35,19 @@ export function inboxRoutes(router: Router, deps: MessagingDeps): void {
     // Tabs and the search box swap just the list (and push the URL).
     if (isHtmx(req) && req.get('HX-Target') === 'inbox-results') return render(res, 'messages/_inbox_list', data);
     render(res, 'messages/inbox', data);
-  });
+  };
 
   // Polled by every page's navbar. The count itself is the version: an unchanged count is a 304
   // with no rendering. Polling also tells senders their messages reached one of my pages.
-  router.get('/badge', async (req, res) => {
+  const badge: RequestHandler = async (req, res) => {
     const me = viewer(deps, req);
-    await markDelivered(deps.db, me.id);
+    await deliveredTo(deps.db, me.id);
     const count = await unreadCount(deps.db, me.id);
     // Never stored: the 304 here comes from the version in the URL, not from a validator, and a
     // browser holding an older 200 for the same URL would hand that to the page instead.
     res.set('Cache-Control', 'no-store');
     if (req.query.v === String(count)) return notModified(res);
     render(res, 'messages/_badge', { unreadCount: count });
-  });
+  };
+  return { page, badge };
 }

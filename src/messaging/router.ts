@@ -1,0 +1,76 @@
+import { Router, type RequestHandler } from 'express';
+import { ACCEPT_ATTRIBUTE, formatBytes } from './attachments/file-types.js';
+import { attachmentSettings } from './attachments/settings.js';
+import { isMultipart } from './attachments/upload.js';
+import type { MessagingDeps } from './deps.js';
+import { VIEW_ACTIONS } from './queries/my-view.js';
+import { loadConversation } from './routes/context.js';
+import { conversationHandlers } from './routes/conversation.js';
+import { fileHandlers } from './routes/files.js';
+import { inboxHandlers } from './routes/inbox.js';
+import { messageHandlers } from './routes/messages.js';
+import { myViewHandler } from './routes/my-view.js';
+import { setReactionHandler } from './routes/reactions.js';
+import { searchPage } from './routes/search.js';
+import { reportView } from './routes/views.js';
+
+/** Where a message form with files is posted (relative to the router). */
+const SEND_PATH = /^\/\d+\/messages$/;
+
+/**
+ * The messaging module's routes, all of them, under wherever the host mounts it (`/messages`).
+ * Everything under `/:id` belongs to one conversation, found through my participant row before
+ * any of its handlers runs (routes/context.ts): a handler there cannot forget the check, and a
+ * conversation I am not in is a 404 exactly like one that does not exist.
+ */
+export function createMessagingRouter(deps: MessagingDeps): Router {
+  const inbox = inboxHandlers(deps);
+  const conversation = conversationHandlers(deps);
+  const messages = messageHandlers(deps);
+  const files = fileHandlers(deps);
+
+  const router = Router();
+  router.use(deps.authenticate, formCheck(deps), attachmentLocals(deps));
+  router.get('/', inbox.page);
+  router.post('/', conversation.open);
+  router.get('/badge', inbox.badge);
+  router.get('/search', searchPage(deps));
+  router.post('/view', reportView(deps));
+
+  const one = Router({ mergeParams: true });
+  router.use('/:id', one);
+  one.use(loadConversation(deps));
+  one.get('/', conversation.page);
+  one.get('/tail', conversation.tail);
+  one.post('/messages', messages.send);
+  one.post('/messages/:messageId/delete', messages.remove);
+  one.post('/messages/:messageId/reactions', setReactionHandler(deps));
+  one.post('/typing', messages.typing);
+  one.get('/files', files.list);
+  one.get('/files/:fileId', files.file);
+  one.get('/files/:fileId/thumb', files.thumb);
+  // My own view of it: archive, unarchive, pin, unpin, mute, unmute, unread, delete (for me).
+  for (const action of VIEW_ACTIONS) one.post(`/${action}`, myViewHandler(deps, action));
+  return router;
+}
+
+/**
+ * Every post is checked for its CSRF token here, except a message form with files: it carries
+ * its token as its first field, and the upload checks it as it streams, before it takes any file.
+ */
+function formCheck(deps: MessagingDeps): RequestHandler {
+  return (req, res, next) => {
+    if (req.method === 'GET' || req.method === 'HEAD') return next();
+    if (isMultipart(req) && req.get('x-csrf-token') === undefined && SEND_PATH.test(req.path)) return next();
+    deps.verifyForm(req, res, next);
+  };
+}
+
+/** What the composer's file picker says on every page of the module. */
+function attachmentLocals(deps: MessagingDeps): RequestHandler {
+  const attachments = attachmentSettings(deps);
+  return (_req, res, next) => {
+    res.locals.attachments = { enabled: attachments.enabled, maxFile: formatBytes(attachments.maxFileBytes), accept: ACCEPT_ATTRIBUTE };
+    next();
+  };
+}

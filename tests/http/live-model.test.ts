@@ -126,6 +126,52 @@ describe('a message, as each page gets it', () => {
   });
 });
 
+describe('a message that changes, as each page gets it', () => {
+  test('a reaction: one event per page of both people, the message redrawn in place as each sees it; the page that reacted gets none', async () => {
+    const { ann, ben, conversation } = await pair();
+    const id = await sendMessage(ann, conversation, 'React to this');
+    const annPage = await page(ann);
+    const benThread = await page(ben);
+    const benInbox = await page(ben);
+    await shows(ann, annPage.id, conversation, true);
+    await shows(ben, benThread.id, conversation, true);
+    await shows(ben, benInbox.id, '', true);
+    const res = await ben.agent.post(`/messages/${conversation}/messages/${id}/reactions`).set('HX-Request', 'true').set('X-Stream', benThread.id).type('form').send({ emoji: '👍', on: '1', _csrf: ben.token });
+    assert.equal(res.status, 200);
+    const onAnn = await annPage.stream.waitFor((e) => e.event === 'message', 1000, 'the author’s page');
+    const li = html(onAnn.data)(`li#m-${id}`);
+    assert.equal(li.attr('hx-swap-oob'), 'true', 'swapped in place of the message the page shows');
+    assert.ok(li.text().includes('👍'), 'with the reaction');
+    await sleep(300);
+    assert.equal(events(benThread.stream, 'message').length, 0, 'the page that reacted drew its own answer');
+    assert.equal(events(benInbox.stream, 'message').length, 0, 'a reaction changes nothing on a page without the thread');
+    assert.equal(events(annPage.stream, 'message').length, 1, 'one event for the change');
+    for (const s of [annPage.stream, benThread.stream, benInbox.stream]) assert.equal(events(s, 'thread').length, 0, 'no hint to fetch anything');
+  });
+
+  test('a deletion: the message redrawn as deleted, and both people’s rows and counts (an unread message deleted is no longer unread)', async () => {
+    const { ann, ben, conversation } = await pair();
+    const id = await sendMessage(ann, conversation, 'Sent by mistake');
+    const annOther = await page(ann);
+    const benInbox = await page(ben);
+    await shows(ann, annOther.id, conversation, true);
+    await shows(ben, benInbox.id, '', true);
+    const res = await ann.agent.post(`/messages/${conversation}/messages/${id}/delete`).type('form').send({ _csrf: ann.token });
+    assert.equal(res.status, 303);
+    const onAnn = await annOther.stream.waitFor((e) => e.event === 'message', 1000, 'the author’s other page');
+    assert.equal(html(onAnn.data)(`li#m-${id}`).attr('data-deleted'), 'true');
+    assert.ok(!onAnn.data.includes('Sent by mistake'));
+    const onBen = await benInbox.stream.waitFor((e) => e.event === 'message', 1000, 'the reader’s inbox page');
+    assert.equal(html(onBen.data)(`li#m-${id}`).length, 0, 'no message where the thread is not open');
+    assert.equal(rowOf(onBen.data).attr('data-conversation-id'), String(conversation));
+    assert.ok(!onBen.data.includes('Sent by mistake'), 'the row no longer previews it');
+    assert.equal(count(onBen.data), 0, 'the deleted message was the only unread one: nothing is unread');
+    assert.equal(rowOf(onBen.data).attr('data-unread'), 'false');
+    const badge = await ben.agent.get('/messages/badge');
+    assert.equal(html(badge.text)('#messages-count').attr('data-count'), '0', 'the badge agrees');
+  });
+});
+
 describe('POST /messages/view', () => {
   test('logged out 401, a forged token 403, an unknown page 400', async () => {
     const { ben } = await pair();

@@ -326,16 +326,17 @@ describe('what a change moves', () => {
     assert.equal((await htmxGet(next)).status, 304, 'and the new version is quiet again');
   });
 
-  test("the other participant's open event stream hears of it (a thread hint), and so do the reactor's other pages", async () => {
+  test("the other participant's open event stream gets the message redrawn with it, and so do the reactor's other pages", async () => {
     const { A, B, conversation, fromA } = await pair('live');
     for (let i = 0; i < 3; i++) await send(B, conversation, `newer ${i}`);
     const [streamB, streamA] = await Promise.all([openEventStream(server.baseUrl, await sessionCookie(B.agent)), openEventStream(server.baseUrl, await sessionCookie(A.agent))]);
     assert.equal(streamB.status, 200);
-    const hint = (e: { event: string; data: string }) => e.event === 'thread' && e.data.includes(`data-conversation-id="${conversation}"`);
+    // The message itself, redrawn in place (out of band) as each person sees it.
+    const hint = (e: { event: string; data: string }) => e.event === 'message' && e.data.includes(`id="m-${fromA}" hx-swap-oob="true"`) && e.data.includes('😮');
     const seen = streamB.events.length;
     await reacted(A, conversation, fromA, '😮', '1');
-    await streamB.waitFor((e) => e.index >= seen && hint(e), 3000, "B's thread hint");
-    await streamA.waitFor(hint, 3000, "A's thread hint");
+    await streamB.waitFor((e) => e.index >= seen && hint(e), 3000, "B's redrawn message");
+    await streamA.waitFor(hint, 3000, "A's redrawn message");
     const tail = await B.agent.get(`/messages/${conversation}/tail?from=${fromA}`).set('HX-Request', 'true');
     assert.equal(summary(pillsIn(tail.text, fromA)), '😮 1');
 

@@ -261,7 +261,7 @@ describe('live messages across instances', () => {
     assert.equal(bobOnB.matching((e) => e.data.includes(`data-user-id="${olga.id}"`)).length, 0);
   });
 
-  test("deleting a message through A sends thread hints to both participants' streams", async () => {
+  test("deleting a message through A redraws it, deleted, on both participants' streams", async () => {
     const { alice, bob, conversation } = await pair('alice', 'bob');
     const bobOnB = await streamOf(bob, B);
     const aliceOnA = await streamOf(alice, A);
@@ -274,8 +274,9 @@ describe('live messages across instances', () => {
 
     const res = await alice.agent.post(`/messages/${conversation}/messages/${messageId}/delete`).type('form').send({ _csrf: alice.token });
     assert.equal(res.status, 303);
-    await bobOnB.waitFor(is('thread', conversation, bobBefore), 1000, "bob's thread hint after the deletion");
-    await aliceOnA.waitFor(is('thread', conversation, aliceBefore), 1000, "alice's thread hint after the deletion");
+    const redrawn = (since: number) => (e: SseEvent) => e.index >= since && e.event === 'message' && e.data.includes(`id="m-${messageId}" hx-swap-oob="true"`) && e.data.includes('data-deleted="true"');
+    await bobOnB.waitFor(redrawn(bobBefore), 1000, "bob's redrawn message after the deletion");
+    await aliceOnA.waitFor(redrawn(aliceBefore), 1000, "alice's redrawn message after the deletion");
     const stored = await t.db.selectFrom('messages').select(['body', 'deleted_at']).where('id', '=', messageId).executeTakeFirstOrThrow();
     assert.equal(stored.body, null);
     assert.ok(stored.deleted_at);

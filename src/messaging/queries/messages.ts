@@ -92,6 +92,19 @@ export async function messagesBefore(
   return { items: rows.slice(0, options.limit).reverse(), hasOlder: rows.length > options.limit };
 }
 
+/** These messages of the conversation, as a participant who cleared it up to `visibleAfter` may see them. */
+export async function messagesByIds(db: MessagingDb, conversationId: number, ids: readonly number[], visibleAfter: number): Promise<MessageRow[]> {
+  if (ids.length === 0) return [];
+  return db
+    .selectFrom('messages')
+    .select(columns)
+    .where('conversation_id', '=', conversationId)
+    .where('id', '=', sql<number>`any(${[...ids]}::bigint[])`)
+    .where('id', '>', visibleAfter)
+    .orderBy('id', 'asc')
+    .execute();
+}
+
 /** Every message from `fromId` on, oldest first: the live end of an open thread. */
 export async function messagesFrom(db: MessagingDb, conversationId: number, fromId: number, visibleAfter: number, cap = 300): Promise<MessageRow[]> {
   return db
@@ -108,7 +121,7 @@ export async function messagesFrom(db: MessagingDb, conversationId: number, from
 export type DeleteOutcome = 'deleted' | 'not-found' | 'forbidden';
 
 /** Deletes my own message for both sides: its text is erased, its place in the thread stays. */
-export async function deleteMessage(db: MessagingDb, conversationId: number, messageId: number, me: number): Promise<DeleteOutcome> {
+export async function deleteMessage(db: MessagingDb, conversationId: number, messageId: number, me: number, fromStream?: string): Promise<DeleteOutcome> {
   return db.transaction().execute(async (trx) => {
     const message = await trx
       .selectFrom('messages')
@@ -123,9 +136,15 @@ export async function deleteMessage(db: MessagingDb, conversationId: number, mes
     await trx.updateTable('messages').set({ body: null, deleted_at: sql`now()` }).where('id', '=', messageId).execute();
     // Its files go too, for both sides.
     await trx.deleteFrom('attachments').where('message_id', '=', messageId).execute();
+    // Unread, and nothing of mine after their last read is left: nothing is unread any more.
+    await sql`
+      update conversation_participants p set last_read_message_id = p.latest_incoming_message_id
+       where p.conversation_id = ${conversationId} and p.user_id <> ${me} and p.latest_incoming_message_id > p.last_read_message_id
+         and not exists (select 1 from messages m where m.conversation_id = p.conversation_id and m.sender_id = ${me}
+                            and m.id > p.last_read_message_id and m.deleted_at is null and m.redacted_at is null)`.execute(trx);
     await sql`
       update conversations set version = version + 1 where id = ${conversationId}
-      returning pg_notify(${CHANNEL}, json_build_object('t', 'thread', 'c', id, 'a', user_low, 'b', user_high)::text)`.execute(trx);
+      returning pg_notify(${CHANNEL}, json_build_object('t', 'thread', 'c', id, 'a', user_low, 'b', user_high, 'm', json_build_array(${messageId}::bigint), 'x', ${fromStream ?? null}::text)::text)`.execute(trx);
     return 'deleted';
   });
 }

@@ -67,10 +67,18 @@ export async function redactMessages(db: MessagingDb, ids: readonly number[]): P
     ), files as (
       -- Its files go with its text.
       delete from attachments where message_id in (select id from removed)
+    ), caught_up as (
+      -- Unread, and nothing else of the sender's is left after the reader's last read: nothing is unread any more.
+      update conversation_participants p set last_read_message_id = p.latest_incoming_message_id
+       where p.conversation_id in (select conversation_id from removed) and p.latest_incoming_message_id > p.last_read_message_id
+         and not exists (select 1 from messages m where m.conversation_id = p.conversation_id and m.sender_id = p.other_user_id
+                            and m.id > p.last_read_message_id and m.deleted_at is null and m.redacted_at is null
+                            and m.id <> all(array(select id from removed)))
     ), bumped as (
       update conversations set version = version + 1
        where id in (select conversation_id from removed)
-      returning pg_notify(${CHANNEL}, json_build_object('t', 'thread', 'c', id, 'a', user_low, 'b', user_high)::text)
+      returning pg_notify(${CHANNEL}, json_build_object('t', 'thread', 'c', id, 'a', user_low, 'b', user_high,
+                                        'm', (select json_agg(r.id order by r.id) from removed r where r.conversation_id = conversations.id))::text)
     )
     select (select count(*) from removed)::int as n, (select count(*) from bumped) as notified`.execute(db);
   return rows[0]?.n ?? 0;

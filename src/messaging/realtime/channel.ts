@@ -8,8 +8,8 @@ export type RealtimeSignal =
   | { t: 'message'; c: number; m: number; s: number; r: number }
   /** Someone's receipts moved in a conversation (read or delivered): the other side redraws ticks. */
   | { t: 'receipt'; c: number; u: number; o: number }
-  /** Something in a thread changed for both sides (a deletion). */
-  | { t: 'thread'; c: number; a: number; b: number }
+  /** Messages m of conversation c changed for both sides a and b (deleted, removed by a moderator, reacted to): pages redraw them (but page x, which made the change and drew it). */
+  | { t: 'thread'; c: number; a: number; b: number; m: number[]; x?: string | null }
   /** u is typing to o in conversation c. */
   | { t: 'typing'; c: number; u: number; o: number }
   /** u opened their first page or closed their last one, on some instance. */

@@ -11,6 +11,7 @@ import { presenceOf } from './presence.js';
 import type { SessionGuard } from './session-guard.js';
 import { deliverMessages, type MessageSignal } from './live-delivery.js';
 import { myViewChanged, pageShows, receiptsMoved } from './live-views.js';
+import { messagesChanged } from './live-changes.js';
 
 /** A bare hint: "something in conversation c changed", for the page to refresh that part. */
 const hint = (conversationId: number, extra = '') => `<div data-conversation-id="${conversationId}"${extra}></div>`;
@@ -50,8 +51,7 @@ export class Dispatcher {
         await pageShows(this.deps, this.hub, signal);
         return;
       case 'thread':
-        this.hub.send(signal.a, 'thread', hint(signal.c));
-        this.hub.send(signal.b, 'thread', hint(signal.c));
+        await messagesChanged(this.deps, this.hub, signal);
         return;
       case 'typing':
         this.hub.send(signal.o, 'typing', hint(signal.c, ` data-user-id="${signal.u}"`));

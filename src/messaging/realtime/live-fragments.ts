@@ -10,6 +10,9 @@ const base = { h: viewHelpers, csrf: () => '' };
 /** The message, appended to the thread's list on a page that shows that conversation. */
 export const messageFragment = (conversationId: number, message: MessageView) => renderView('messages/_live_message', { ...base, conversationId, message });
 
+/** Messages the page already shows, redrawn in place (a deletion, a reaction). */
+export const changedFragment = (conversationId: number, messages: MessageView[]) => renderView('messages/_live_changed', { ...base, conversationId, messages });
+
 /** My row of the conversation, for the page's inbox list if it has one (`top`: a new message moved it up). */
 export const rowFragment = (row: InboxRowView, top = false) => renderView('messages/_row_sink', { ...base, row, active: false, top });
 

@@ -18,6 +18,7 @@ import { unreadCount } from '../queries/receipts.js';
 import { sendingLimitReached } from '../queries/send-limit.js';
 import { conversationOf, parseId, viewer } from './context.js';
 import { showThread } from './conversation.js';
+import { streamOf } from './page-view.js';
 import { renderThreadPage } from './thread-page.js';
 
 interface SendForm {
@@ -91,7 +92,7 @@ export function messageHandlers(deps: MessagingDeps): { send: RequestHandler; re
     const me = viewer(deps, req);
     const access = conversationOf(req);
     const messageId = parseId(req.params.messageId);
-    const outcome = messageId === undefined ? 'not-found' : await deleteMessage(deps.db, access.id, messageId, me.id);
+    const outcome = messageId === undefined ? 'not-found' : await deleteMessage(deps.db, access.id, messageId, me.id, streamOf(req));
     if (outcome === 'not-found') throw notFound('That message');
     if (outcome === 'forbidden') throw forbidden('You can only delete your own messages.');
     if (!isHtmx(req)) return res.redirect(303, `/messages/${access.id}#m-${messageId}`);

@@ -1,0 +1,44 @@
+import { attachmentsOf } from '../attachments/queries.js';
+import type { MessagingDeps } from '../deps.js';
+import { presentInboxRows, presentMessages, threadPeopleFrom } from '../present.js';
+import { threadAccess } from '../queries/conversations.js';
+import { inboxRowOf } from '../queries/inbox.js';
+import { messagesByIds } from '../queries/messages.js';
+import { reactionsFor } from '../queries/reactions.js';
+import { unreadCount } from '../queries/receipts.js';
+import type { RealtimeSignal } from './channel.js';
+import type { StreamHub } from './hub.js';
+import { mayShow } from './live-delivery.js';
+import { changedFragment, countFragment, rowFragment } from './live-fragments.js';
+
+/**
+ * Messages already drawn changed (deleted, removed by a moderator, reacted to): each open page of
+ * both people that may show the conversation gets them redrawn in place, as that person sees
+ * them (their own reactions marked); a message gone also moves both people's rows and counts (it
+ * may have been the row's preview, or the unread one). One event per page; nothing to fetch.
+ */
+export async function messagesChanged(deps: MessagingDeps, hub: StreamHub, signal: Extract<RealtimeSignal, { t: 'thread' }>): Promise<void> {
+  const ids = (signal.m ?? []).map(Number);
+  for (const user of [signal.a, signal.b]) {
+    const pages = hub.streamsOf(user).filter((page) => page.id !== signal.x);
+    if (pages.length === 0) continue;
+    const access = await threadAccess(deps.db, signal.c, user);
+    if (!access) continue;
+    const rows = await messagesByIds(deps.db, signal.c, ids, access.mine.clearedBeforeId);
+    const gone = rows.some((row) => row.deleted_at !== null || row.redacted_at !== null);
+    const [people, reactions, attachments, count, row] = await Promise.all([
+      deps.people.findByIds([user, access.otherUserId]),
+      reactionsFor(deps.db, rows.map((r) => r.id), user),
+      attachmentsOf(deps.db, rows.filter((r) => r.deleted_at === null && r.redacted_at === null).map((r) => r.id)),
+      gone ? unreadCount(deps.db, user) : undefined,
+      gone ? inboxRowOf(deps.db, user, signal.c) : undefined,
+    ]);
+    const messages = presentMessages(rows, threadPeopleFrom(people, user, access.otherUserId), access, { reactions, attachments });
+    const mine = (count === undefined ? '' : countFragment(count)) + (row ? rowFragment(presentInboxRows([row], people, user)[0]!) : '');
+    const withMessages = (messages.length > 0 ? changedFragment(signal.c, messages) : '') + mine;
+    for (const page of pages) {
+      const html = mayShow(page, signal.c) ? withMessages : mine;
+      if (html) hub.sendTo(page, 'message', html);
+    }
+  }
+}

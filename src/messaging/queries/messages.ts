@@ -24,7 +24,7 @@ export class ClientIdReused extends Error {}
  * time (duplicate: true) and counts nothing. Past the sender's limit, throws RateLimited; with
  * a block or a suspension standing when it commits, WriteRefused.
  *
- * One statement (migration 0013's function): the sender's advisory lock, then the count and the
+ * One statement (courier_send_message: its SQL as it stands is in db/send-message.sql): the sender's advisory lock, then the count and the
  * insert, so the count is exact under concurrency and across instances, in one round trip.
  */
 export async function sendMessage(

@@ -3,7 +3,7 @@ import type { AttachmentRow } from '../attachments/queries.js';
 import type { MessagingDb } from '../schema.js';
 import { participantAccess, toAccess, type ThreadAccess } from './conversations.js';
 import type { InboxRow } from './inbox.js';
-import type { MessageRow } from './messages.js';
+import { joinedMessageColumns, messageFromJoined, type MessageRow } from './messages.js';
 
 export interface Delivery {
   recipientId: number;
@@ -29,12 +29,7 @@ export async function deliveriesFor(db: MessagingDb, messageIds: number[], side:
     .where('m.id', '=', sql<number>`any(${messageIds}::bigint[])`)
     .select([
       'mine.user_id as recipient_id',
-      'm.id as message_id',
-      'm.sender_id',
-      'm.body',
-      'm.created_at',
-      'm.deleted_at',
-      'm.redacted_at',
+      ...joinedMessageColumns,
       sql<boolean>`(mine.muted_at is not null)`.as('muted'),
       // Its files, if any, in the same query (most messages have none).
       sql<AttachmentRow[] | null>`(select json_agg(json_build_object('id', a.id, 'message_id', a.message_id, 'kind', a.kind, 'name', a.name, 'mime', a.mime,
@@ -48,7 +43,7 @@ export async function deliveriesFor(db: MessagingDb, messageIds: number[], side:
   const deliveries = new Map<number, Delivery>();
   for (const row of rows) {
     const access = toAccess(row);
-    const message: MessageRow = { id: Number(row.message_id), conversation_id: row.id, sender_id: row.sender_id, body: row.body, created_at: row.created_at, deleted_at: row.deleted_at, redacted_at: row.redacted_at };
+    const message = messageFromJoined(row);
     deliveries.set(message.id, {
       recipientId: row.recipient_id,
       access,

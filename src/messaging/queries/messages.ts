@@ -14,7 +14,16 @@ export interface MessageRow {
   redacted_at: Date | null;
 }
 
+/** The one shape of a message row: every query that reads messages selects these (a field added here and in a migration reaches every view). */
 const columns = ['id', 'conversation_id', 'sender_id', 'body', 'created_at', 'deleted_at', 'redacted_at'] as const;
+
+/** The same columns from `messages as m` joined beside other tables (whose ids they must not shadow). */
+export const joinedMessageColumns = ['m.id as message_id', 'm.conversation_id as message_conversation_id', 'm.sender_id as message_sender_id', 'm.body', 'm.created_at', 'm.deleted_at', 'm.redacted_at'] as const;
+
+/** A MessageRow back from `joinedMessageColumns`. */
+export function messageFromJoined(row: { message_id: number | string; message_conversation_id: number; message_sender_id: number; body: string | null; created_at: Date; deleted_at: Date | null; redacted_at: Date | null }): MessageRow {
+  return { id: Number(row.message_id), conversation_id: row.message_conversation_id, sender_id: row.message_sender_id, body: row.body, created_at: row.created_at, deleted_at: row.deleted_at, redacted_at: row.redacted_at };
+}
 
 export class ClientIdReused extends Error {}
 

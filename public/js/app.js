@@ -273,10 +273,12 @@
   }
 
   // Live events are out-of-band fragments the server drew; htmx swaps them. A message the page
-  // already shows (the one it just sent) is not drawn twice.
+  // already shows (the one it just sent) is not appended twice; a changed message (deleted,
+  // reacted to) comes to replace itself, and does.
   document.addEventListener('htmx:oobBeforeSwap', function (event) {
     var incoming = event.detail.fragment && event.detail.fragment.firstElementChild;
-    if (incoming && /^m-\d+$/.test(incoming.id || '') && document.getElementById(incoming.id)) event.detail.shouldSwap = false;
+    var drawn = incoming && /^m-\d+$/.test(incoming.id || '') && document.getElementById(incoming.id);
+    if (drawn && drawn !== event.detail.target) event.detail.shouldSwap = false;
   });
   // After a live event or an answer that brought out-of-band parts, each part that landed takes
   // its place (each is read once: the row leaves its sink, the note loses its data).
@@ -368,11 +370,6 @@
     });
   }
 
-  function onHint(data) {
-    var hint = firstElementOf(data);
-    if (hint && openThread(hint.getAttribute('data-conversation-id'))) refreshTail();
-  }
-
   document.addEventListener('htmx:sseBeforeMessage', function (event) {
     var type = event.detail.type;
     var data = event.detail.data;
@@ -385,7 +382,6 @@
       reportView();
     } else if (type === 'typing') onTyping(data);
     else if (type === 'presence') onPresence(data);
-    else if (type === 'thread') onHint(data);
     else if (type === 'resync') { refreshTail(); refreshBadge(); }
   });
 

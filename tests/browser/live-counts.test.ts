@@ -136,3 +136,43 @@ test('two tabs of the same person converge: reading in one clears the other’s 
   await tabTwo.locator(`#inbox-list > li[data-conversation-id="${id}"][data-unread="true"]`).waitFor({ timeout: 1000 });
   await tabTwo.screenshot({ path: shot('live-counts-two-tabs-1280') });
 });
+
+test('a reaction and a deletion on one side redraw the message in place on the other, with no request; a deleted unread message leaves the badge', async () => {
+  const ann = await logIn(await h.context({ javaScript: true, width: 1280 }), 'lc_ann');
+  const cat = await logIn(await h.context({ javaScript: true, width: 390 }), 'lc_cat');
+  const thread = await openThreadWith(ann, 'lc_cat', 'Cat Counts');
+  await openThreadWith(cat, 'lc_ann', 'Ann Counts');
+  await send(ann, 'Cat Counts', 'React to this one');
+  const reacted = cat.locator('#thread-messages li', { hasText: 'React to this one' });
+  await reacted.waitFor({ timeout: 3000 });
+  const id = (await reacted.getAttribute('data-message-id'))!;
+
+  // Cat reacts: Ann's page draws it in place, fetching nothing.
+  const annRequests = requestsOf(ann);
+  await reacted.getByLabel('Add reaction').click();
+  const choice = reacted.locator('details[open] button[name="react"][value="👍:1"]');
+  await choice.waitFor({ state: 'visible' });
+  await choice.click();
+  await ann.locator(`#m-${id} #r-${id} button[data-emoji="👍"]`, { has: ann.locator('[data-count]:text-is("1")') }).waitFor({ timeout: 2000 });
+  await quiet(300);
+  assert.deepEqual(annRequests, [], 'the author fetched nothing: the message came redrawn');
+  assert.equal(await ann.locator(`#m-${id}`).count(), 1, 'redrawn in place, not added again');
+
+  // Cat goes to the people page; Ann sends and deletes: Cat's badge counts it, then not.
+  await cat.goto('/people');
+  await live(cat);
+  const catRequests = requestsOf(cat);
+  await send(ann, 'Cat Counts', 'Sent by mistake');
+  await cat.locator('#messages-badge[data-unread-count="1"]').waitFor({ timeout: 2000 });
+  const mistake = ann.locator('#thread-messages li', { hasText: 'Sent by mistake' });
+  ann.once('dialog', (dialog) => void dialog.accept());
+  await mistake.getByLabel('Options for this message').click();
+  await mistake.getByRole('button', { name: 'Delete for everyone' }).click();
+  await ann.locator('#thread-messages li[data-deleted="true"]').first().waitFor();
+  await cat.locator('#messages-badge[data-unread-count="0"]').waitFor({ timeout: 2000 });
+  assert.doesNotMatch(await cat.title(), /^\(\d+\)/, 'no count in the title');
+  await quiet(300);
+  assert.deepEqual(catRequests, [], 'the reader fetched nothing');
+  await cat.screenshot({ path: shot('live-counts-deleted-390') });
+  assert.ok(thread);
+});

@@ -1,41 +1,29 @@
-import { fileTypeFromBuffer } from 'file-type';
-import sharp from 'sharp';
-import { decodeGate } from '../http/decode-gate.js';
-
-const ACCEPTED = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif']);
-/** Refuses decompression bombs before any pixel is decoded (an animation counts its first frame only: the rest are never decoded). */
-const MAX_PIXELS = 40_000_000;
+import { drawImage, inspectImage, sniffImage } from '../media/images.js';
 
 export type AvatarResult = { ok: true; small: Buffer; large: Buffer } | { ok: false; error: string };
 
+/** Both copies square, filled edge to edge; the small one is drawn from the large one. */
+const AVATAR_SIZES = {
+  large: { box: 256, fit: 'cover', format: { webp: 80 } },
+  small: { box: 96, fit: 'cover', format: { webp: 75 } },
+} as const;
+
+const UNREADABLE: AvatarResult = { ok: false, error: 'That image could not be read. Try another photo (at most 40 megapixels).' };
+
 /**
- * A photo is judged by its bytes, never its name or the browser's type, then its header (its size
- * in pixels, without decoding), then re-encoded in one of the instance's few decoding slots: the
- * output holds pixels only (sharp drops EXIF, GPS and other metadata unless asked to keep it). The
- * caller holds the person's turn (one image of theirs at a time), from reading the photo in.
+ * A photo goes through the app's image pipeline (src/media/images.ts): judged by its bytes, never
+ * its name or the browser's type, then by its header (its size in pixels, the first frame's: an
+ * animation becomes a still, and its other frames are never decoded), then drawn again as two still WebP copies holding pixels only. The caller
+ * holds the person's turn (one image of theirs at a time), from reading the photo in.
  */
 export async function processAvatar(upload: Buffer): Promise<AvatarResult> {
-  const type = await fileTypeFromBuffer(upload);
-  if (!type || !ACCEPTED.has(type.mime)) {
-    return { ok: false, error: 'Photos must be JPEG, PNG, WebP or GIF images.' };
+  const type = await sniffImage(upload);
+  if (!type) return { ok: false, error: 'Photos must be JPEG, PNG, WebP or GIF images.' };
+  const inspected = await inspectImage(upload, type, 'first');
+  if (!inspected.ok) {
+    if (inspected.reason === 'unreadable') return UNREADABLE;
+    return { ok: false, error: `That photo is too large (${inspected.width.toLocaleString('en')} × ${inspected.frameHeight.toLocaleString('en')} pixels; at most 40 megapixels).` };
   }
-  const unreadable: AvatarResult = { ok: false, error: 'That image could not be read. Try another photo (at most 40 megapixels).' };
-  const meta = await sharp(upload, { limitInputPixels: false })
-    .metadata()
-    .catch(() => undefined);
-  if (!meta) return unreadable;
-  const pixels = (meta.width ?? 0) * (meta.pageHeight ?? meta.height ?? 0);
-  if (pixels <= 0) return unreadable;
-  if (pixels > MAX_PIXELS) return { ok: false, error: `That photo is too large (${(meta.width ?? 0).toLocaleString('en')} × ${(meta.pageHeight ?? meta.height ?? 0).toLocaleString('en')} pixels; at most 40 megapixels).` };
-  const release = await decodeGate.slot();
-  try {
-    // Decoded once: the small size is drawn from the large one.
-    const large = await sharp(upload, { limitInputPixels: MAX_PIXELS, failOn: 'error' }).rotate().resize(256, 256, { fit: 'cover' }).webp({ quality: 80 }).toBuffer();
-    const small = await sharp(large).resize(96, 96, { fit: 'cover' }).webp({ quality: 75 }).toBuffer();
-    return { ok: true, small, large };
-  } catch {
-    return unreadable;
-  } finally {
-    release();
-  }
+  const drawn = await drawImage(upload, inspected.header, AVATAR_SIZES, 'first');
+  return drawn.ok ? { ok: true, large: drawn.sizes.large.data, small: drawn.sizes.small.data } : UNREADABLE;
 }

@@ -168,8 +168,8 @@ export async function receiveMultipart(
           return await discard(id);
         }
         pixelsLeft -= inspected.header.pixels;
-        const releaseSlot = await decodeGate.slot();
-        const image = await reencodeImage(bytes, sniffed.type.mime, name).finally(releaseSlot);
+        // Decoded in one of the instance's few slots, taken by the image pipeline.
+        const image = await reencodeImage(bytes, inspected.header, name);
         if (!image.ok) {
           refuse(image.error);
           return await discard(id);

@@ -42,6 +42,17 @@ CREATE INDEX audit_log_actor_idx ON public.audit_log USING btree (actor_id, id);
 CREATE INDEX audit_log_report_idx ON public.audit_log USING btree (report_id, id) WHERE (report_id IS NOT NULL);
 CREATE INDEX audit_log_subject_idx ON public.audit_log USING btree (subject_user_id, id);
 
+CREATE TABLE public.mail_outbox (
+    id bigint NOT NULL GENERATED ALWAYS AS IDENTITY,
+    recipient text NOT NULL,
+    subject text NOT NULL,
+    raw text NOT NULL,
+    text_part text NOT NULL,
+    html_part text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT mail_outbox_pkey PRIMARY KEY (id)
+);
+
 CREATE TABLE public.message_search_counts (
     user_id bigint NOT NULL,
     hits integer NOT NULL,
@@ -83,12 +94,17 @@ CREATE TABLE public.users (
     avatar_version integer,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     suspended_until timestamp with time zone,
+    email text,
+    email_confirmed_at timestamp with time zone,
     CONSTRAINT users_pkey PRIMARY KEY (id),
     CONSTRAINT users_username_key UNIQUE (username),
     CONSTRAINT users_display_name_check CHECK (((char_length(display_name) >= 1) AND (char_length(display_name) <= 50))),
+    CONSTRAINT users_email_check CHECK (((email IS NULL) OR ((char_length(email) <= 254) AND (email ~ '^[^@[:space:]]+@[^@[:space:]]+$'::text)))),
+    CONSTRAINT users_email_confirmed_check CHECK (((email_confirmed_at IS NULL) OR (email IS NOT NULL))),
     CONSTRAINT users_role_check CHECK ((role = ANY (ARRAY['member'::text, 'admin'::text]))),
     CONSTRAINT users_username_check CHECK ((username ~ '^[a-z0-9_]{3,30}$'::text))
 );
+CREATE UNIQUE INDEX users_confirmed_email_idx ON public.users USING btree (lower(email)) WHERE (email_confirmed_at IS NOT NULL);
 CREATE INDEX users_display_name_trgm_idx ON public.users USING gin (lower(display_name) public.gin_trgm_ops);
 CREATE INDEX users_username_trgm_idx ON public.users USING gin (username public.gin_trgm_ops);
 
@@ -151,6 +167,7 @@ CREATE TABLE public.conversation_participants (
     pinned_at timestamp with time zone,
     muted_at timestamp with time zone,
     cleared_before_message_id bigint DEFAULT 0 NOT NULL,
+    emailed_upto_message_id bigint DEFAULT 0 NOT NULL,
     CONSTRAINT conversation_participants_pkey PRIMARY KEY (conversation_id, user_id),
     CONSTRAINT conversation_participants_conversation_id_fkey FOREIGN KEY (conversation_id) REFERENCES public.conversations(id) ON DELETE CASCADE,
     CONSTRAINT conversation_participants_other_user_id_fkey FOREIGN KEY (other_user_id) REFERENCES public.users(id) ON DELETE CASCADE,
@@ -163,7 +180,23 @@ CREATE INDEX conversation_participants_newest_idx ON public.conversation_partici
 CREATE INDEX conversation_participants_other_idx ON public.conversation_participants USING btree (other_user_id, user_id);
 CREATE INDEX conversation_participants_pinned_idx ON public.conversation_participants USING btree (user_id, pinned_at) WHERE (pinned_at IS NOT NULL);
 CREATE INDEX conversation_participants_undelivered_idx ON public.conversation_participants USING btree (user_id) WHERE (last_delivered_message_id < latest_incoming_message_id);
+CREATE INDEX conversation_participants_unemailed_idx ON public.conversation_participants USING btree (user_id) WHERE ((latest_incoming_message_id > GREATEST(last_read_message_id, emailed_upto_message_id)) AND (muted_at IS NULL));
 CREATE INDEX conversation_participants_unread_tab_idx ON public.conversation_participants USING btree (user_id, last_activity_at DESC, conversation_id DESC) WHERE (((latest_incoming_message_id > last_read_message_id) OR marked_unread) AND (last_activity_at IS NOT NULL));
+
+CREATE TABLE public.email_tokens (
+    token_hash bytea NOT NULL,
+    user_id bigint NOT NULL,
+    purpose text NOT NULL,
+    email text NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    used_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT email_tokens_pkey PRIMARY KEY (token_hash),
+    CONSTRAINT email_tokens_purpose_check CHECK ((purpose = ANY (ARRAY['confirm'::text, 'reset'::text]))),
+    CONSTRAINT email_tokens_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE
+);
+CREATE INDEX email_tokens_expiry_idx ON public.email_tokens USING btree (expires_at);
+CREATE INDEX email_tokens_user_idx ON public.email_tokens USING btree (user_id, purpose);
 
 CREATE TABLE public.event_streams (
     id uuid NOT NULL,
@@ -250,7 +283,14 @@ CREATE TABLE public.messaging_preferences (
     read_receipts boolean DEFAULT true NOT NULL,
     typing_indicators boolean DEFAULT true NOT NULL,
     active_status boolean DEFAULT true NOT NULL,
+    email_messages text DEFAULT 'after_10_minutes'::text NOT NULL,
+    email_digest text DEFAULT 'off'::text NOT NULL,
+    email_preview boolean DEFAULT true NOT NULL,
+    push boolean DEFAULT true NOT NULL,
+    digest_sent_at timestamp with time zone,
     CONSTRAINT messaging_preferences_pkey PRIMARY KEY (user_id),
+    CONSTRAINT messaging_preferences_email_digest_check CHECK ((email_digest = ANY (ARRAY['off'::text, 'daily'::text, 'weekly'::text]))),
+    CONSTRAINT messaging_preferences_email_messages_check CHECK ((email_messages = ANY (ARRAY['off'::text, 'after_10_minutes'::text, 'after_1_hour'::text]))),
     CONSTRAINT messaging_preferences_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE
 );
 

@@ -202,11 +202,14 @@ function foreignKeyOrder(tables: Table[], constraints: Constraint[]): Table[] {
   return ordered;
 }
 
-/** Objects this file would otherwise silently leave out: add them here when a migration needs them. */
+/**
+ * Objects this file would otherwise silently leave out: add them here when a migration needs them.
+ * The job queue's schema (graphile_worker) is not ours: graphile-worker's own migrations make it.
+ */
 async function refuseUnsupported(client: pg.Client): Promise<void> {
   const found = await rows<{ what: string }>(client, `
     select format('schema %I', n.nspname) as what from pg_namespace n
-     where n.nspname not in ('public', 'pg_catalog', 'information_schema', 'pg_toast') and n.nspname not like 'pg\\_temp\\_%'
+     where n.nspname not in ('public', 'pg_catalog', 'information_schema', 'pg_toast', 'graphile_worker') and n.nspname not like 'pg\\_temp\\_%'
        and n.nspname not like 'pg\\_toast\\_temp\\_%' and ${NOT_AN_EXTENSION_MEMBER('pg_namespace', 'n')}
     union all
     select format('relation %I (relkind %s)', c.relname, c.relkind) from pg_class c join pg_namespace n on n.oid = c.relnamespace

@@ -29,6 +29,24 @@ import { messagingPolicy, type WhoCanMessage } from './connections/messaging-pol
 import { requireAdmin } from './admin/policy.js';
 import { adminRoutes } from './admin/routes.js';
 import { noticeRoutes, safetyRoutes } from './safety/routes.js';
+import { passwordResetRoutes } from './auth/password-reset-routes.js';
+import { ACCOUNT_EMAIL_TASK, accountEmailTask } from './email/account-mail.js';
+import { confirmedAddresses } from './email/addresses.js';
+import { emailRoutes } from './email/routes.js';
+import { unsubscribeTokens } from './email/unsubscribe.js';
+import { startJobRunner, type JobRunner } from './jobs/runner.js';
+import { devMailRoutes } from './mail/dev-mail-routes.js';
+import type { MailDb } from './mail/outbox-queries.js';
+import { createMailTransport } from './mail/transport.js';
+import { messagingJobs } from './messaging/away/jobs.js';
+import { loadNotificationPreferences, saveNotificationPreferences } from './messaging/queries/notification-preferences.js';
+import { notificationRoutes } from './settings/notification-routes.js';
+import { sweepTask, SWEEP_CRONTAB, SWEEP_TASK } from './jobs/sweep.js';
+import { sweepExpiredSessions } from './auth/session-sweep-queries.js';
+import { sweepExpiredRateLimits } from './http/rate-limit-store.js';
+import { sweepTokens } from './email/token-queries.js';
+import { sweepOutbox } from './mail/outbox-queries.js';
+import { sweepPendingAttachments } from './messaging/index.js';
 
 export interface AppDeps {
   db: Db;
@@ -53,6 +71,12 @@ export interface AppDeps {
   sessionLifetime?: SessionLifetime;
   /** How often open event streams get a heartbeat and have their sessions checked (default 25 s). */
   streamHeartbeatMs?: number;
+  /** Email: SMTP_URL (absent: the app's outbox), from whom, the site's address for links, and the missed-message delay. */
+  mail?: { smtpUrl: string | undefined; from: string; appUrl: string; delaySeconds: number };
+  /** Run the job queue in this instance (the server does; most tests need not). */
+  runJobs?: boolean;
+  /** Show the outbox at /dev/mail (never in production). */
+  devMail?: boolean;
 }
 
 export interface App {
@@ -61,6 +85,8 @@ export interface App {
   ready: Promise<void>;
   /** Ends open event streams: the first step of a graceful shutdown. */
   closeStreams(): void;
+  /** Stops this instance's job queue (jobs it was running finish first). */
+  stopJobs(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -85,6 +111,10 @@ export function createApp(deps: AppDeps): App {
   app.set(CSRF_KEY_SETTING, deps.sessionSecret);
   // The same connection pool, typed down to the tables the module owns (Kysely types are invariant).
   const messagingDb = db as unknown as MessagingDb;
+  // Mail: the SMTP server of SMTP_URL, or the app's outbox; links start with the site's address.
+  const mailConfig = deps.mail ?? { smtpUrl: undefined, from: 'Courier <no-reply@localhost>', appUrl: 'http://localhost:3000', delaySeconds: 600 };
+  const mail = createMailTransport({ smtpUrl: mailConfig.smtpUrl, from: mailConfig.from, db: db as unknown as MailDb });
+  const unsubscribe = unsubscribeTokens(deps.sessionSecret);
   const messaging: MessagingDeps = {
     db: messagingDb,
     currentUser,
@@ -107,6 +137,14 @@ export function createApp(deps: AppDeps): App {
     limits: deps.messagingLimits,
     attachments: deps.attachments ?? defaultAttachmentSettings,
     peopleTable: { table: 'users', id: 'id', username: 'username', displayName: 'display_name', usernamesLowerCase: true },
+    away: {
+      appUrl: mailConfig.appUrl,
+      delaySeconds: mailConfig.delaySeconds,
+      confirmedEmailColumn: 'email_confirmed_at',
+      emailOf: (ids) => confirmedAddresses(db, ids),
+      send: (message) => mail.send(message),
+      unsubscribeUrl: (userId, kind) => `${mailConfig.appUrl}/email/unsubscribe?token=${unsubscribe.make(userId, kind)}`,
+    },
   };
   const realtime = createRealtime(messaging, String(deps.pool.options.connectionString), log, { heartbeatMs: deps.streamHeartbeatMs });
 
@@ -137,6 +175,15 @@ export function createApp(deps: AppDeps): App {
 
   app.get('/', (req, res) => res.redirect(303, req.user ? '/messages' : '/login'));
   app.use(authRoutes(db, deps.authLimits ?? defaultAuthLimits, deps.sessionSecret));
+  app.use(passwordResetRoutes(db));
+  app.use(
+    emailRoutes({
+      db,
+      sessionSecret: deps.sessionSecret,
+      turnOff: (userId, kind) => saveNotificationPreferences(messagingDb, userId, kind === 'messages' ? { emailMessages: 'off' } : { emailDigest: 'off' }),
+    }),
+  );
+  if (deps.devMail) app.use('/dev/mail', devMailRoutes(db as unknown as MailDb));
 
   const people = peopleRoutes(db);
   const signedIn = [requireUser, csrfGuard];
@@ -147,21 +194,52 @@ export function createApp(deps: AppDeps): App {
   app.use('/connections', ...signedIn, connectionRoutes(db));
   app.use('/messages', createMessagingRouter(messaging));
   // The settings form is multipart: its router checks CSRF itself, first (src/settings/form.ts).
+  app.use('/settings/notifications', ...signedIn, notificationRoutes(db, { load: (id) => loadNotificationPreferences(messagingDb, id), save: (id, choices) => saveNotificationPreferences(messagingDb, id, choices) }));
   app.use('/settings', requireUser, securityRoutes(db, lifetime), settingsRoutes(db));
   app.use('/avatars', requireUser, avatarRoutes(db));
 
   app.use(notFoundHandler);
   app.use(errorHandler(log, { devErrors: deps.devErrors }));
 
-  const ready = realtime.start();
-  ready.catch((err) => log.error({ err }, 'realtime events could not start'));
+  // Background work: this instance runs the queue if asked (every server instance does).
+  const away = messagingJobs(messaging);
+  let jobs: JobRunner | undefined;
+  const startJobs = async () => {
+    jobs = await startJobRunner({
+      pool: deps.pool,
+      log,
+      tasks: {
+        ...away.tasks,
+        [ACCOUNT_EMAIL_TASK]: accountEmailTask({ db, mail, appUrl: mailConfig.appUrl }),
+        [SWEEP_TASK]: sweepTask(deps.pool, log, {
+          sessions: () => sweepExpiredSessions(db),
+          'rate limits': () => sweepExpiredRateLimits(db),
+          'one-time links': () => sweepTokens(db),
+          outbox: () => sweepOutbox(db as unknown as MailDb),
+          'unsent files': () => sweepPendingAttachments(messagingDb),
+        }),
+      },
+      crontab: [SWEEP_CRONTAB, ...away.crontab].join('\n'),
+    });
+    await away.start();
+  };
+  const ready = Promise.all([realtime.start(), deps.runJobs ? startJobs() : undefined]).then(() => undefined);
+  ready.catch((err) => log.error({ err }, 'realtime events or the job queue could not start'));
+  const stopJobs = async () => {
+    await ready.catch(() => {});
+    await jobs?.stop();
+    jobs = undefined;
+  };
   return {
     app,
     ready,
     closeStreams: () => realtime.closeStreams(),
+    stopJobs,
     async close() {
       await ready.catch(() => {});
+      await stopJobs();
       await realtime.stop();
+      mail.close();
       sessions.close();
     },
   };

@@ -23,6 +23,8 @@ export interface Config {
   attachments: { enabled: boolean; maxFileBytes: number; dailyBytes: number };
   /** A session ends after `idleMs` unused, and `absoluteMs` after login whatever happens. */
   sessions: { idleMs: number; absoluteMs: number };
+  /** Where email goes (`smtpUrl`; absent: the app's outbox, shown at /dev/mail outside production), from whom, and the site's address its links start with. */
+  mail: { smtpUrl: string | undefined; from: string; appUrl: string; delaySeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -53,7 +55,34 @@ export function loadConfig(env: Env = process.env): Config {
       dailyBytes: readMegabytes(env, 'ATTACHMENT_DAILY_MB', 200),
     },
     sessions: readSessionLifetime(env),
+    mail: readMail(env),
   };
+}
+
+function readMail(env: Env): Config['mail'] {
+  const smtpUrl = env.SMTP_URL?.trim() || undefined;
+  if (smtpUrl) {
+    const url = parseUrl(smtpUrl, 'SMTP_URL', 'smtp://user:password@host:587');
+    if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') throw new ConfigError('SMTP_URL', `must start with smtp:// or smtps:// (got "${url.protocol}//")`);
+  }
+  const appUrl = (env.APP_URL?.trim() || `http://localhost:${readPort(env)}`).replace(/\/+$/, '');
+  const app = parseUrl(appUrl, 'APP_URL', 'https://courier.example.org');
+  if (app.protocol !== 'http:' && app.protocol !== 'https:') throw new ConfigError('APP_URL', `must start with http:// or https:// (got "${app.protocol}//")`);
+  const from = env.MAIL_FROM?.trim() || `Courier <no-reply@${app.hostname}>`;
+  if (!/^([^<>]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$/.test(from)) throw new ConfigError('MAIL_FROM', `must be an address, or a name and <address> (got "${from}")`);
+
+  const rawDelay = env.EMAIL_DELAY_SECONDS?.trim();
+  const delaySeconds = rawDelay ? Number(rawDelay) : 600;
+  if (rawDelay && (!/^\d+$/.test(rawDelay) || delaySeconds < 1 || delaySeconds > 86_400)) throw new ConfigError('EMAIL_DELAY_SECONDS', `must be a whole number of seconds from 1 to 86400 (got "${rawDelay}")`);
+  return { smtpUrl, from, appUrl, delaySeconds };
+}
+
+function parseUrl(raw: string, name: string, example: string): URL {
+  try {
+    return new URL(raw);
+  } catch {
+    throw new ConfigError(name, `is not a URL (expected ${example})`);
+  }
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;

@@ -2,10 +2,9 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { connectDatabase } from './db/bootstrap.js';
+import { prepareJobTables } from './jobs/runner.js';
 import { resolveSessionSecret } from './http/session.js';
-import { sweepExpiredRateLimits } from './http/rate-limit-store.js';
 import { createLogger } from './logger.js';
-import { sweepPendingAttachments, type MessagingDb } from './messaging/index.js';
 import { demoLogins, isEmpty, seedDemo } from './seed/demo.js';
 
 async function main(): Promise<void> {
@@ -22,6 +21,8 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
   const database = await connectDatabase(config, log);
   const { db, pool } = database;
+  // The job queue's own tables, made and migrated by graphile-worker beside ours.
+  await prepareJobTables(pool, log);
 
   // A demo to try at once, only in the embedded database: never into a real DATABASE_URL.
   let seeded = false;
@@ -32,12 +33,23 @@ async function main(): Promise<void> {
 
   let shuttingDown = false;
   const sessionSecret = await resolveSessionSecret(db, config.sessionSecret);
-  const { app, ready, closeStreams, close } = createApp({ db, pool, log, sessionSecret, trustProxy: config.trustProxy, devErrors: config.development, whoCanMessage: config.messagingPolicy, attachments: config.attachments, sessionLifetime: config.sessions, isShuttingDown: () => shuttingDown });
-  const sweeper = setInterval(() => {
-    void sweepExpiredRateLimits(db).catch((err) => log.warn({ err }, 'rate-limit sweep failed'));
-    void sweepPendingAttachments(db as unknown as MessagingDb).catch((err) => log.warn({ err }, 'attachment sweep failed'));
-  }, 60_000);
-  sweeper.unref();
+  // Expired sessions, counters, links and files are swept by the job queue every instance runs.
+  const { app, ready, closeStreams, close } = createApp({
+    db,
+    pool,
+    log,
+    sessionSecret,
+    trustProxy: config.trustProxy,
+    devErrors: config.development,
+    whoCanMessage: config.messagingPolicy,
+    attachments: config.attachments,
+    sessionLifetime: config.sessions,
+    isShuttingDown: () => shuttingDown,
+    mail: config.mail,
+    runJobs: true,
+    pruneSessions: false,
+    devMail: !config.production,
+  });
 
   await ready;
   const server = app.listen(config.port, config.host);
@@ -50,7 +62,7 @@ async function main(): Promise<void> {
     process.exit(1);
   });
   const { port } = server.address() as AddressInfo;
-  printWelcome(port, database.embedded !== undefined, seeded);
+  printWelcome(port, database.embedded !== undefined, seeded, config.mail.smtpUrl ? 'smtp' : config.production ? 'outbox-hidden' : 'outbox');
 
   const shutdown = async (signal: string) => {
     if (shuttingDown) return;
@@ -66,7 +78,6 @@ async function main(): Promise<void> {
     server.close();
     server.closeIdleConnections();
     await new Promise((resolve) => server.once('close', resolve));
-    clearInterval(sweeper);
     await close();
     await database.shutdown();
     log.info('stopped');
@@ -76,8 +87,10 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
-function printWelcome(port: number, embedded: boolean, seeded: boolean): void {
+function printWelcome(port: number, embedded: boolean, seeded: boolean, mail: 'smtp' | 'outbox' | 'outbox-hidden'): void {
   const lines = [``, `  Courier is running at http://localhost:${port}`];
+  if (mail === 'outbox') lines.push(`  Email: no SMTP_URL, so mail is kept in the app: read it at http://localhost:${port}/dev/mail`);
+  if (mail === 'outbox-hidden') lines.push(`  Email: no SMTP_URL: mail is kept in the database (mail_outbox), not sent. Set SMTP_URL to send it.`);
   if (embedded) {
     lines.push(`  Database: embedded PostgreSQL (data in .data/postgres; set DATABASE_URL to use your own)`);
     lines.push(seeded ? `  A demo was created. Log in as any of:` : `  Demo logins (if you kept the demo):`);

@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Logger } from '../logger.js';
 import type { Database } from './schema.js';
@@ -23,6 +23,12 @@ export function openDatabase(connectionString: string, log: Logger, max = 10, on
   pool.on('error', (err: Error & { code?: string }) => {
     if (err.code !== ADMIN_SHUTDOWN) log.error({ err }, 'idle database client failed');
   });
+  // And each client's own errors while checked out (a query's error still reaches its caller).
+  pool.on('connect', (client) => {
+    client.on('error', (err: Error & { code?: string }) => {
+      if (err.code !== ADMIN_SHUTDOWN) log.error({ err }, 'database client failed');
+    });
+  });
   const db = new Kysely<Database>({
     dialect: new PostgresDialect({ pool }),
     ...(onQuery
@@ -43,4 +49,9 @@ export function openDatabase(connectionString: string, log: Logger, max = 10, on
       await db.destroy();
     },
   };
+}
+
+/** One round trip to the server (the health check's question: is it there and answering?). */
+export async function ping(db: Db): Promise<void> {
+  await sql`select 1`.execute(db);
 }

@@ -1,8 +1,10 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
-import type { MessagingTables } from '../messaging/schema.js';
 
-/** The database as the app sees it: the host's tables and the messaging module's. */
-export interface Database extends MessagingTables {
+/**
+ * The host's tables. The messaging module's are its own (src/messaging/schema.ts): the whole
+ * database, both together, is composed beside the app (src/app-database.ts), not here.
+ */
+export interface Database {
   app_settings: AppSettingsTable;
   users: UsersTable;
   user_avatars: UserAvatarsTable;
@@ -13,6 +15,8 @@ export interface Database extends MessagingTables {
   report_evidence: ReportEvidenceTable;
   moderation_notices: ModerationNoticesTable;
   audit_log: AuditLogTable;
+  email_tokens: EmailTokensTable;
+  mail_outbox: MailOutboxTable;
 }
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
@@ -33,6 +37,32 @@ export interface UsersTable {
   created_at: CreatedAt;
   /** Suspended by a moderator until then: no login, no sending. */
   suspended_until: Date | null;
+  /** Given at sign-up or in Settings; it counts (mail goes to it) once confirmed. */
+  email: string | null;
+  email_confirmed_at: Date | null;
+}
+
+/** One-time links sent by email (migration 0018): only a digest of each token is kept. */
+export interface EmailTokensTable {
+  token_hash: Buffer;
+  user_id: number;
+  purpose: 'confirm' | 'reset';
+  /** The address it was sent to (a confirmation confirms this one, if still the account's). */
+  email: string;
+  expires_at: Date;
+  used_at: Date | null;
+  created_at: CreatedAt;
+}
+
+/** Mail kept by the app when there is no SMTP server (shown at /dev/mail outside production). */
+export interface MailOutboxTable {
+  id: Generated<number>;
+  recipient: string;
+  subject: string;
+  raw: string;
+  text_part: string;
+  html_part: string;
+  created_at: CreatedAt;
 }
 
 export interface UserAvatarsTable {

@@ -24,6 +24,32 @@ export interface MessagingDeps {
   limits?: Partial<MessagingLimits>;
   /** Files in messages: off unless given (the host reads ATTACHMENTS and the size limits). */
   attachments?: AttachmentSettings;
+  /** Email to people who are away (missed messages, digests): off unless given. */
+  away?: AwayDeps;
+}
+
+/** What the module needs from the host to reach people who are not looking. */
+export interface AwayDeps {
+  /** The site's address: links in emails start with it. */
+  appUrl: string;
+  /** How long `after_10_minutes` waits, in seconds (`after_1_hour` waits six times as long). */
+  delaySeconds: number;
+  /** A column of the host's people table (`peopleTable`) that is set only for people with a confirmed address. */
+  confirmedEmailColumn: string;
+  /** Confirmed addresses of these people (those without one are left out). */
+  emailOf(ids: readonly number[]): Promise<Map<number, string>>;
+  /** Hands one email to the host's mail (resolves once taken; rejects to be retried). */
+  send(mail: AwayMail): Promise<void>;
+  /** A link that turns this kind of email off for this person, in one click and with no login. */
+  unsubscribeUrl(userId: number, kind: 'messages' | 'digest'): string;
+}
+
+export interface AwayMail {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  unsubscribeUrl?: string;
 }
 
 /**

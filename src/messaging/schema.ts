@@ -44,6 +44,8 @@ export interface ParticipantsTable {
   pinned_at: Date | null;
   muted_at: Date | null;
   cleared_before_message_id: ColumnType<number, number | undefined, number>;
+  /** How far missed-message email has covered this conversation for this person. */
+  emailed_upto_message_id: ColumnType<number, number | undefined, number>;
 }
 
 export interface MessagesTable {
@@ -87,7 +89,15 @@ export interface PreferencesTable {
   read_receipts: ColumnType<boolean, boolean | undefined, boolean>;
   typing_indicators: ColumnType<boolean, boolean | undefined, boolean>;
   active_status: ColumnType<boolean, boolean | undefined, boolean>;
+  email_messages: ColumnType<EmailMessages, EmailMessages | undefined, EmailMessages>;
+  email_digest: ColumnType<EmailDigest, EmailDigest | undefined, EmailDigest>;
+  email_preview: ColumnType<boolean, boolean | undefined, boolean>;
+  push: ColumnType<boolean, boolean | undefined, boolean>;
+  digest_sent_at: Date | null;
 }
+
+export type EmailMessages = 'off' | 'after_10_minutes' | 'after_1_hour';
+export type EmailDigest = 'off' | 'daily' | 'weekly';
 
 export interface AttachmentsTable {
   id: Generated<number>;

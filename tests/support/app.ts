@@ -33,6 +33,8 @@ export interface TestApp {
   connect(a: number, b: number): Promise<void>;
   /** The SQL statements (through Kysely) that `run` caused. */
   countQueries(run: () => Promise<unknown>): Promise<string[]>;
+  /** Stops this app's job queue (an instance going away while its jobs wait). */
+  stopJobs(): Promise<void>;
   /** Another app instance on the same database (as a second server process would be). */
   secondInstance(overrides?: Partial<AppDeps>): ReturnType<typeof createApp>;
 }
@@ -69,7 +71,7 @@ export async function startTestApp(overrides: Partial<AppDeps> = {}): Promise<Te
       done();
     },
   });
-  const { app, close } = createApp({
+  const { app, close, stopJobs } = createApp({
     db: database.db,
     pool: database.pool,
     log: createLogger('info', sink),
@@ -101,6 +103,7 @@ export async function startTestApp(overrides: Partial<AppDeps> = {}): Promise<Te
     agent: () => supertest.agent(app),
     createUser,
     connect: (a, b) => insertConnection(database.db, a, b, a, 'accepted'),
+    stopJobs,
     secondInstance(more = {}) {
       const instance = createApp({ db: database.db, pool: database.pool, log: createLogger('silent'), sessionSecret: TEST_SECRET, pruneSessions: false, ...overrides, ...more });
       cleanups.push(instance.close);

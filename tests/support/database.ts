@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openDatabase, type DbHandle } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
+import { prepareJobTables } from '../../src/jobs/runner.js';
 import { createLogger } from '../../src/logger.js';
 
 export interface TestDatabase extends DbHandle {
@@ -37,6 +38,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const queries: string[] = [];
   const handle = openDatabase(url.toString(), createLogger('silent'), 20, (text) => queries.push(text));
   await migrateToLatest(handle.db);
+  await prepareJobTables(handle.pool, createLogger('silent'));
   return {
     ...handle,
     url: url.toString(),

@@ -1,0 +1,51 @@
+import nodemailer from 'nodemailer';
+import { keepInOutbox, type MailDb } from './outbox-queries.js';
+
+/** One email, as the app writes it: both parts, and how to stop this kind of email. */
+export interface MailMessage {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  /** One-click unsubscribe (RFC 8058): the link's URL, which also takes the POST. */
+  unsubscribeUrl?: string;
+}
+
+export interface MailTransport {
+  /** `smtp`: handed to the SMTP server in SMTP_URL; `outbox`: kept in the app (see /dev/mail). */
+  readonly kind: 'smtp' | 'outbox';
+  /** Resolves once the server (or the outbox) took it; rejects otherwise (the job retries). */
+  send(message: MailMessage): Promise<void>;
+  close(): void;
+}
+
+/**
+ * Mail through SMTP_URL (pooled connections, since a burst of missed-message emails goes out at
+ * once), or, on a bare machine, into the app's outbox table. Either way nodemailer builds the
+ * same RFC 5322 message: the outbox holds exactly what an SMTP server would have received.
+ */
+export function createMailTransport(options: { smtpUrl: string | undefined; from: string; db: MailDb }): MailTransport {
+  const headersOf = (message: MailMessage) =>
+    message.unsubscribeUrl ? { 'List-Unsubscribe': `<${message.unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } : undefined;
+  const envelope = (message: MailMessage) => ({ from: options.from, to: message.to, subject: message.subject, text: message.text, html: message.html, headers: headersOf(message) });
+
+  if (options.smtpUrl) {
+    const smtp = nodemailer.createTransport(options.smtpUrl, { pool: true, maxConnections: 5 } as never);
+    return {
+      kind: 'smtp',
+      async send(message) {
+        await smtp.sendMail(envelope(message));
+      },
+      close: () => smtp.close(),
+    };
+  }
+  const builder = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  return {
+    kind: 'outbox',
+    async send(message) {
+      const built = (await builder.sendMail(envelope(message))) as unknown as { message: Buffer };
+      await keepInOutbox(options.db, { recipient: message.to, subject: message.subject, raw: built.message.toString('utf8'), text_part: message.text, html_part: message.html });
+    },
+    close: () => builder.close(),
+  };
+}

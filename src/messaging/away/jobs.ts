@@ -1,0 +1,45 @@
+import { addJob } from '../../jobs/queries.js';
+import type { MessagingDeps } from '../deps.js';
+import { missedEmailTask, missedSweepTask } from './missed-email.js';
+import { MISSED_EMAIL_TASK } from './missed-queries.js';
+
+const MISSED_SWEEP_TASK = 'messaging:missed-sweep';
+
+/** The module's background work, for the host's job queue. */
+export interface MessagingJobs {
+  tasks: Record<string, (payload: unknown) => Promise<void>>;
+  /** Lines for the queue's crontab (periodic work that runs once per tick across instances). */
+  crontab: string[];
+  /** Called once per instance when its queue starts: sets the self-renewing chains going. */
+  start(): Promise<void>;
+}
+
+/**
+ * The sweep for missed messages runs as a chain of single jobs rather than a crontab line, because
+ * its period follows the delay (a tenth of it, at most 30 s: a 10-minute delay is kept within 30 s),
+ * which a crontab cannot say below a minute. The chain's key keeps one pending sweep however many
+ * instances start it; each sweep adds the next when it ends, and a failed one is retried.
+ */
+export function messagingJobs(deps: MessagingDeps): MessagingJobs {
+  const away = deps.away;
+  if (!away) return { tasks: {}, crontab: [], start: async () => {} };
+  const ready = { ...deps, away };
+  const periodMs = Math.min(30_000, Math.max(500, (away.delaySeconds * 1000) / 10));
+  const next = (delayMs: number) =>
+    addJob(deps.db, MISSED_SWEEP_TASK, {}, { jobKey: MISSED_SWEEP_TASK, jobKeyMode: 'preserve_run_at', runAt: new Date(Date.now() + delayMs), maxAttempts: 5 });
+  const sweep = missedSweepTask(ready);
+  return {
+    tasks: {
+      [MISSED_SWEEP_TASK]: async () => {
+        try {
+          await sweep();
+        } finally {
+          await next(periodMs);
+        }
+      },
+      [MISSED_EMAIL_TASK]: missedEmailTask(ready),
+    },
+    crontab: [],
+    start: () => next(0),
+  };
+}

@@ -1,0 +1,68 @@
+import { Router, type Response } from 'express';
+import type { Db } from '../db/database.js';
+import { requestAccountEmail } from '../email/account-mail.js';
+import { userOf } from '../http/current-user.js';
+import { flash } from '../http/flash.js';
+import { bodyOf } from '../http/fields.js';
+import { render } from '../http/render.js';
+
+export type EmailMessagesChoice = 'off' | 'after_10_minutes' | 'after_1_hour';
+export type EmailDigestChoice = 'off' | 'daily' | 'weekly';
+
+export interface NotificationChoices {
+  emailMessages: EmailMessagesChoice;
+  emailDigest: EmailDigestChoice;
+  emailPreview: boolean;
+  push: boolean;
+}
+
+/** Where a person's choices are kept (the messaging module's preferences, through its facade). */
+export interface NotificationStore {
+  load(userId: number): Promise<NotificationChoices>;
+  save(userId: number, choices: NotificationChoices): Promise<void>;
+}
+
+const MESSAGES: readonly EmailMessagesChoice[] = ['off', 'after_10_minutes', 'after_1_hour'];
+const DIGESTS: readonly EmailDigestChoice[] = ['off', 'daily', 'weekly'];
+
+/** The form's fields, checked: each must be one of its choices (a checkbox absent is off). */
+function choicesFrom(body: Record<string, unknown>): NotificationChoices | undefined {
+  const emailMessages = MESSAGES.find((c) => c === body.email_messages);
+  const emailDigest = DIGESTS.find((c) => c === body.email_digest);
+  if (!emailMessages || !emailDigest) return undefined;
+  return { emailMessages, emailDigest, emailPreview: body.email_preview === 'on', push: body.push === 'on' };
+}
+
+/**
+ * GET/POST /settings/notifications (CONTRACT, version 2): what reaches me while I am away, and
+ * the address it goes to (with a new confirmation link on request).
+ */
+export function notificationRoutes(db: Db, store: NotificationStore): Router {
+  const router = Router();
+  const page = async (res: Response, userId: number, choices?: NotificationChoices, error?: string, status = 200) => {
+    const account = await db.selectFrom('users').select(['email', 'email_confirmed_at']).where('id', '=', userId).executeTakeFirstOrThrow();
+    render(res, 'settings/notifications', { title: 'Notifications', choices: choices ?? (await store.load(userId)), account, error }, status);
+  };
+
+  router.get('/', async (req, res) => page(res, userOf(req).id));
+
+  router.post('/', async (req, res) => {
+    const me = userOf(req);
+    const choices = choicesFrom(bodyOf(req));
+    if (!choices) return page(res, me.id, undefined, 'Choose one of the options for each kind of email.', 400);
+    await store.save(me.id, choices);
+    await flash(req, 'Your notification settings are saved.');
+    res.redirect(303, '/settings/notifications');
+  });
+
+  // Another confirmation link to the address on the account, if it is not confirmed yet.
+  router.post('/confirm', async (req, res) => {
+    const me = userOf(req);
+    const account = await db.selectFrom('users').select(['email', 'email_confirmed_at']).where('id', '=', me.id).executeTakeFirstOrThrow();
+    if (account.email && !account.email_confirmed_at) await requestAccountEmail(db, me.id, 'confirm', account.email);
+    await flash(req, account.email && !account.email_confirmed_at ? `A new link is on its way to ${account.email}.` : 'There is no address waiting to be confirmed.');
+    res.redirect(303, '/settings/notifications');
+  });
+
+  return router;
+}

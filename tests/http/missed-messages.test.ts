@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { sessionCookie, startTestApp, type TestApp } from '../support/app.js';
+import { newMember, type Member } from '../support/members.js';
+import { openConversation, sendMessage } from '../support/messaging.js';
+import { startTestSmtp, type TestSmtp } from '../support/smtp.js';
+import { claimMissed } from '../../src/messaging/away/missed-queries.js';
+import type { MessagingDb } from '../../src/messaging/index.js';
+import { closeAllEventStreams, listen, openEventStream, sleep, type Listening } from '../support/sse.js';
+
+// CONTRACT, version 2 (notifications when you are away): a message unseen past the person's delay,
+// with no page of theirs open, is emailed once per conversation, covering every message unseen by
+// then; never for muted conversations, blocked people or messages seen meanwhile. Delay 1 s here
+// (EMAIL_DELAY_SECONDS); mail through a real SMTP server, sent by the job queue.
+
+const APP_URL = 'http://courier.test';
+const mail = (smtpUrl: string) => ({ smtpUrl, from: 'Courier <no-reply@courier.test>', appUrl: APP_URL, delaySeconds: 1 });
+let t: TestApp;
+let smtp: TestSmtp;
+let server: Listening;
+
+before(async () => {
+  smtp = await startTestSmtp();
+  t = await startTestApp({ mail: mail(smtp.url), runJobs: true });
+  server = await listen(t.app);
+});
+after(async () => {
+  closeAllEventStreams();
+  await server.close();
+  await smtp.close();
+});
+afterEach(() => closeAllEventStreams());
+
+async function pair(prefix: string) {
+  const ann = await newMember(t, `${prefix}a`, `Ann ${prefix}`);
+  const ben = await newMember(t, `${prefix}b`, `Ben ${prefix}`);
+  await t.db.updateTable('users').set({ email: `${ben.username}@example.org`, email_confirmed_at: new Date() }).where('id', '=', ben.id).execute();
+  await t.connect(ann.id, ben.id);
+  // Ben's own session is not a page: no stream is open for him unless a test opens one.
+  return { ann, ben, conversation: await openConversation(ann, ben) };
+}
+
+/** A header as sent (unfolded), from the raw message. */
+const headerOf = (raw: string, name: string) => new RegExp(`^${name}:[ \\t]*((?:.*)(?:\\r?\\n[ \\t].*)*)`, 'im').exec(raw)?.[1]?.replace(/\r?\n[ \t]+/g, ' ').trim() ?? '';
+
+const to = (ben: Member) => smtp.received.filter((r) => r.to.includes(`${ben.username}@example.org`));
+
+/** Waits a few delays and sweeps, then says what Ben received. */
+async function settle(ben: Member, ms = 3500) {
+  await sleep(ms);
+  return to(ben);
+}
+
+describe('missed messages', () => {
+  test('after the delay, one email with the sender, the text, the link and a one-click unsubscribe', async () => {
+    const { ann, ben, conversation } = await pair('mm1');
+    await sendMessage(ann, conversation, 'Are you coming on Friday?');
+    await sleep(600);
+    assert.equal(to(ben).length, 0, 'nothing before the delay');
+    const [email] = await settle(ben);
+    assert.ok(email, 'one email');
+    assert.equal(to(ben).length, 1);
+    assert.equal(email.mail.subject, `Ann mm1 sent you a message`);
+    assert.match(email.mail.text ?? '', /Are you coming on Friday\?/);
+    assert.ok((email.mail.html || '').includes('Are you coming on Friday?'));
+    assert.ok((email.mail.text ?? '').includes(`${APP_URL}/messages/${conversation}`), 'a link to the conversation');
+    assert.match(headerOf(email.raw, 'List-Unsubscribe'), /^<http:\/\/courier\.test\/email\/unsubscribe\?token=[^>]+>$/);
+    assert.equal(headerOf(email.raw, 'List-Unsubscribe-Post'), 'List-Unsubscribe=One-Click');
+  });
+
+  test('twenty messages in a row: one email covering them all', async () => {
+    const { ann, ben, conversation } = await pair('mm2');
+    for (let i = 1; i <= 20; i++) await sendMessage(ann, conversation, `Line ${i}`);
+    const emails = await settle(ben);
+    assert.equal(emails.length, 1, 'one email for twenty messages');
+    assert.equal(emails[0]!.mail.subject, 'Ann mm2 sent you 20 messages');
+    assert.match(emails[0]!.mail.text ?? '', /and 10 more/);
+  });
+
+  test('seen meanwhile, muted, or blocked: no email', async () => {
+    const seen = await pair('mm3');
+    await sendMessage(seen.ann, seen.conversation, 'Read this quickly');
+    assert.equal((await seen.ben.agent.get(`/messages/${seen.conversation}`)).status, 200, 'Ben opens it within the delay');
+
+    const muted = await pair('mm4');
+    await muted.ben.agent.post(`/messages/${muted.conversation}/mute`).type('form').send({ _csrf: muted.ben.token });
+    await sendMessage(muted.ann, muted.conversation, 'Into a muted conversation');
+
+    const blocked = await pair('mm5');
+    await sendMessage(blocked.ann, blocked.conversation, 'Then blocked');
+    await blocked.ben.agent.post(`/u/${blocked.ann.username}/block`).type('form').send({ _csrf: blocked.ben.token });
+
+    await sleep(3500);
+    for (const { ben } of [seen, muted, blocked]) assert.equal(to(ben).length, 0, ben.username);
+  });
+
+  test('a page of theirs open: no email while it is', async () => {
+    const { ann, ben, conversation } = await pair('mm6');
+    const stream = await openEventStream(server.baseUrl, await sessionCookie(ben.agent));
+    assert.equal(stream.status, 200);
+    await sendMessage(ann, conversation, 'While you have Courier open');
+    await sleep(3000);
+    assert.equal(to(ben).length, 0, 'they see the badge instead');
+  });
+
+  test('without the text when the person chose so', async () => {
+    const { ann, ben, conversation } = await pair('mm7');
+    const res = await ben.agent.post('/settings/notifications').type('form').send({ email_messages: 'after_10_minutes', email_digest: 'off', push: 'on', _csrf: ben.token });
+    assert.equal(res.status, 303);
+    await sendMessage(ann, conversation, 'A secret plan');
+    const [email] = await settle(ben);
+    assert.ok(email);
+    assert.doesNotMatch(email.mail.text ?? '', /secret plan/);
+    assert.ok(!(email.mail.html || '').includes('secret plan'));
+    assert.match(email.mail.text ?? '', /sent you a message on Courier/);
+  });
+
+  test('the unsubscribe link works without a login (RFC 8058 one-click POST), and then nothing more is sent', async () => {
+    const { ann, ben, conversation } = await pair('mm8');
+    await sendMessage(ann, conversation, 'First');
+    const [email] = await settle(ben);
+    const link = /<([^>]+)>/.exec(headerOf(email!.raw, 'List-Unsubscribe'))![1]!;
+    const path = link.replace(APP_URL, '');
+    const anonymous = t.agent();
+    const page = await anonymous.get(path);
+    assert.equal(page.status, 200);
+    assert.match(page.text, /Stop emails about messages you missed/);
+    const forged = await anonymous.post(path.replace(/token=[^&]+/, 'token=1.messages.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')).type('form').send('List-Unsubscribe=One-Click');
+    assert.equal(forged.status, 400, 'a forged token does nothing');
+    const done = await anonymous.post(path).type('form').send('List-Unsubscribe=One-Click');
+    assert.equal(done.status, 200);
+    const prefs = await t.db.selectFrom('messaging_preferences').select('email_messages').where('user_id', '=', ben.id).executeTakeFirstOrThrow();
+    assert.equal(prefs.email_messages, 'off');
+    await sendMessage(ann, conversation, 'Second, after unsubscribing');
+    await sleep(3000);
+    assert.equal(to(ben).length, 1, 'no more email');
+  });
+});
+
+describe('restarts', () => {
+  test('an email claimed (its job queued) when the instance stops is sent once, by the next instance to run the queue', async () => {
+    const { ann, ben, conversation } = await pair('mm9');
+    await t.stopJobs();
+    await sendMessage(ann, conversation, 'Sent while the queue stopped');
+    await sleep(1200);
+    // The sweep's claim, as the stopped instance made it just before going: the job waits in the queue.
+    const claimed = await claimMissed(t.db as unknown as MessagingDb, { delaySeconds: 1, people: { table: 'users', id: 'id', username: 'username', displayName: 'display_name' }, confirmedEmailColumn: 'email_confirmed_at', limit: 100 });
+    assert.ok(claimed >= 1, 'claimed');
+    await sleep(1000);
+    assert.equal(to(ben).length, 0, 'no queue runs: nothing sent yet');
+    const second = t.secondInstance({ mail: mail(smtp.url), runJobs: true });
+    await second.ready;
+    const emails = await settle(ben, 4000);
+    assert.equal(emails.length, 1, 'sent once');
+    await sleep(1500);
+    assert.equal(to(ben).length, 1, 'and not again');
+  });
+});

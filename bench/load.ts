@@ -13,7 +13,7 @@
 //   2. GET /messages/:id (one of its threads, at random), then stay 15-40 s on it:
 //      - the tail poll, GET /messages/:id/tail?from=..&v=..&seen=1 (the URL the page itself holds,
 //        304 while the thread's version is unchanged) every 4 s, and at once when an event says
-//        the thread changed (as public/js/app.js does, one in flight and one queued at most);
+//        the thread changed (as public/js/behaviours/live.js does, one in flight and one queued at most);
 //      - the navbar badge, GET /messages/badge?v=.., every 15 s;
 //      - a message every 3.5-5 s (at most 17 a minute, under the limit of 20): the htmx form post,
 //        multipart as the composer sends it with attachments on, with _csrf and a client_id UUID;
@@ -27,7 +27,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import zlib from 'node:zlib';
 import { sql } from 'kysely';
-import { LOCK_SPACES } from '../src/messaging/limits.js';
+import { LOCK_SPACES } from '../src/messaging/queries/locks.js';
 import {
   ActivitySampler,
   appProbe,

@@ -24,7 +24,8 @@ import http from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { defaultLimits, LOCK_SPACES } from '../src/messaging/limits.js';
+import { defaultLimits } from '../src/messaging/limits.js';
+import { LOCK_SPACES } from '../src/messaging/queries/locks.js';
 import {
   ActivitySampler,
   appProbe,

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import pg from 'pg';
+import { wholeDatabase } from '../src/app-database.js';
 import { openDatabase, type DbHandle } from '../src/db/database.js';
 import { startThrowawayPostgres } from '../src/db/embedded.js';
 import { migrateToLatest } from '../src/db/migrate.js';
@@ -91,7 +92,8 @@ function sign(sid: string): string {
 }
 
 /** One conversation per (sender, recipient) pair, with both participant rows; returns the ids in order. */
-export async function createConversations(db: DbHandle['db'], pairs: [number, number][]): Promise<number[]> {
+export async function createConversations(hostDb: DbHandle['db'], pairs: [number, number][]): Promise<number[]> {
+  const db = wholeDatabase(hostDb);
   const ids: number[] = [];
   for (let start = 0; start < pairs.length; start += 1000) {
     const chunk = pairs.slice(start, start + 1000);

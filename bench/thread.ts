@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { sql } from 'kysely';
 import pg from 'pg';
+import { wholeDatabase } from '../src/app-database.js';
 import { createApp } from '../src/app.js';
 import { openDatabase } from '../src/db/database.js';
 import { createLogger } from '../src/logger.js';
@@ -60,7 +61,7 @@ try {
   results.pages = rows;
 
   // Polling: the open thread asks "anything new since version v?" every few seconds.
-  const version = (await database.db.selectFrom('conversations').select('version').where('id', '=', big!).executeTakeFirstOrThrow()).version;
+  const version = (await wholeDatabase(database.db).selectFrom('conversations').select('version').where('id', '=', big!).executeTakeFirstOrThrow()).version;
   // As the page's htmx sends it.
   const htmx = { 'HX-Request': 'true', 'HX-Target': 'thread-tail' };
   const poll = await throughput(app.url, bigReader!, `/messages/${big}/tail?from=${MESSAGES}&v=${version}`, 304, htmx);

@@ -16,14 +16,15 @@ import { requestLog } from './http/request-log.js';
 import { securityHeadersByRequest } from './http/security.js';
 import { streamDoor } from './http/stream-door.js';
 import { defaultSessionLifetime, sessionMiddleware, TOUCH_EVERY_MS, type SessionLifetime } from './http/session.js';
-import { liveSessions } from './auth/sessions.js';
+import { liveSessions } from './auth/session-queries.js';
 import { securityRoutes } from './settings/security-routes.js';
 import { viewHelpers } from './http/view-helpers.js';
 import type { Logger } from './logger.js';
 import { avatarRoutes } from './people/avatar-routes.js';
 import { peopleRoutes } from './people/routes.js';
 import { settingsRoutes } from './settings/routes.js';
-import { createMessagingRouter, createRealtime, defaultAttachmentSettings, pageViews, unreadBadge, type MessagingDb, type MessagingDeps } from './messaging/index.js';
+import { createMessaging, defaultAttachmentSettings, type MessagingDeps } from './messaging/index.js';
+import { mailDatabase, messagingDatabase } from './app-database.js';
 import { peopleDirectory } from './people/directory.js';
 import { messagingPolicy, type WhoCanMessage } from './connections/messaging-policy.js';
 import { requireAdmin } from './admin/policy.js';
@@ -36,17 +37,13 @@ import { emailRoutes } from './email/routes.js';
 import { unsubscribeTokens } from './email/unsubscribe.js';
 import { startJobRunner, type JobRunner } from './jobs/runner.js';
 import { devMailRoutes } from './mail/dev-mail-routes.js';
-import type { MailDb } from './mail/outbox-queries.js';
 import { createMailTransport } from './mail/transport.js';
-import { messagingJobs } from './messaging/away/jobs.js';
-import { loadNotificationPreferences, saveNotificationPreferences } from './messaging/queries/notification-preferences.js';
 import { notificationRoutes } from './settings/notification-routes.js';
 import { sweepTask, SWEEP_CRONTAB, SWEEP_TASK } from './jobs/sweep.js';
 import { sweepExpiredSessions } from './auth/session-sweep-queries.js';
 import { sweepExpiredRateLimits } from './http/rate-limit-store.js';
 import { sweepTokens } from './email/token-queries.js';
 import { sweepOutbox } from './mail/outbox-queries.js';
-import { sweepPendingAttachments } from './messaging/index.js';
 
 export interface AppDeps {
   db: Db;
@@ -109,14 +106,17 @@ export function createApp(deps: AppDeps): App {
   const lifetime = deps.sessionLifetime ?? defaultSessionLifetime;
   // Anonymous forms' CSRF tokens are keyed with the session secret (src/http/csrf.ts).
   app.set(CSRF_KEY_SETTING, deps.sessionSecret);
-  // The same connection pool, typed down to the tables the module owns (Kysely types are invariant).
-  const messagingDb = db as unknown as MessagingDb;
   // Mail: the SMTP server of SMTP_URL, or the app's outbox; links start with the site's address.
   const mailConfig = deps.mail ?? { smtpUrl: undefined, from: 'Courier <no-reply@localhost>', appUrl: 'http://localhost:3000', delaySeconds: 600 };
-  const mail = createMailTransport({ smtpUrl: mailConfig.smtpUrl, from: mailConfig.from, db: db as unknown as MailDb });
+  const mailDb = mailDatabase(db);
+  const mail = createMailTransport({ smtpUrl: mailConfig.smtpUrl, from: mailConfig.from, db: mailDb });
   const unsubscribe = unsubscribeTokens(deps.sessionSecret);
-  const messaging: MessagingDeps = {
-    db: messagingDb,
+  // The messaging module, built once: host features get the parts they use, never its database.
+  const messaging = createMessaging({
+    db: messagingDatabase(db),
+    connectionString: String(deps.pool.options.connectionString),
+    log,
+    heartbeatMs: deps.streamHeartbeatMs,
     currentUser,
     sessions: {
       of: (req) => {
@@ -145,8 +145,8 @@ export function createApp(deps: AppDeps): App {
       send: (message) => mail.send(message),
       unsubscribeUrl: (userId, kind) => `${mailConfig.appUrl}/email/unsubscribe?token=${unsubscribe.make(userId, kind)}`,
     },
-  };
-  const realtime = createRealtime(messaging, String(deps.pool.options.connectionString), log, { heartbeatMs: deps.streamHeartbeatMs });
+  });
+  const { realtime } = messaging;
 
   const sessions = sessionMiddleware(deps.pool, deps.sessionSecret, deps.pruneSessions ?? true, lifetime);
   const loadUser = loadCurrentUser(db);
@@ -170,8 +170,8 @@ export function createApp(deps: AppDeps): App {
     res.locals.currentPath = req.originalUrl;
     next();
   });
-  app.use(unreadBadge({ db: messagingDb, currentUser }));
-  app.use(pageViews({ db: messagingDb, currentUser }));
+  app.use(messaging.badge);
+  app.use(messaging.pageViews);
 
   app.get('/', (req, res) => res.redirect(303, req.user ? '/messages' : '/login'));
   app.use(authRoutes(db, deps.authLimits ?? defaultAuthLimits, deps.sessionSecret));
@@ -180,29 +180,29 @@ export function createApp(deps: AppDeps): App {
     emailRoutes({
       db,
       sessionSecret: deps.sessionSecret,
-      turnOff: (userId, kind) => saveNotificationPreferences(messagingDb, userId, kind === 'messages' ? { emailMessages: 'off' } : { emailDigest: 'off' }),
+      turnOff: (userId, kind) => messaging.notificationPreferences.save(userId, kind === 'messages' ? { emailMessages: 'off' } : { emailDigest: 'off' }),
     }),
   );
-  if (deps.devMail) app.use('/dev/mail', devMailRoutes(db as unknown as MailDb));
+  if (deps.devMail) app.use('/dev/mail', devMailRoutes(mailDb));
 
   const people = peopleRoutes(db);
   const signedIn = [requireUser, csrfGuard];
   app.use('/people', ...signedIn, people.directory);
-  app.use('/u', ...signedIn, safetyRoutes(db), people.profiles);
+  app.use('/u', ...signedIn, safetyRoutes(db, messaging.moderation), people.profiles);
   app.use('/notices', ...signedIn, noticeRoutes(db));
-  app.use('/admin', requireUser, requireAdmin, csrfGuard, adminRoutes(db));
+  app.use('/admin', requireUser, requireAdmin, csrfGuard, adminRoutes(db, messaging.moderation));
   app.use('/connections', ...signedIn, connectionRoutes(db));
-  app.use('/messages', createMessagingRouter(messaging));
+  app.use('/messages', messaging.router);
   // The settings form is multipart: its router checks CSRF itself, first (src/settings/form.ts).
-  app.use('/settings/notifications', ...signedIn, notificationRoutes(db, { load: (id) => loadNotificationPreferences(messagingDb, id), save: (id, choices) => saveNotificationPreferences(messagingDb, id, choices) }));
-  app.use('/settings', requireUser, securityRoutes(db, lifetime), settingsRoutes(db));
+  app.use('/settings/notifications', ...signedIn, notificationRoutes(db, messaging.notificationPreferences));
+  app.use('/settings', requireUser, securityRoutes(db, lifetime), settingsRoutes(db, messaging.preferences));
   app.use('/avatars', requireUser, avatarRoutes(db));
 
   app.use(notFoundHandler);
   app.use(errorHandler(log, { devErrors: deps.devErrors }));
 
   // Background work: this instance runs the queue if asked (every server instance does).
-  const away = messagingJobs(messaging);
+  const away = messaging.jobs;
   let jobs: JobRunner | undefined;
   const startJobs = async () => {
     jobs = await startJobRunner({
@@ -215,8 +215,8 @@ export function createApp(deps: AppDeps): App {
           sessions: () => sweepExpiredSessions(db),
           'rate limits': () => sweepExpiredRateLimits(db),
           'one-time links': () => sweepTokens(db),
-          outbox: () => sweepOutbox(db as unknown as MailDb),
-          'unsent files': () => sweepPendingAttachments(messagingDb),
+          outbox: () => sweepOutbox(mailDb),
+          'unsent files': () => messaging.sweepPendingAttachments(),
         }),
       },
       crontab: [SWEEP_CRONTAB, ...away.crontab].join('\n'),

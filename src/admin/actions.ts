@@ -1,9 +1,9 @@
-import { sql } from 'kysely';
+import { endSessions } from '../auth/session-queries.js';
 import type { Db } from '../db/database.js';
 import type { ModerationAction } from '../db/schema.js';
-import { redactMessages, type MessagingDb } from '../messaging/index.js';
-import type { Report } from '../safety/reports.js';
-import { resolveReport } from '../safety/reports.js';
+import type { Moderation } from '../messaging/index.js';
+import { resolveReport, type Report } from '../safety/report-queries.js';
+import { suspendUntil } from './queries.js';
 
 export const ACTIONS: readonly ModerationAction[] = ['dismiss', 'warn', 'suspend', 'redact'];
 export const SUSPEND_DAYS = [1, 7, 30, 365] as const;
@@ -11,8 +11,11 @@ export const SUSPEND_DAYS = [1, 7, 30, 365] as const;
 export type ActionInput = { action: ModerationAction; days: number; messageIds: readonly number[] };
 export type ActionOutcome = { summary: string; detail: Record<string, number | string | readonly number[]> };
 
-/** Carries out a moderator's decision on a report, and marks the report resolved with it. */
-export async function applyAction(db: Db, report: Report, input: ActionInput, moderatorId: number): Promise<ActionOutcome> {
+/**
+ * Carries out a moderator's decision on a report, and marks the report resolved with it. Messages
+ * are removed by the messaging module (`moderation`), which owns them.
+ */
+export async function applyAction(db: Db, moderation: Pick<Moderation, 'redactMessages'>, report: Report, input: ActionInput, moderatorId: number): Promise<ActionOutcome> {
   let outcome: ActionOutcome;
   switch (input.action) {
     case 'dismiss':
@@ -30,7 +33,7 @@ export async function applyAction(db: Db, report: Report, input: ActionInput, mo
     case 'redact': {
       const attached = new Set(report.evidence.map((e) => e.message_id));
       const chosen = input.messageIds.length > 0 ? input.messageIds.filter((id) => attached.has(id)) : [...attached];
-      const removed = await redactMessages(db as unknown as MessagingDb, chosen);
+      const removed = await moderation.redactMessages(chosen);
       outcome = { summary: `${removed} message${removed === 1 ? '' : 's'} removed for both participants.`, detail: { messages: chosen } };
       break;
     }
@@ -39,17 +42,9 @@ export async function applyAction(db: Db, report: Report, input: ActionInput, mo
   return outcome;
 }
 
-/**
- * Suspends an account: no login until then, and every session it holds ends now (the sessions
- * table is express-session's; the user id sits in its JSON).
- */
+/** Suspends an account: no login until then, and every session it holds ends now. */
 async function suspend(db: Db, userId: number, days: number): Promise<Date> {
-  const row = await db
-    .updateTable('users')
-    .set({ suspended_until: sql<Date>`now() + make_interval(days => ${days})` })
-    .where('id', '=', userId)
-    .returning('suspended_until')
-    .executeTakeFirstOrThrow();
-  await sql`delete from session where (sess ->> 'userId')::bigint = ${userId}`.execute(db);
-  return row.suspended_until!;
+  const until = await suspendUntil(db, userId, days);
+  await endSessions(db, userId);
+  return until;
 }

@@ -7,7 +7,9 @@ import { HttpError, notFound } from '../http/errors.js';
 import { bodyOf, positiveId, positiveIds } from '../http/fields.js';
 import { flash } from '../http/flash.js';
 import { render } from '../http/render.js';
-import { findReport, listReports, reasonLabels, reportHistory, type ReportFilter } from '../safety/reports.js';
+import type { Moderation } from '../messaging/index.js';
+import { findReport, listReports, reportHistory } from '../safety/report-queries.js';
+import { reasonLabels, type ReportFilter } from '../safety/reports.js';
 import { ACTIONS, applyAction, SUSPEND_DAYS } from './actions.js';
 
 const FILTERS: readonly ReportFilter[] = ['open', 'resolved', 'all'];
@@ -16,7 +18,7 @@ const FILTERS: readonly ReportFilter[] = ['open', 'resolved', 'all'];
  * /admin: the moderation queue. There is deliberately no route to any conversation: moderators
  * see only what a reporter attached. Every view of a report and every action is audited.
  */
-export function adminRoutes(db: Db): Router {
+export function adminRoutes(db: Db, moderation: Pick<Moderation, 'redactMessages'>): Router {
   const router = Router();
 
   router.get('/', (_req, res) => res.redirect(303, '/admin/reports'));
@@ -53,7 +55,7 @@ export function adminRoutes(db: Db): Router {
     const messageIds = positiveIds(body.message_ids);
     if (action === 'redact' && report.evidence.length === 0) throw new HttpError(400, 'Nothing is attached to this report, so there is nothing to remove.');
     if (action === 'suspend' && report.reported_id === me.id) throw new HttpError(400, 'You cannot suspend yourself.');
-    const outcome = await applyAction(db, report, { action, days, messageIds }, me.id);
+    const outcome = await applyAction(db, moderation, report, { action, days, messageIds }, me.id);
     await recordAudit(db, { action: 'report.resolved', actorId: me.id, subjectUserId: report.reported_id, reportId: report.id, ip: ipOf(req), detail: { action, ...outcome.detail } });
     await flash(req, outcome.summary);
     res.redirect(303, `/admin/reports/${report.id}`);

@@ -11,7 +11,7 @@ import { requestAccountEmail } from '../email/account-mail.js';
 import { peekToken, redeemToken } from '../email/token-queries.js';
 import { hashPassword } from './password.js';
 import { setPasswordHash } from './queries.js';
-import { endSessions } from './sessions.js';
+import { endSessions } from './session-queries.js';
 import { checkPassword, normaliseUsername } from './validation.js';
 
 const SENT = '/password/forgot?sent=1';

@@ -7,11 +7,11 @@ export async function findLogin(db: Db, username: string) {
 /** Undefined when the username is taken (the database's unique constraint decides, race-free). */
 export async function createUser(
   db: Db,
-  user: { username: string; displayName: string; passwordHash: string },
+  user: { username: string; displayName: string; passwordHash: string; email?: string },
 ): Promise<number | undefined> {
   const row = await db
     .insertInto('users')
-    .values({ username: user.username, display_name: user.displayName, password_hash: user.passwordHash })
+    .values({ username: user.username, display_name: user.displayName, password_hash: user.passwordHash, email: user.email || null })
     .onConflict((oc) => oc.column('username').doNothing())
     .returning('id')
     .executeTakeFirst();

@@ -8,6 +8,7 @@ import { render } from '../http/render.js';
 import { safeNext } from '../http/safe-next.js';
 import { hashPassword, decoyHash, verifyPassword } from './password.js';
 import { createUser, findLogin } from './queries.js';
+import { requestAccountEmail } from '../email/account-mail.js';
 import { authRateLimits, type AuthLimits } from './rate-limits.js';
 import { endSession, startSession } from './session-login.js';
 import { normaliseUsername, parseSignup, type FieldErrors } from './validation.js';
@@ -23,6 +24,7 @@ interface LoginForm {
 interface SignupForm {
   username: string;
   display_name: string;
+  email: string;
   errors: FieldErrors;
 }
 
@@ -77,7 +79,7 @@ export function authRoutes(db: Db, limits: AuthLimits, secret: string): Router {
 
   router.get('/signup', (req, res) => {
     if (req.user) return res.redirect(303, HOME);
-    renderSignup(res, { username: '', display_name: '', errors: {} });
+    renderSignup(res, { username: '', display_name: '', email: '', errors: {} });
   });
 
   const signupLimits = authRateLimits(db, 'signup', limits, secret, (req, res) =>
@@ -86,6 +88,7 @@ export function authRoutes(db: Db, limits: AuthLimits, secret: string): Router {
       {
         username: normaliseUsername(bodyOf(req).username),
         display_name: String(bodyOf(req).display_name ?? ''),
+        email: String(bodyOf(req).email ?? ''),
         errors: { username: 'Too many sign-ups from here. Try again later.' },
       },
       429,
@@ -94,12 +97,14 @@ export function authRoutes(db: Db, limits: AuthLimits, secret: string): Router {
 
   router.post('/signup', csrfGuard, ...signupLimits, async (req, res) => {
     const { input, errors } = parseSignup(bodyOf(req));
-    const form = { username: input.username, display_name: String(bodyOf(req).display_name ?? ''), errors };
+    const form = { username: input.username, display_name: String(bodyOf(req).display_name ?? ''), email: input.email, errors };
     if (Object.keys(errors).length > 0) return renderSignup(res, form, 400);
-    const id = await createUser(db, {
-      username: input.username,
-      displayName: input.displayName,
-      passwordHash: await hashPassword(input.password),
+    const passwordHash = await hashPassword(input.password);
+    // The account and, with an address, the job that sends its confirmation link: both or neither.
+    const id = await db.transaction().execute(async (trx) => {
+      const created = await createUser(trx, { username: input.username, displayName: input.displayName, passwordHash, email: input.email });
+      if (created !== undefined && input.email) await requestAccountEmail(trx, created, 'confirm', input.email);
+      return created;
     });
     if (id === undefined) {
       return renderSignup(res, { ...form, errors: { username: 'That username is taken. Try another.' } }, 400);

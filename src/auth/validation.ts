@@ -9,9 +9,11 @@ export interface SignupInput {
   username: string;
   displayName: string;
   password: string;
+  /** Optional: empty when none was given. */
+  email: string;
 }
 
-export type FieldErrors = Partial<Record<'username' | 'display_name' | 'password' | 'avatar', string>>;
+export type FieldErrors = Partial<Record<'username' | 'display_name' | 'password' | 'avatar' | 'email', string>>;
 
 const codePoints = (text: string) => [...text].length;
 
@@ -40,6 +42,17 @@ export function checkDisplayName(name: string): string | undefined {
   return undefined;
 }
 
+/** An email address as typed: trimmed; empty means none. */
+export const normaliseEmail = (raw: unknown): string => (typeof raw === 'string' ? raw.trim() : '');
+
+/** Optional everywhere: empty is fine. Checked for shape only; the confirmation link proves the rest. */
+export function checkEmail(email: string): string | undefined {
+  if (email === '') return undefined;
+  if (email.length > 254) return 'Email addresses are at most 254 characters.';
+  if (!/^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$/.test(email) || email.includes(NUL)) return 'That does not look like an email address (name@example.org).';
+  return undefined;
+}
+
 export function checkPassword(password: string): string | undefined {
   if (password.includes(NUL)) return 'Passwords cannot contain a NUL character (U+0000). Choose another.';
   if (codePoints(password) < PASSWORD_MIN) return `Passwords need at least ${PASSWORD_MIN} characters.`;
@@ -52,6 +65,7 @@ export function parseSignup(body: Record<string, unknown>): { input: SignupInput
     username: normaliseUsername(body.username),
     displayName: normaliseDisplayName(body.display_name),
     password: typeof body.password === 'string' ? body.password : '',
+    email: normaliseEmail(body.email),
   };
   const errors: FieldErrors = {};
   const username = checkUsername(input.username);
@@ -60,5 +74,7 @@ export function parseSignup(body: Record<string, unknown>): { input: SignupInput
   if (username) errors.username = username;
   if (displayName) errors.display_name = displayName;
   if (password) errors.password = password;
+  const email = checkEmail(input.email);
+  if (email) errors.email = email;
   return { input, errors };
 }

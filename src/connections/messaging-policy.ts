@@ -1,6 +1,6 @@
 import type { Db } from '../db/database.js';
 import type { Barrier, MessagingPolicy } from '../messaging/index.js';
-import { barredAmong, blockState } from '../safety/blocks.js';
+import { barredAmong, blockState } from '../safety/block-queries.js';
 import { areConnected } from './queries.js';
 
 export type WhoCanMessage = 'connections' | 'everyone';

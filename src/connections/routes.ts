@@ -7,8 +7,8 @@ import { bodyOf, hasNul, NUL_MESSAGE } from '../http/fields.js';
 import { isHtmx, render } from '../http/render.js';
 import { safeNext } from '../http/safe-next.js';
 import { findPerson, findUserRef } from '../people/queries.js';
-import { isBlockedEitherWay } from '../safety/blocks.js';
-import { listConnections, listPending } from './listing.js';
+import { isBlockedEitherWay } from '../safety/block-queries.js';
+import { listConnections, listPending } from './listing-queries.js';
 import { acceptRequest, connectionState, declineRequest, removeConnection, requestConnection } from './queries.js';
 
 type Action = (db: Db, me: number, other: number) => Promise<boolean>;

@@ -1,4 +1,3 @@
-import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { openDatabase, type DbHandle } from './database.js';
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedServer } from './embedded.js';
@@ -13,8 +12,15 @@ export interface ConnectedDatabase extends DbHandle {
 
 const EMBEDDED_DATABASE = 'courier';
 
+/** Where the database is (the config's words for it; this layer reads no config of its own). */
+export interface DatabaseSettings {
+  /** Absent: an embedded PostgreSQL is started, with its data in `embeddedDataDir`. */
+  databaseUrl: string | undefined;
+  embeddedDataDir: string;
+}
+
 /** DATABASE_URL when set, an embedded PostgreSQL otherwise; either way migrated to the latest schema. */
-export async function connectDatabase(config: Config, log: Logger): Promise<ConnectedDatabase> {
+export async function connectDatabase(config: DatabaseSettings, log: Logger): Promise<ConnectedDatabase> {
   let embedded: EmbeddedServer | undefined;
   let url = config.databaseUrl;
   if (!url) {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import express, { type RequestHandler } from 'express';
-import { projectRoot } from '../config.js';
+import { projectRoot } from './project-root.js';
 
 /** Built files (CSS, htmx) first, then hand-written ones in public/. */
 const assetDirs = [path.join(projectRoot, 'public/build'), path.join(projectRoot, 'public')];

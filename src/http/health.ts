@@ -1,6 +1,5 @@
 import type { RequestHandler } from 'express';
-import { sql } from 'kysely';
-import type { Db } from '../db/database.js';
+import { ping, type Db } from '../db/database.js';
 
 /** 200 once the app can serve and reach its database; 503 when it cannot, or while shutting down. */
 export function healthCheck(db: Db, isShuttingDown: () => boolean): RequestHandler {
@@ -9,7 +8,7 @@ export function healthCheck(db: Db, isShuttingDown: () => boolean): RequestHandl
     if (isShuttingDown()) return void res.status(503).json({ status: 'shutting down' });
     try {
       await Promise.race([
-        sql`select 1`.execute(db),
+        ping(db),
         new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref()),
       ]);
       res.json({ status: 'ok' });

@@ -1,6 +1,8 @@
-import { sql } from 'kysely';
 import type { ClientRateLimitInfo, Options, Store } from 'express-rate-limit';
 import type { Db } from '../db/database.js';
+import { countHit, currentHits, forgetHits, uncountHit } from './rate-limit-queries.js';
+
+export { sweepExpiredRateLimits } from './rate-limit-queries.js';
 
 /**
  * express-rate-limit counters kept in PostgreSQL, so every app instance shares them. Each
@@ -20,45 +22,24 @@ export class PostgresRateLimitStore implements Store {
   }
 
   async increment(key: string): Promise<ClientRateLimitInfo> {
-    const row = await sql<{ hits: number; reset_at: Date }>`
-      insert into rate_limit_hits (key, hits, reset_at)
-      values (${this.key(key)}, 1, now() + ${this.windowMs} * interval '1 millisecond')
-      on conflict (key) do update set
-        hits = case when rate_limit_hits.reset_at <= now() then 1 else rate_limit_hits.hits + 1 end,
-        reset_at = case when rate_limit_hits.reset_at <= now() then excluded.reset_at else rate_limit_hits.reset_at end
-      returning hits, reset_at`.execute(this.db);
-    const { hits, reset_at } = row.rows[0]!;
-    return { totalHits: hits, resetTime: reset_at };
+    const { hits, resetAt } = await countHit(this.db, this.key(key), this.windowMs);
+    return { totalHits: hits, resetTime: resetAt };
   }
 
   async decrement(key: string): Promise<void> {
-    await this.db
-      .updateTable('rate_limit_hits')
-      .set({ hits: sql`greatest(hits - 1, 0)` })
-      .where('key', '=', this.key(key))
-      .execute();
+    await uncountHit(this.db, this.key(key));
   }
 
   async resetKey(key: string): Promise<void> {
-    await this.db.deleteFrom('rate_limit_hits').where('key', '=', this.key(key)).execute();
+    await forgetHits(this.db, this.key(key));
   }
 
   async get(key: string): Promise<ClientRateLimitInfo | undefined> {
-    const row = await this.db
-      .selectFrom('rate_limit_hits')
-      .select(['hits', 'reset_at'])
-      .where('key', '=', this.key(key))
-      .where('reset_at', '>', sql<Date>`now()`)
-      .executeTakeFirst();
-    return row && { totalHits: row.hits, resetTime: row.reset_at };
+    const row = await currentHits(this.db, this.key(key));
+    return row && { totalHits: row.hits, resetTime: row.resetAt };
   }
 
   private key(key: string): string {
     return `${this.prefix}:${key}`;
   }
-}
-
-/** Expired counters are only clutter; any instance may sweep them. */
-export async function sweepExpiredRateLimits(db: Db): Promise<void> {
-  await db.deleteFrom('rate_limit_hits').where('reset_at', '<', sql<Date>`now() - interval '1 minute'`).execute();
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Response } from 'express';
 import { Eta } from 'eta';
-import { projectRoot } from '../config.js';
+import { projectRoot } from './project-root.js';
 
 const eta = new Eta({
   views: path.join(projectRoot, 'views'),

@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { ConnectLimiter } from '../messaging/index.js';
+import { ConnectLimiter } from './connect-limiter.js';
 import { cookieValue } from './cookies.js';
 
 /** How many event-stream opens may be reading their session and user at once, per instance. */

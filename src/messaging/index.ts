@@ -1,8 +1,9 @@
+// The host builds the module once through its facade; the named exports below are its parts, for tests and benchmarks.
+export { createMessaging, type Messaging, type MessagingSetup, type Moderation, type NotificationPreferencesStore, type PreferencesStore } from './facade.js';
 export type { AttachmentSettings, Barrier, MessagingDeps, MessagingPolicy, MessagingUser, PeopleDirectory, Person } from './deps.js';
-export type { MessagingDb } from './schema.js';
+export type { MessagingDb, MessagingTables } from './schema.js';
 export { createRealtime, type Realtime } from './realtime/index.js';
 export { pageViews } from './routes/page-view.js';
-export { ConnectLimiter } from './realtime/connect-limiter.js';
 export { loadPreferences, savePreferences, type Preferences } from './queries/preferences.js';
 
 export { createMessagingRouter } from './router.js';

@@ -1,5 +1,3 @@
-import { sql, type Transaction } from 'kysely';
-import type { MessagingTables } from './schema.js';
 
 /** How much one person may send: counted in the database, so every app instance shares it. */
 export interface MessagingLimits {
@@ -24,18 +22,6 @@ export class RateLimited extends Error {
     super(`rate limited: ${what}`);
     this.name = 'RateLimited';
   }
-}
-
-// Advisory lock namespaces (the first key of pg_advisory_xact_lock(int, int)).
-export const LOCK_SPACES = { messages: 0x436f7201, conversations: 0x436f7202 } as const;
-
-/**
- * Serialises one person's sends (or conversation openings) across every instance until the
- * transaction ends. Taken in its own statement, so the count that follows, in a new statement,
- * sees everything the previous holder committed (READ COMMITTED takes a snapshot per statement).
- */
-export async function lockSender(trx: Transaction<MessagingTables>, what: keyof typeof LOCK_SPACES, userId: number): Promise<void> {
-  await sql`select pg_advisory_xact_lock(${LOCK_SPACES[what]}::int, (${userId}::bigint % 2147483647)::int)`.execute(trx);
 }
 
 export function limitsOf(overrides: Partial<MessagingLimits> | undefined): MessagingLimits {

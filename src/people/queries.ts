@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
-import type { PersonRow } from '../connections/listing.js';
+import type { PersonRow } from '../connections/listing-queries.js';
 import { stateFor, type ConnectionState } from '../connections/policy.js';
 
 export type PersonWithState = PersonRow & { state: ConnectionState; created_at: Date };

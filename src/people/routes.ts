@@ -4,7 +4,7 @@ import { userOf } from '../http/current-user.js';
 import { notFound } from '../http/errors.js';
 import { hasNul, NUL_MESSAGE } from '../http/fields.js';
 import { isHtmx, render } from '../http/render.js';
-import { blockState } from '../safety/blocks.js';
+import { blockState } from '../safety/block-queries.js';
 import { findPerson, searchPeople } from './queries.js';
 
 const firstString = (value: unknown) => (typeof value === 'string' ? value : '');

@@ -8,9 +8,10 @@ import { bodyOf, hasNul, NUL_MESSAGE, positiveId, positiveIds } from '../http/fi
 import { flash } from '../http/flash.js';
 import { render } from '../http/render.js';
 import { safeNext } from '../http/safe-next.js';
-import { messagesForEvidence, recentMessagesWith, type MessagingDb } from '../messaging/index.js';
-import { block, blockState, unblock } from './blocks.js';
-import { createReport, DETAILS_MAX, reasonLabels, REASONS, ReportLimitReached } from './reports.js';
+import type { Moderation } from '../messaging/index.js';
+import { block, blockState, unblock } from './block-queries.js';
+import { createReport } from './report-queries.js';
+import { DETAILS_MAX, reasonLabels, REASONS, ReportLimitReached } from './reports.js';
 
 interface ReportForm {
   reason: string;
@@ -23,11 +24,11 @@ interface ReportForm {
 
 /**
  * Under /u/:username: block, unblock and report someone. Blocks stop messaging both ways (the
- * messaging policy reads them); reports go to the moderators with what the reporter attached.
+ * messaging policy reads them); reports go to the moderators with what the reporter attached,
+ * which only the messaging module reads (the reporter's own messages, through `moderation`).
  */
-export function safetyRoutes(db: Db): Router {
+export function safetyRoutes(db: Db, moderation: Pick<Moderation, 'recentMessagesWith' | 'messagesForEvidence'>): Router {
   const router = Router();
-  const messagingDb = db as unknown as MessagingDb;
 
   async function personFor(req: Request) {
     const me = userOf(req);
@@ -65,7 +66,7 @@ export function safetyRoutes(db: Db): Router {
 
   async function renderReportForm(req: Request, res: Response, person: { id: number; username: string; display_name: string; avatar_version: number | null }, form: ReportForm, status = 200) {
     const me = userOf(req);
-    const { conversationId, messages } = await recentMessagesWith(messagingDb, me.id, person.id);
+    const { conversationId, messages } = await moderation.recentMessagesWith(me.id, person.id);
     const next = conversationId !== undefined && (req.query.from !== undefined || bodyOf(req).from !== undefined) ? `/messages/${conversationId}` : `/u/${person.username}`;
     const state = await blockState(db, me.id, person.id);
     render(
@@ -93,7 +94,7 @@ export function safetyRoutes(db: Db): Router {
     else if (reason === 'other' && !details) form.errors.details = 'Tell the moderators what is wrong.';
     if (form.errors.reason || form.errors.details) return renderReportForm(req, res, person, form, 400);
 
-    const { conversationId, messages: evidence } = await messagesForEvidence(messagingDb, me.id, person.id, form.messageIds);
+    const { conversationId, messages: evidence } = await moderation.messagesForEvidence(me.id, person.id, form.messageIds);
     let reportId: number;
     try {
       reportId = await createReport(db, { reporterId: me.id, reportedId: person.id, conversationId: conversationId ?? null, reason: reason as ReportReason, details, evidence });

@@ -1,3 +1,4 @@
+import { wholeDatabase } from '../app-database.js';
 import type { Db } from '../db/database.js';
 import { pairOf } from '../connections/policy.js';
 
@@ -64,7 +65,9 @@ const scripts: Script[] = [
 ];
 
 /** Conversations with some history for the demo people, a few of them unread. */
-export async function seedConversations(db: Db, ids: Map<string, number>): Promise<void> {
+export async function seedConversations(hostDb: Db, ids: Map<string, number>): Promise<void> {
+  // The demo is written straight into the module's tables (rows as they would be after sending).
+  const db = wholeDatabase(hostDb);
   for (const script of scripts) {
     const a = ids.get(script.a);
     const b = ids.get(script.b);

@@ -6,12 +6,10 @@ import { flash } from '../http/flash.js';
 import { NUL_MESSAGE } from '../http/fields.js';
 import { render } from '../http/render.js';
 import { removeAvatar, saveAvatar } from '../people/avatar-queries.js';
-import { blockedPeople } from '../safety/blocks.js';
+import { blockedPeople } from '../safety/block-queries.js';
 import { MAX_PHOTO_BYTES, readSettingsForm } from './form.js';
 import { updateDisplayName } from './queries.js';
-import { loadPreferences, savePreferences, type MessagingDb, type Preferences } from '../messaging/index.js';
-
-const messagingDb = (db: Db) => db as unknown as MessagingDb;
+import type { Preferences, PreferencesStore } from '../messaging/index.js';
 
 interface SettingsForm {
   display_name: string;
@@ -28,7 +26,8 @@ function privacyFrom(body: Record<string, unknown>): Preferences | undefined {
   return { readReceipts: body.read_receipts === 'on', typingIndicators: body.typing_indicators === 'on', activeStatus: body.active_status === 'on' };
 }
 
-export function settingsRoutes(db: Db): Router {
+/** Settings: name, photo and (kept by the messaging module, through `preferences`) privacy choices. */
+export function settingsRoutes(db: Db, preferences: PreferencesStore): Router {
   const router = Router();
 
   // The people I blocked, each with a button to undo it.
@@ -39,7 +38,7 @@ export function settingsRoutes(db: Db): Router {
 
   router.get('/', async (req, res) => {
     const me = userOf(req);
-    renderSettings(res, { display_name: me.display_name, errors: {}, privacy: await loadPreferences(messagingDb(db), me.id) });
+    renderSettings(res, { display_name: me.display_name, errors: {}, privacy: await preferences.load(me.id) });
   });
 
   // CSRF is checked by readSettingsForm, first: for a multipart form, before its body is read.
@@ -57,11 +56,11 @@ export function settingsRoutes(db: Db): Router {
     const privacy = privacyFrom(body);
     if (Object.keys(errors).length > 0) {
       const status = !malformed && photo?.ok === false && photo.status === 413 ? 413 : 400;
-      return renderSettings(res, { display_name: typed, errors, privacy: privacy ?? (await loadPreferences(messagingDb(db), me.id)) }, status);
+      return renderSettings(res, { display_name: typed, errors, privacy: privacy ?? (await preferences.load(me.id)) }, status);
     }
 
     await updateDisplayName(db, me.id, displayName);
-    if (privacy) await savePreferences(messagingDb(db), me.id, privacy);
+    if (privacy) await preferences.save(me.id, privacy);
     if (photo?.ok) await saveAvatar(db, me.id, photo);
     else if (body.remove_avatar === 'on') await removeAvatar(db, me.id);
     await flash(req, 'Your settings are saved.');

@@ -3,7 +3,7 @@ import { rateLimit } from 'express-rate-limit';
 import { ipOf, recordAudit } from '../audit/record.js';
 import { hashPassword, verifyPassword } from '../auth/password.js';
 import { passwordHashOf, setPasswordHash } from '../auth/queries.js';
-import { endSessions, listSessions } from '../auth/sessions.js';
+import { endSessions, listSessions } from '../auth/session-queries.js';
 import { startSession } from '../auth/session-login.js';
 import { checkPassword } from '../auth/validation.js';
 import type { Db } from '../db/database.js';

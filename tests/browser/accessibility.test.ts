@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { hashPassword } from '../../src/auth/password.js';
 import { saveAvatar } from '../../src/people/avatar-queries.js';
 import { processAvatar } from '../../src/people/avatar-image.js';
-import { createReport } from '../../src/safety/reports.js';
+import { createReport } from '../../src/safety/report-queries.js';
 import { defaultLimits, type MessagingDb } from '../../src/messaging/index.js';
 import { openConversation } from '../../src/messaging/queries/conversations.js';
 import { deleteMessage, sendMessage } from '../../src/messaging/queries/messages.js';
@@ -61,7 +61,7 @@ before(async () => {
   const photo = await sharp({ create: { width: 300, height: 300, channels: 3, background: '#2f6fde' } }).png().toBuffer();
   const avatar = await processAvatar(photo);
   assert.ok(avatar.ok);
-  await saveAvatar(h.database.db, ben, avatar);
+  await saveAvatar(h.database.hostDb, ben, avatar);
   await connect(ben, ava);
 
   // Some other conversations: unread, pinned, muted, read.
@@ -119,7 +119,7 @@ before(async () => {
   const withIvy = await openConversation(db(), ivy, ava, defaultLimits.conversations);
   const rude = await say(withIvy, ivy, ava, 'You will regret ignoring me.');
   const evidence = await h.database.db.selectFrom('messages').select(['id', 'sender_id', 'body', 'created_at']).where('id', '=', rude).execute();
-  seed.report = await createReport(h.database.db, {
+  seed.report = await createReport(h.database.hostDb, {
     reporterId: ava,
     reportedId: ivy,
     conversationId: withIvy,

@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { hashPassword } from '../../src/auth/password.js';
 import { logInPage, shot, startBrowserHarness, type BrowserHarness } from '../support/browser.js';
 
-// The composer's file handling with JavaScript (public/js/app.js, "Files in the composer"), at a
+// The composer's file handling with JavaScript (public/js/behaviours/files.js), at a
 // desktop and a phone width: the list of chosen files with its Remove buttons, files dropped on the
 // composer, an image pasted into the box, a message of files alone, the progress bar of a large
 // upload, and a refused file. Playwright cannot drag or paste files from the OS, so the drop and

@@ -6,7 +6,7 @@ import { shot, startBrowserHarness, type BrowserHarness } from '../support/brows
 let h: BrowserHarness;
 before(async () => {
   h = await startBrowserHarness();
-  await seedDemo(h.database.db);
+  await seedDemo(h.database.hostDb);
 });
 
 for (const width of [390, 1280]) {

@@ -223,7 +223,7 @@ describe('rate limits', () => {
     const limits = { perIp: 2, perUsername: 100, windowMs: 60_000 };
     const first = await startTestApp({ authLimits: limits });
     const second = createApp({
-      db: first.db,
+      db: first.database.hostDb,
       pool: first.database.pool,
       log: createLogger('silent'),
       sessionSecret: 'test-secret-test-secret-test-secret',

@@ -105,14 +105,14 @@ describe('a blocked person and the blocker', () => {
     const b = await newMember(t, 'race');
     await insertConnection(t.db, a.id, b.id, a.id, 'pending');
     await block(a, b);
-    assert.equal(await acceptRequest(t.db, b.id, a.id), false, 'accept');
+    assert.equal(await acceptRequest(t.database.hostDb, b.id, a.id), false, 'accept');
     assert.equal((await rowBetween(a.id, b.id))?.status, 'pending');
-    assert.notEqual(await requestConnection(t.db, b.id, a.id), 'connected', 'asking back');
+    assert.notEqual(await requestConnection(t.database.hostDb, b.id, a.id), 'connected', 'asking back');
     assert.equal((await rowBetween(a.id, b.id))?.status, 'pending');
 
     const c = await newMember(t, 'race');
     await block(c, a);
-    await requestConnection(t.db, a.id, c.id);
+    await requestConnection(t.database.hostDb, a.id, c.id);
     assert.equal(await rowBetween(a.id, c.id), undefined, 'a new request');
   });
 });

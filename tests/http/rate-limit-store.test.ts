@@ -14,7 +14,7 @@ after(async () => {
 });
 
 const storeWith = (prefix: string, windowMs: number) => {
-  const store = new PostgresRateLimitStore(database.db, prefix);
+  const store = new PostgresRateLimitStore(database.hostDb, prefix);
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   store.init({ windowMs } as any);
   return store;
@@ -97,7 +97,7 @@ describe('PostgresRateLimitStore', () => {
     const live = storeWith('sweep', 60_000);
     await live.increment('counted');
 
-    await sweepExpiredRateLimits(database.db);
+    await sweepExpiredRateLimits(database.hostDb);
 
     const keys = (await database.db.selectFrom('rate_limit_hits').select('key').where('key', 'like', 'sweep:%').orderBy('key').execute()).map((r) => r.key);
     assert.deepEqual(keys, ['sweep:counted', 'sweep:later', 'sweep:live']);

@@ -17,7 +17,7 @@ after(async () => {
   await database.drop();
 });
 
-const db = () => database.db;
+const db = () => database.hostDb;
 
 /** Everything the seed writes, in a stable order, to compare one run with the next. */
 async function snapshot() {

@@ -72,7 +72,7 @@ export async function startTestApp(overrides: Partial<AppDeps> = {}): Promise<Te
     },
   });
   const { app, close, stopJobs } = createApp({
-    db: database.db,
+    db: database.hostDb,
     pool: database.pool,
     log: createLogger('info', sink),
     sessionSecret: TEST_SECRET,
@@ -105,7 +105,7 @@ export async function startTestApp(overrides: Partial<AppDeps> = {}): Promise<Te
     connect: (a, b) => insertConnection(database.db, a, b, a, 'accepted'),
     stopJobs,
     secondInstance(more = {}) {
-      const instance = createApp({ db: database.db, pool: database.pool, log: createLogger('silent'), sessionSecret: TEST_SECRET, pruneSessions: false, ...overrides, ...more });
+      const instance = createApp({ db: database.hostDb, pool: database.pool, log: createLogger('silent'), sessionSecret: TEST_SECRET, pruneSessions: false, ...overrides, ...more });
       cleanups.push(instance.close);
       return instance;
     },

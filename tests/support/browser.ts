@@ -31,7 +31,7 @@ export async function startBrowserHarness(): Promise<BrowserHarness> {
   mkdirSync(screenshotDir, { recursive: true });
   const database = await createTestDatabase();
   const { app, close } = createApp({
-    db: database.db,
+    db: database.hostDb,
     pool: database.pool,
     log: createLogger('warn'),
     sessionSecret: 'browser-secret-browser-secret-browser',

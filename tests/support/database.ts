@@ -1,11 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { openDatabase, type DbHandle } from '../../src/db/database.js';
+import { wholeDatabase, type AppDb } from '../../src/app-database.js';
+import { openDatabase, type Db, type DbHandle } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { prepareJobTables } from '../../src/jobs/runner.js';
 import { createLogger } from '../../src/logger.js';
 
-export interface TestDatabase extends DbHandle {
+export interface TestDatabase extends Omit<DbHandle, 'db'> {
+  /** Every table, the messaging module's too: what tests arrange and inspect. */
+  db: AppDb;
+  /** The same handle typed for the host's tables, as the app and its features take it. */
+  hostDb: Db;
   url: string;
   /** Every SQL statement the app ran through Kysely since the last reset. */
   queries: string[];
@@ -41,6 +46,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await prepareJobTables(handle.pool, createLogger('silent'));
   return {
     ...handle,
+    db: wholeDatabase(handle.db),
+    hostDb: handle.db,
     url: url.toString(),
     queries,
     async drop() {

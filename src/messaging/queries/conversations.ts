@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
-import { lockSender, RateLimited, type MessagingLimits } from '../limits.js';
-import { notifyExpression } from '../realtime/channel.js';
+import { RateLimited, type MessagingLimits } from '../limits.js';
+import { lockSender } from './locks.js';
+import { announce } from './notify.js';
 import type { MessagingDb } from '../schema.js';
 import { assertMayWrite } from './write-check.js';
 
@@ -136,5 +137,5 @@ export async function threadVersion(db: MessagingDb, conversationId: number, me:
 
 /** Someone is typing: a signal only, nothing is written. */
 export async function announceTyping(db: MessagingDb, conversationId: number, from: number, to: number): Promise<void> {
-  await sql`select ${notifyExpression({ t: 'typing', c: conversationId, u: from, o: to })}`.execute(db);
+  await announce(db, { t: 'typing', c: conversationId, u: from, o: to });
 }

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
-import { LOCK_SPACES, RateLimited, type MessagingLimits } from '../limits.js';
+import { RateLimited, type MessagingLimits } from '../limits.js';
+import { LOCK_SPACES } from './locks.js';
 import { CHANNEL } from '../realtime/channel.js';
 import type { MessagingDb } from '../schema.js';
 import { isWriteRefused, WriteRefused } from './write-check.js';

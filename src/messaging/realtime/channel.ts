@@ -1,5 +1,3 @@
-import { sql, type RawBuilder } from 'kysely';
-
 /** The one PostgreSQL channel every instance listens on. Payloads carry ids, never text. */
 export const CHANNEL = 'courier_events';
 
@@ -22,14 +20,6 @@ export type RealtimeSignal =
   | { t: 'view'; u: number; s: string; c: number | null; v: boolean; n?: true }
   /** Stream s of u is past the person's cap (migration 0017): the instance holding it closes it. */
   | { t: 'stream-end'; u: number; s: string };
-
-/**
- * A pg_notify call for use inside the transaction that made the change: PostgreSQL delivers it
- * when (and only if) that transaction commits, so listeners never hear of uncommitted data.
- */
-export function notifyExpression(signal: RealtimeSignal): RawBuilder<unknown> {
-  return sql`pg_notify(${CHANNEL}, ${JSON.stringify(signal)})`;
-}
 
 export function parseSignal(payload: string | undefined): RealtimeSignal | undefined {
   if (!payload) return undefined;

@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import { renderView } from '../../http/render.js';
 import { viewHelpers } from '../../http/view-helpers.js';
 import type { Logger } from '../../logger.js';
@@ -7,7 +6,7 @@ import { loadPreferences } from '../queries/preferences.js';
 import { Batcher } from './batcher.js';
 import type { RealtimeSignal } from './channel.js';
 import type { StreamHub } from './hub.js';
-import { presenceOf } from './presence.js';
+import { presenceOf, presenceWatchers } from './presence-queries.js';
 import type { SessionGuard } from './session-guard.js';
 import { deliverMessages, type MessageSignal } from './live-delivery.js';
 import { myViewChanged, pageShows, receiptsMoved } from './live-views.js';
@@ -76,14 +75,7 @@ export class Dispatcher {
     if (here.length === 0) return;
     // Active status is shared only between people who both show theirs.
     if (!(await loadPreferences(this.deps.db, userId)).activeStatus) return;
-    const watchers = await this.deps.db
-      .selectFrom('conversation_participants as p')
-      .leftJoin('messaging_preferences as w', 'w.user_id', 'p.user_id')
-      .select('p.user_id')
-      .where('p.other_user_id', '=', userId)
-      .where('p.user_id', '=', sql<number>`any(${here})`)
-      .where(sql<boolean>`coalesce(w.active_status, true)`)
-      .execute();
+    const watchers = await presenceWatchers(this.deps.db, userId, here);
     if (watchers.length === 0) return;
     // Across a block, neither sees the other come and go.
     const barred = await this.deps.policy.barredAmong(userId, watchers.map((w) => w.user_id));

@@ -5,7 +5,7 @@ import type { StreamBody } from './stream-body.js';
 const MAX_BACKLOG = 256 * 1024;
 const HEARTBEAT_MS = 25_000;
 /**
- * Open streams one person may hold, across every instance (the shared registry, stream-registry.ts)
+ * Open streams one person may hold, across every instance (the shared registry, stream-queries.ts)
  * and on this one (this hub, in case the registry is slow or unreachable); one more closes their oldest.
  */
 export const MAX_STREAMS_PER_PERSON = 20;

@@ -5,12 +5,12 @@ import type { MessagingDeps } from '../deps.js';
 import { deliveredTo } from '../seen.js';
 import { Dispatcher } from './dispatcher.js';
 import { MAX_STREAMS_PER_PERSON, StreamHub, type Stream } from './hub.js';
-import { ConnectLimiter } from './connect-limiter.js';
+import { ConnectLimiter } from '../../http/connect-limiter.js';
 import { SessionGuard } from './session-guard.js';
 import { SignalListener } from './listener.js';
 import { openStreamBody } from './stream-body.js';
-import { registerStream, unregisterStream } from './stream-registry.js';
-import { beat, cameOnline, registerInstance, retireInstance, wentAway } from './presence.js';
+import { registerStream, unregisterStream } from './stream-queries.js';
+import { beat, cameOnline, registerInstance, retireInstance, wentAway } from './presence-queries.js';
 
 export interface Realtime {
   /** GET /events: this user's event stream. */

@@ -1,10 +1,9 @@
 import type { RequestHandler } from 'express';
-import { sql } from 'kysely';
 import { HttpError } from '../../http/errors.js';
 import { isHtmx, render } from '../../http/render.js';
 import { safeNext } from '../../http/safe-next.js';
 import type { MessagingDeps } from '../deps.js';
-import { mineNotice } from '../queries/receipts.js';
+import { announce } from '../queries/notify.js';
 import { applyViewAction, MAX_PINS, TooManyPins, type ViewAction } from '../queries/my-view.js';
 import { conversationOf, viewer } from './context.js';
 import { streamOf } from './page-view.js';
@@ -29,7 +28,7 @@ export function myViewHandler(deps: MessagingDeps, action: ViewAction): RequestH
       throw err;
     }
     // My other pages (tabs, devices) redraw the row and my count; this one draws its own answer.
-    await sql`select ${mineNotice(access.id, me.id, streamOf(req))}`.execute(deps.db);
+    await announce(deps.db, { t: 'mine', c: access.id, u: me.id, ...(streamOf(req) && { x: streamOf(req) }) });
     // htmx, from an inbox row: the list of the tab it was in, redrawn (the row may have moved or left it).
     if (isHtmx(req) && req.get('HX-Target') === 'inbox-results') {
       const query = inboxQueryFrom({ ...(req.body as Record<string, unknown>), after: undefined });

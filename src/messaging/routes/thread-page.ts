@@ -8,7 +8,7 @@ import type { ThreadAccess } from '../queries/conversations.js';
 import { inboxPage } from '../queries/inbox.js';
 import { messagesBefore, messagesFrom, type MessageRow } from '../queries/messages.js';
 import { reactionsFor } from '../queries/reactions.js';
-import { presenceOf } from '../realtime/presence.js';
+import { presenceOf } from '../realtime/presence-queries.js';
 
 export interface Composer {
   body: string;

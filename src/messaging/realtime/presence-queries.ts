@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { MessagingDb } from '../schema.js';
-import { notifyExpression } from './channel.js';
+import { notifyExpression } from '../queries/notify.js';
 
 /** An instance whose heartbeat is older than this is taken for dead: its users are not "active". */
 const STALE = sql`interval '45 seconds'`;
@@ -59,4 +59,16 @@ export async function presenceOf(db: MessagingDb, userId: number): Promise<Prese
            (select last_active_at from user_activity where user_id = ${userId}) as last_active_at`.execute(db);
   const first = row.rows[0];
   return { active: first?.active ?? false, lastActiveAt: first?.last_active_at ?? null };
+}
+
+/** Of the people here, those with a conversation with `userId` who show their own active status. */
+export async function presenceWatchers(db: MessagingDb, userId: number, here: readonly number[]): Promise<{ user_id: number }[]> {
+  return db
+    .selectFrom('conversation_participants as p')
+    .leftJoin('messaging_preferences as w', 'w.user_id', 'p.user_id')
+    .select('p.user_id')
+    .where('p.other_user_id', '=', userId)
+    .where('p.user_id', '=', sql<number>`any(${[...here]})`)
+    .where(sql<boolean>`coalesce(w.active_status, true)`)
+    .execute();
 }

@@ -1,0 +1,92 @@
+import type { RequestHandler, Router } from 'express';
+import type { Logger } from '../logger.js';
+import { sweepPendingAttachments } from './attachments/queries.js';
+import { messagingJobs, type MessagingJobs } from './away/jobs.js';
+import { unreadBadge } from './badge.js';
+import type { MessagingDeps } from './deps.js';
+import { messagesForEvidence, recentMessagesWith, redactMessages } from './queries/moderation.js';
+import { loadNotificationPreferences, saveNotificationPreferences } from './queries/notification-preferences.js';
+import { loadPreferences, savePreferences } from './queries/preferences.js';
+import { createRealtime, type Realtime } from './realtime/index.js';
+import { createMessagingRouter } from './router.js';
+import { pageViews } from './routes/page-view.js';
+import type { MessagingDb } from './schema.js';
+
+/** What the facade needs: the module's deps, and what its live events need besides. */
+export interface MessagingSetup extends MessagingDeps {
+  /** Where live events are listened for (a connection of its own, outside the pool). */
+  connectionString: string;
+  log: Logger;
+  /** How often open event streams get a heartbeat and have their sessions checked (default 25 s). */
+  heartbeatMs?: number;
+}
+
+/** A query function of the module with its database already given. */
+type Bound<F> = F extends (db: MessagingDb, ...args: infer A) => infer R ? (...args: A) => R : never;
+
+/** For reports and moderators: a participant's own messages, and their removal. Nothing reads a conversation for anyone else. */
+export interface Moderation {
+  recentMessagesWith: Bound<typeof recentMessagesWith>;
+  messagesForEvidence: Bound<typeof messagesForEvidence>;
+  redactMessages: Bound<typeof redactMessages>;
+}
+
+/** A person's privacy choices (read receipts, typing, active status), for the host's Settings. */
+export interface PreferencesStore {
+  load: Bound<typeof loadPreferences>;
+  save: Bound<typeof savePreferences>;
+}
+
+/** A person's email choices (missed messages, digests), for the host's Settings and unsubscribe links. */
+export interface NotificationPreferencesStore {
+  load: Bound<typeof loadNotificationPreferences>;
+  save: Bound<typeof saveNotificationPreferences>;
+}
+
+/** Everything the host uses of the module, each part bound to the module's deps and database. */
+export interface Messaging {
+  /** Mounted at /messages. */
+  router: Router;
+  /** On every page: the navbar's unread count (and delivery of what reached an open page). */
+  badge: RequestHandler;
+  /** On every page: which page an event stream shows, for live updates. */
+  pageViews: RequestHandler;
+  /** GET /events, and starting and stopping live events. */
+  realtime: Realtime;
+  moderation: Moderation;
+  preferences: PreferencesStore;
+  notificationPreferences: NotificationPreferencesStore;
+  /** The module's background work, for the host's job queue. */
+  jobs: MessagingJobs;
+  /** Drops files uploaded for messages never sent (a day on); returns how many. */
+  sweepPendingAttachments(): Promise<number>;
+}
+
+/**
+ * The messaging module as the host sees it: built once from the host's deps, so no host feature
+ * needs the module's database type or its internals.
+ */
+export function createMessaging(setup: MessagingSetup): Messaging {
+  const { db } = setup;
+  return {
+    router: createMessagingRouter(setup),
+    badge: unreadBadge(setup),
+    pageViews: pageViews(setup),
+    realtime: createRealtime(setup, setup.connectionString, setup.log, { heartbeatMs: setup.heartbeatMs }),
+    moderation: {
+      recentMessagesWith: (...args) => recentMessagesWith(db, ...args),
+      messagesForEvidence: (...args) => messagesForEvidence(db, ...args),
+      redactMessages: (...args) => redactMessages(db, ...args),
+    },
+    preferences: {
+      load: (...args) => loadPreferences(db, ...args),
+      save: (...args) => savePreferences(db, ...args),
+    },
+    notificationPreferences: {
+      load: (...args) => loadNotificationPreferences(db, ...args),
+      save: (...args) => saveNotificationPreferences(db, ...args),
+    },
+    jobs: messagingJobs(setup),
+    sweepPendingAttachments: () => sweepPendingAttachments(db),
+  };
+}

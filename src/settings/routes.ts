@@ -1,6 +1,7 @@
 import { Router, type Response } from 'express';
 import type { Db } from '../db/database.js';
-import { checkDisplayName, normaliseDisplayName, type FieldErrors } from '../auth/validation.js';
+import { checkDisplayName, checkEmail, normaliseDisplayName, normaliseEmail, type FieldErrors } from '../auth/validation.js';
+import { requestAccountEmail } from '../email/account-mail.js';
 import { userOf } from '../http/current-user.js';
 import { flash } from '../http/flash.js';
 import { NUL_MESSAGE } from '../http/fields.js';
@@ -8,11 +9,13 @@ import { render } from '../http/render.js';
 import { removeAvatar, saveAvatar } from '../people/avatar-queries.js';
 import { blockedPeople } from '../safety/block-queries.js';
 import { MAX_PHOTO_BYTES, readSettingsForm } from './form.js';
-import { updateDisplayName } from './queries.js';
+import { changeEmail, emailOf, updateDisplayName } from './queries.js';
 import type { Preferences, PreferencesStore } from '../messaging/index.js';
 
 interface SettingsForm {
   display_name: string;
+  email: string;
+  emailConfirmed: boolean;
   errors: FieldErrors;
   privacy: Preferences;
 }
@@ -38,7 +41,8 @@ export function settingsRoutes(db: Db, preferences: PreferencesStore): Router {
 
   router.get('/', async (req, res) => {
     const me = userOf(req);
-    renderSettings(res, { display_name: me.display_name, errors: {}, privacy: await preferences.load(me.id) });
+    const account = await emailOf(db, me.id);
+    renderSettings(res, { display_name: me.display_name, email: account.email ?? '', emailConfirmed: account.confirmed, errors: {}, privacy: await preferences.load(me.id) });
   });
 
   // CSRF is checked by readSettingsForm, first: for a multipart form, before its body is read.
@@ -50,20 +54,31 @@ export function settingsRoutes(db: Db, preferences: PreferencesStore): Router {
     const errors: FieldErrors = {};
     const nameError = nulIn.has('display_name') ? NUL_MESSAGE : checkDisplayName(displayName);
     if (nameError) errors.display_name = nameError;
+    const account = await emailOf(db, me.id);
+    // Absent from the form (an older page): the address stays as it is.
+    const email = typeof body.email === 'string' ? normaliseEmail(body.email) : (account.email ?? '');
+    const emailError = nulIn.has('email') ? NUL_MESSAGE : checkEmail(email);
+    if (emailError) errors.email = emailError;
 
     if (photo && !photo.ok) errors.avatar = photo.error;
     if (malformed) errors.avatar = 'The form arrived incomplete (the connection may have dropped): nothing was saved. Choose the photo again and save.';
     const privacy = privacyFrom(body);
     if (Object.keys(errors).length > 0) {
       const status = !malformed && photo?.ok === false && photo.status === 413 ? 413 : 400;
-      return renderSettings(res, { display_name: typed, errors, privacy: privacy ?? (await preferences.load(me.id)) }, status);
+      return renderSettings(res, { display_name: typed, email, emailConfirmed: account.confirmed && email.toLowerCase() === (account.email ?? '').toLowerCase(), errors, privacy: privacy ?? (await preferences.load(me.id)) }, status);
     }
 
     await updateDisplayName(db, me.id, displayName);
+    // A new address: kept unconfirmed, and its link sent (the job is added with the change, or neither).
+    const newAddress = await db.transaction().execute(async (trx) => {
+      const changed = await changeEmail(trx, me.id, email);
+      if (changed && email) await requestAccountEmail(trx, me.id, 'confirm', email);
+      return changed && email !== '';
+    });
     if (privacy) await preferences.save(me.id, privacy);
     if (photo?.ok) await saveAvatar(db, me.id, photo);
     else if (body.remove_avatar === 'on') await removeAvatar(db, me.id);
-    await flash(req, 'Your settings are saved.');
+    await flash(req, newAddress ? `Your settings are saved. Open the link we sent to ${email} to confirm it.` : 'Your settings are saved.');
     res.redirect(303, '/settings');
   });
 

@@ -85,3 +85,31 @@ describe('an address at sign-up', () => {
     assert.match(second.text, /That address is taken/);
   });
 });
+
+describe('an address in Settings', () => {
+  test('a new one is unconfirmed until its link; the same typed again sends nothing; emptied, it is gone', async () => {
+    const { agent } = await signUp('ec_set', '');
+    const token = await csrfToken(agent, '/settings');
+    const save = (email: string) => agent.post('/settings').type('form').send({ display_name: 'Person ec_set', email, _csrf: token });
+    const bad = await save('nope@');
+    assert.equal(bad.status, 400);
+    assert.equal(html(bad.text)('#email').val(), 'nope@', 'kept in the form');
+
+    assert.equal((await save('set@example.org')).status, 303);
+    assert.match((await agent.get('/settings')).text, /Open the link we sent to set@example\.org/);
+    const mail = await mailTo('set@example.org');
+    assert.equal((await t.agent().get(confirmLink(mail.mail.text ?? '')!)).status, 200);
+    assert.match((await agent.get('/settings')).text, /Confirmed\./);
+
+    const before = smtp.received.length;
+    assert.equal((await save('SET@example.org')).status, 303, 'the same address in other case');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(smtp.received.length, before, 'no new link');
+    const still = await t.db.selectFrom('users').select(['email', 'email_confirmed_at']).where('username', '=', 'ec_set').executeTakeFirstOrThrow();
+    assert.ok(still.email_confirmed_at, 'still confirmed');
+
+    assert.equal((await save('')).status, 303);
+    const gone = await t.db.selectFrom('users').select(['email', 'email_confirmed_at']).where('username', '=', 'ec_set').executeTakeFirstOrThrow();
+    assert.deepEqual(gone, { email: null, email_confirmed_at: null });
+  });
+});

@@ -25,12 +25,15 @@ export interface NotificationStore {
 const MESSAGES: readonly EmailMessagesChoice[] = ['off', 'after_10_minutes', 'after_1_hour'];
 const DIGESTS: readonly EmailDigestChoice[] = ['off', 'daily', 'weekly'];
 
-/** The form's fields, checked: each must be one of its choices (a checkbox absent is off). */
-function choicesFrom(body: Record<string, unknown>): NotificationChoices | undefined {
+/**
+ * The form's fields, checked: each must be one of its choices (a checkbox absent is off). `push` is
+ * only read from a form that offers it (`push_form`): the page shows it once this device can push.
+ */
+function choicesFrom(body: Record<string, unknown>, current: NotificationChoices): NotificationChoices | undefined {
   const emailMessages = MESSAGES.find((c) => c === body.email_messages);
   const emailDigest = DIGESTS.find((c) => c === body.email_digest);
   if (!emailMessages || !emailDigest) return undefined;
-  return { emailMessages, emailDigest, emailPreview: body.email_preview === 'on', push: body.push === 'on' };
+  return { emailMessages, emailDigest, emailPreview: body.email_preview === 'on', push: body.push_form === '1' || body.push !== undefined ? body.push === 'on' : current.push };
 }
 
 /**
@@ -48,7 +51,7 @@ export function notificationRoutes(db: Db, store: NotificationStore): Router {
 
   router.post('/', async (req, res) => {
     const me = userOf(req);
-    const choices = choicesFrom(bodyOf(req));
+    const choices = choicesFrom(bodyOf(req), await store.load(me.id));
     if (!choices) return page(res, me.id, undefined, 'Choose one of the options for each kind of email.', 400);
     await store.save(me.id, choices);
     await flash(req, 'Your notification settings are saved.');

@@ -5,6 +5,7 @@ import { newMember, type Member } from '../support/members.js';
 import { openConversation, sendMessage } from '../support/messaging.js';
 import { startTestSmtp, type TestSmtp } from '../support/smtp.js';
 import { claimMissed } from '../../src/messaging/away/missed-queries.js';
+import { addJob } from '../../src/jobs/queries.js';
 import type { MessagingDb } from '../../src/messaging/index.js';
 import { closeAllEventStreams, listen, openEventStream, sleep, type Listening } from '../support/sse.js';
 
@@ -135,6 +136,33 @@ describe('missed messages', () => {
     await sendMessage(ann, conversation, 'Second, after unsubscribing');
     await sleep(5000);
     assert.equal(to(ben).length, 1, 'no more email');
+  });
+});
+
+describe('digest', () => {
+  test('daily: the unread conversations by name, never their text; one per day; unsubscribe turns it off', async () => {
+    const { ann, ben, conversation } = await pair('dg1');
+    const res = await ben.agent.post('/settings/notifications').type('form').send({ email_messages: 'off', email_digest: 'daily', email_preview: 'on', _csrf: ben.token });
+    assert.equal(res.status, 303);
+    await sendMessage(ann, conversation, 'Private words for the digest');
+    await sendMessage(ann, conversation, 'And more');
+    // The hourly crontab's sweep, run now through the queue.
+    const sweep = () => addJob(t.db, 'messaging:digest-sweep', {});
+    await sweep();
+    const [digest] = await settle(ben, 2500);
+    assert.ok(digest, 'a digest');
+    assert.equal(digest.mail.subject, 'You have an unread conversation on Courier');
+    assert.match(digest.mail.text ?? '', /Ann dg1: 2 new messages/);
+    assert.doesNotMatch(digest.mail.text ?? '', /Private words/);
+    assert.ok(!(digest.mail.html || '').includes('Private words'));
+    assert.match(headerOf(digest.raw, 'List-Unsubscribe'), /token=\d+\.digest\./);
+    await sweep();
+    await sleep(2500);
+    assert.equal(to(ben).length, 1, 'one per day');
+    const link = /<([^>]+)>/.exec(headerOf(digest.raw, 'List-Unsubscribe'))![1]!.replace(APP_URL, '');
+    assert.equal((await t.agent().post(link).type('form').send('List-Unsubscribe=One-Click')).status, 200);
+    const prefs = await t.db.selectFrom('messaging_preferences').select(['email_digest', 'email_messages']).where('user_id', '=', ben.id).executeTakeFirstOrThrow();
+    assert.deepEqual(prefs, { email_digest: 'off', email_messages: 'off' });
   });
 });
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { createApp } from '../../src/app.js';
+import { createApp, type AppDeps } from '../../src/app.js';
 import { createLogger } from '../../src/logger.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
@@ -27,7 +27,7 @@ export interface BrowserHarness {
 }
 
 /** The real app on a real port with a database of its own, and one Chromium for the file. */
-export async function startBrowserHarness(): Promise<BrowserHarness> {
+export async function startBrowserHarness(overrides: Partial<AppDeps> = {}): Promise<BrowserHarness> {
   mkdirSync(screenshotDir, { recursive: true });
   const database = await createTestDatabase();
   const { app, close } = createApp({
@@ -37,6 +37,7 @@ export async function startBrowserHarness(): Promise<BrowserHarness> {
     sessionSecret: 'browser-secret-browser-secret-browser',
     pruneSessions: false,
     authLimits: { perIp: 10_000, perUsername: 10_000, windowMs: 60_000 },
+    ...overrides,
   });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));

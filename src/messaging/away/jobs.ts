@@ -2,8 +2,11 @@ import { addJob } from '../../jobs/queries.js';
 import type { MessagingDeps } from '../deps.js';
 import { missedEmailTask, missedSweepTask } from './missed-email.js';
 import { MISSED_EMAIL_TASK } from './missed-queries.js';
+import { digestEmailTask, digestSweepTask } from './digest-email.js';
+import { DIGEST_EMAIL_TASK } from './digest-queries.js';
 
 const MISSED_SWEEP_TASK = 'messaging:missed-sweep';
+const DIGEST_SWEEP_TASK = 'messaging:digest-sweep';
 
 /** The module's background work, for the host's job queue. */
 export interface MessagingJobs {
@@ -38,8 +41,11 @@ export function messagingJobs(deps: MessagingDeps): MessagingJobs {
         }
       },
       [MISSED_EMAIL_TASK]: missedEmailTask(ready),
+      [DIGEST_SWEEP_TASK]: digestSweepTask(ready),
+      [DIGEST_EMAIL_TASK]: digestEmailTask(ready),
     },
-    crontab: [],
+    // Digests are due by the day or the week: looked for at five past every hour.
+    crontab: [`5 * * * * ${DIGEST_SWEEP_TASK}`],
     start: () => next(0),
   };
 }

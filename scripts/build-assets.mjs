@@ -1,6 +1,7 @@
-// Builds what the browser downloads: Tailwind CSS from the templates, and htmx from node_modules.
+// Builds what the browser downloads: Tailwind CSS from the templates, htmx from node_modules, and
+// the page's one script from public/js/behaviours/.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const out = path.resolve('public/build');
@@ -9,6 +10,39 @@ mkdirSync(out, { recursive: true });
 copyFileSync(path.resolve('node_modules/htmx.org/dist/htmx.min.js'), path.join(out, 'htmx.min.js'));
 copyFileSync(path.resolve('node_modules/htmx-ext-sse/dist/sse.min.js'), path.join(out, 'sse.min.js'));
 
+// The page's behaviours, one small file each, joined into one script (a phone on a slow network
+// pays for one request, not one per file). The order is declared here, not read from the folder,
+// so a build never depends on file names; util (the shared helpers) comes first. Listeners of one
+// event in different files act on different elements, so their order between files does not
+// matter. Each file runs in its own function scope; what one offers another goes on `Courier`, an
+// object declared once here and local to the script (nothing is added to window).
+const behaviours = ['util', 'menus', 'times', 'error-target', 'composer', 'inbox-focus', 'nav-direction', 'typing', 'notifications', 'emoji', 'reactions', 'files', 'live'];
+const behavioursDir = path.resolve('public/js/behaviours');
+const undeclared = readdirSync(behavioursDir).filter((file) => file.endsWith('.js') && !behaviours.includes(file.slice(0, -3)));
+if (undeclared.length) throw new Error(`Add ${undeclared.join(', ')} to the order in scripts/build-assets.mjs`);
+// A file's whole-line comments are for its readers and stay in the source: the phone does not
+// download them. Safe line by line because the files are plain ES5 (no template literals, so no
+// line inside a string); the check keeps it so.
+function withoutCommentLines(name) {
+  const lines = readFileSync(path.join(behavioursDir, `${name}.js`), 'utf8').trimEnd().split('\n');
+  const code = lines.filter((line) => !/^\s*\/\//.test(line));
+  if (code.some((line) => line.includes('`'))) throw new Error(`public/js/behaviours/${name}.js: no template literals (comment lines are stripped line by line)`);
+  return code.join('\n').replace(/^\n+/, '');
+}
+const script = [
+  '// Built by scripts/build-assets.mjs from public/js/behaviours/: edit those, not this.',
+  '// Progressive enhancement only: every page works without this file. The CSP forbids inline',
+  '// script and eval, so behaviour that htmx attributes cannot express lives here.',
+  '(function () {',
+  "'use strict';",
+  'var Courier = {};',
+  ...behaviours.map((name) => `// ---- ${name}.js ----\n(function () {\n${withoutCommentLines(name)}\n})();`),
+  '})();',
+  '',
+].join('\n');
+mkdirSync(path.join(out, 'js'), { recursive: true });
+writeFileSync(path.join(out, 'js/app.js'), script);
+
 const cli = path.resolve('node_modules/@tailwindcss/cli/dist/index.mjs');
 execFileSync(process.execPath, [cli, '-i', 'src/styles/app.css', '-o', path.join(out, 'app.css'), '--minify'], {
   stdio: ['ignore', 'inherit', 'inherit'],
@@ -16,7 +50,6 @@ execFileSync(process.execPath, [cli, '-i', 'src/styles/app.css', '-o', path.join
 
 // Every asset also compressed once, at the highest settings (brotli 11, gzip 9), so a phone gets
 // the smallest bytes without the server compressing the same file on every request.
-import { readFileSync, writeFileSync } from 'node:fs';
 import zlib from 'node:zlib';
 
 const compressedDir = path.join(out, 'compressed');
@@ -24,7 +57,7 @@ const sources = [
   ['app.css', path.join(out, 'app.css')],
   ['htmx.min.js', path.join(out, 'htmx.min.js')],
   ['sse.min.js', path.join(out, 'sse.min.js')],
-  ['js/app.js', path.resolve('public/js/app.js')],
+  ['js/app.js', path.join(out, 'js/app.js')],
   ['favicon.svg', path.resolve('public/favicon.svg')],
 ];
 for (const [name, file] of sources) {

@@ -1,0 +1,291 @@
+// Live events: the page's stream (<body sse-connect="/events">, htmx's sse extension) and what it
+// swaps in out of band. Events are hints; the page then draws from the server's own partials or
+// asks for a fresh part. Acts on #thread-tail (the open thread's poll, refreshed here), the badge
+// #messages-badge and count #messages-count, the landing places #row-sink (my row, placed in
+// #inbox-list) and #live-note (who wrote: toast or notification), [data-thread] with its
+// #receipts-<id> (ticks [data-ticks], "Seen" [data-seen-marker]), [data-typing] and
+// [data-presence-user]; and tells the server what the page shows (POST /messages/view, X-Stream).
+var live = false;
+var everOpened = false;
+
+function openThread(conversationId) {
+  return document.querySelector('[data-thread="' + conversationId + '"]');
+}
+
+// A refresh asked for while one is in flight runs once that one is done: its answer may
+// predate the change that prompted the second ask (and a swapped-out element forgets queues).
+var tailBusy = false;
+var tailAgain = false;
+function refreshTail() {
+  var tail = document.getElementById('thread-tail');
+  if (!tail) return;
+  if (tailBusy) {
+    tailAgain = true;
+    return;
+  }
+  htmx.trigger(tail, 'refresh');
+}
+document.addEventListener('htmx:beforeSend', function (event) {
+  if (event.detail.elt && event.detail.elt.id === 'thread-tail') tailBusy = true;
+});
+function tailDone() {
+  tailBusy = false;
+  if (tailAgain) {
+    tailAgain = false;
+    setTimeout(refreshTail, 0);
+  }
+}
+// An answer that swaps in a new tail ends on the new element (the old one is detached, so its
+// own events never reach the document); a 304 or an error ends on the old one.
+document.addEventListener('htmx:load', function (event) {
+  if (event.target.id === 'thread-tail') tailDone();
+});
+document.addEventListener('htmx:afterRequest', function (event) {
+  if (event.detail.elt && event.detail.elt.id === 'thread-tail' && event.detail.elt.isConnected) tailDone();
+});
+
+// The open thread's poll marks messages seen only while the page is actually visible.
+document.addEventListener('htmx:configRequest', function (event) {
+  if (event.target.id === 'thread-tail' && document.visibilityState === 'visible') {
+    event.detail.parameters.seen = '1';
+  }
+});
+
+function refreshBadge() {
+  var badge = document.getElementById('messages-badge');
+  if (badge) htmx.trigger(badge, 'refresh');
+}
+
+function setTitleCount(count) {
+  var title = document.title.replace(/^\(\d+\) /, '');
+  document.title = (count > 0 ? '(' + count + ') ' : '') + title;
+}
+
+function part(container, name) {
+  var template = container.querySelector('template[data-part="' + name + '"]');
+  return template ? template.content.firstElementChild : null;
+}
+
+// An event's data is one element (and what it holds): parse it without adding it to the page.
+function firstElementOf(data) {
+  var holder = document.createElement('div');
+  holder.innerHTML = data;
+  return holder.firstElementChild;
+}
+
+// My row of a conversation, drawn by the server, placed in the page's inbox list if it has one:
+// a new message moves it to the top; any other change redraws it where it is (or takes it out
+// of a tab it no longer belongs to).
+function placeRow(row, toTop) {
+  var inbox = document.getElementById('inbox-list');
+  if (!row || !inbox) return;
+  var id = row.getAttribute('data-conversation-id');
+  var old = inbox.querySelector('[data-conversation-id="' + id + '"]');
+  var results = document.getElementById('inbox-results');
+  var tab = (results && results.getAttribute('data-filter')) || 'all';
+  var belongs = tab === 'archived' ? row.getAttribute('data-archived') === 'true' : row.getAttribute('data-archived') !== 'true' && (tab !== 'unread' || row.getAttribute('data-unread') === 'true');
+  if (openThread(id)) {
+    row.classList.add('bg-brand-50');
+    var link = row.querySelector('a');
+    if (link) link.setAttribute('aria-current', 'page');
+  }
+  if (!belongs || (!toTop && !old)) {
+    if (old && !belongs) old.remove();
+    return;
+  }
+  if (toTop) {
+    if (old) old.remove();
+    document.querySelectorAll('[data-inbox-empty]').forEach(function (empty) { empty.remove(); });
+    inbox.insertBefore(row, inbox.firstChild);
+  } else {
+    old.replaceWith(row);
+  }
+  htmx.process(row);
+  Courier.localiseTimes(row);
+}
+
+// The unread count comes on its own (in a live event, or out of band with a thread poll that
+// read something): the badge's poll version and the title follow it.
+function setUnreadCount(count) {
+  var badge = document.getElementById('messages-badge');
+  if (badge) {
+    badge.setAttribute('data-unread-count', String(count));
+    badge.setAttribute('hx-get', '/messages/badge?v=' + count);
+  }
+  setTitleCount(count);
+}
+
+// My messages' ticks and the "Seen" line, from the other side's watermarks (a number compared
+// with each message's id: what attributes cannot say).
+function applyReceipts(receipts) {
+  var thread = openThread(receipts.id.slice('receipts-'.length));
+  if (!thread) return;
+  var read = Number(receipts.getAttribute('data-read')) || 0;
+  var delivered = Number(receipts.getAttribute('data-delivered')) || 0;
+  var lastSeen = null;
+  thread.querySelectorAll('#thread-messages li.mine[data-message-id]').forEach(function (li) {
+    var ticks = li.querySelector('[data-ticks]');
+    if (!ticks) return; // deleted or removed: no ticks
+    var id = Number(li.getAttribute('data-message-id'));
+    var status = id <= read ? 'seen' : id <= delivered ? 'delivered' : 'sent';
+    if (status === 'seen') lastSeen = li;
+    if (li.getAttribute('data-status') === status) return;
+    li.setAttribute('data-status', status);
+    var drawn = document.getElementById('ticks-' + status);
+    if (drawn) ticks.replaceWith(drawn.content.firstElementChild.cloneNode(true));
+  });
+  var marker = thread.querySelector('[data-seen-marker]');
+  if (!lastSeen || (marker && lastSeen.contains(marker))) return;
+  if (!marker) {
+    var template = document.getElementById('seen-marker');
+    marker = template && template.content.firstElementChild.cloneNode(true);
+    if (marker) marker.setAttribute('data-seen-marker', '');
+  }
+  var column = lastSeen.querySelector('.msg-col');
+  if (marker && column) column.appendChild(marker);
+}
+
+// A live message's note: who wrote, for a toast or a notification when it is not on screen.
+function onNote(note) {
+  var conversationId = note.getAttribute('data-conversation-id');
+  if (!conversationId || note.getAttribute('data-muted') === 'true') return;
+  var thread = openThread(conversationId);
+  var href = '/messages/' + conversationId;
+  var text = note.getAttribute('data-toast');
+  if (!thread && !document.getElementById('inbox-list')) Courier.showToast(text, href);
+  if (!thread || document.visibilityState !== 'visible') Courier.notify(text, href);
+}
+
+// Live events are out-of-band fragments the server drew; htmx swaps them. A message the page
+// already shows (the one it just sent) is not appended twice; a changed message (deleted,
+// reacted to) comes to replace itself, and does.
+document.addEventListener('htmx:oobBeforeSwap', function (event) {
+  var incoming = event.detail.fragment && event.detail.fragment.firstElementChild;
+  var drawn = incoming && /^m-\d+$/.test(incoming.id || '') && document.getElementById(incoming.id);
+  if (drawn && drawn !== event.detail.target) event.detail.shouldSwap = false;
+});
+// A sent message a live event already drew is not drawn twice: the answer's copy replaces it
+// (the answer must still swap: it brings the next message's client id, out of band).
+document.addEventListener('htmx:beforeSwap', function (event) {
+  var source = event.detail.requestConfig && event.detail.requestConfig.elt;
+  if (source && source.id === 'composer' && event.detail.xhr.status === 200) {
+    var match = /id="m-(\d+)"/.exec(event.detail.serverResponse || '');
+    var drawn = match && document.getElementById('m-' + match[1]);
+    if (drawn) drawn.remove();
+  }
+});
+// After a live event or an answer that brought out-of-band parts, each part that landed takes
+// its place (each is read once: the row leaves its sink, the note loses its data).
+function settleLive() {
+  var sink = document.getElementById('row-sink');
+  var row = sink && part(sink, 'row');
+  if (row) {
+    placeRow(row, sink.getAttribute('data-place') === 'top');
+    sink.replaceChildren();
+  }
+  var note = document.getElementById('live-note');
+  if (note && note.hasAttribute('data-conversation-id')) {
+    onNote(note);
+    note.removeAttribute('data-conversation-id');
+  }
+  var count = document.getElementById('messages-count');
+  if (count) setUnreadCount(Number(count.getAttribute('data-count')) || 0);
+  document.querySelectorAll('[data-thread] [id^="receipts-"]').forEach(applyReceipts);
+}
+document.addEventListener('htmx:sseMessage', function (event) {
+  settleLive();
+  // Their message came: their "typing…" ends.
+  var thread = event.detail.type === 'message' && /\[data-thread='(\d+)'\]/.exec(event.detail.data || '');
+  var typing = thread && openThread(thread[1]) && openThread(thread[1]).querySelector('[data-typing]');
+  if (typing && event.detail.data.indexOf('class="msg mine') === -1) typing.classList.add('hidden');
+});
+document.addEventListener('htmx:afterSettle', settleLive);
+
+// The page tells the server what it shows (its stream's name, the conversation open at its
+// newest messages, whether it is visible) when that changes: then the server decides what is
+// seen, and sends a message's text only to pages that show its conversation.
+var streamId = null;
+var lastView = '';
+function reportView() {
+  if (!streamId) return;
+  var thread = document.querySelector('[data-thread]');
+  var c = thread && thread.querySelector('#thread-messages') ? thread.getAttribute('data-thread') : '';
+  var visible = document.visibilityState === 'visible' ? '1' : '0';
+  var key = streamId + ' ' + c + ' ' + visible;
+  if (key === lastView) return;
+  lastView = key;
+  fetch('/messages/view', { method: 'POST', headers: Courier.requestHeaders(), credentials: 'same-origin', body: new window.URLSearchParams({ stream: streamId, c: c, visible: visible }) }).catch(function () {});
+}
+document.addEventListener('visibilitychange', reportView);
+// A navigation says it with its own request: the server moves the stream's view before reading
+// the new page (see page-view.ts). Then the visibility report starts from the new page.
+document.addEventListener('htmx:configRequest', function (event) {
+  if (!streamId) return;
+  event.detail.headers['X-Stream'] = streamId;
+  event.detail.headers['X-Visible'] = document.visibilityState === 'visible' ? '1' : '0';
+});
+document.addEventListener('htmx:afterSettle', function () {
+  if (!streamId) return;
+  var thread = document.querySelector('[data-thread]');
+  var c = thread && thread.querySelector('#thread-messages') ? thread.getAttribute('data-thread') : '';
+  lastView = streamId + ' ' + c + ' ' + (document.visibilityState === 'visible' ? '1' : '0');
+});
+
+var typingTimers = {};
+function onTyping(data) {
+  var hint = firstElementOf(data);
+  var thread = hint && openThread(hint.getAttribute('data-conversation-id'));
+  var indicator = thread && thread.querySelector('[data-typing]');
+  if (!indicator) return;
+  indicator.classList.remove('hidden');
+  clearTimeout(typingTimers.hide);
+  typingTimers.hide = setTimeout(function () { indicator.classList.add('hidden'); }, 5000);
+}
+
+function onPresence(data) {
+  var fresh = firstElementOf(data);
+  if (!fresh) return;
+  var userId = fresh.getAttribute('data-presence-user');
+  document.querySelectorAll('[data-presence-user="' + userId + '"]').forEach(function (el) {
+    var copy = fresh.cloneNode(true);
+    el.replaceWith(copy);
+    Courier.localiseTimes(copy);
+  });
+}
+
+document.addEventListener('htmx:sseBeforeMessage', function (event) {
+  var type = event.detail.type;
+  var data = event.detail.data;
+  // Drawn by the server, swapped by htmx (out of band).
+  if (type === 'message' || type === 'mine' || type === 'read') return;
+  event.preventDefault();
+  if (type === 'hello') {
+    streamId = data;
+    lastView = '';
+    reportView();
+  } else if (type === 'typing') onTyping(data);
+  else if (type === 'presence') onPresence(data);
+  else if (type === 'resync') { refreshTail(); refreshBadge(); }
+});
+
+document.addEventListener('htmx:sseOpen', function () {
+  live = true;
+  document.documentElement.setAttribute('data-live', 'true');
+  // Whatever came before the stream opened (after the page was drawn, or while it was down) is
+  // fetched once from the database: an unchanged thread answers 304.
+  refreshTail();
+  if (everOpened) refreshBadge();
+  everOpened = true;
+});
+document.addEventListener('htmx:sseError', function () {
+  live = false;
+  document.documentElement.removeAttribute('data-live');
+});
+
+// While the stream is live, timed polls are skipped; explicit refreshes still go out.
+document.addEventListener('htmx:beforeRequest', function (event) {
+  var trigger = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
+  var isPoll = event.detail.elt && (event.detail.elt.id === 'thread-tail' || event.detail.elt.id === 'messages-badge');
+  if (live && isPoll && !(trigger && trigger.type === 'refresh')) event.preventDefault();
+});
+

@@ -1,0 +1,24 @@
+// Reactions: a message's [data-reactions] forms, with an "Add reaction" <details> and pills
+// button[name="react"]. A live message comes without the six reaction choices (none are mine
+// yet): they are copied in from the page's one template#reaction-choices when its "Add reaction"
+// is first opened. A reaction's form redraws itself (and the tail redraws the thread just after):
+// focus then goes back to that emoji's pill, or to "Add reaction" when the count went away,
+// unless it moved on.
+document.addEventListener('toggle', function (event) {
+  var details = event.target;
+  if (!details.open || !details.closest || !details.closest('[data-reactions]') || details.querySelector('.reaction-choices')) return;
+  var template = document.getElementById('reaction-choices');
+  if (template) details.appendChild(template.content.cloneNode(true));
+}, true);
+
+var reacted = null;
+document.addEventListener('click', function (event) {
+  var button = event.target.closest && event.target.closest('[data-reactions] button[name="react"]');
+  reacted = button ? { form: button.form.id, emoji: button.value.replace(/:[01]$/, ''), until: Date.now() + 5000 } : null;
+});
+document.addEventListener('htmx:load', function () {
+  if (!reacted || Date.now() > reacted.until || (document.activeElement && document.activeElement !== document.body)) return;
+  var form = document.getElementById(reacted.form);
+  var target = form && (form.querySelector('button[data-emoji="' + reacted.emoji + '"]') || form.querySelector('summary'));
+  if (target) target.focus({ preventScroll: true });
+});

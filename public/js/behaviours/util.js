@@ -1,0 +1,12 @@
+// Shared helpers; no markup of its own. The build (scripts/build-assets.mjs) joins the files of
+// this folder in a declared order into the one script the page loads, each file in its own
+// function scope under one `Courier` object the build declares: what a file offers the others
+// goes on it, and is read only when a listener runs (so the order matters little).
+
+// For a request made with fetch rather than htmx: the headers htmx would send (the CSRF token from
+// <body hx-headers>, and HX-Request so the server answers as it does to htmx).
+Courier.requestHeaders = function () {
+  var headers = JSON.parse(document.body.getAttribute('hx-headers') || '{}');
+  headers['HX-Request'] = 'true';
+  return headers;
+};

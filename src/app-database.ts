@@ -1,7 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Db } from './db/database.js';
 import type { Database } from './db/schema.js';
-import type { MailDb } from './mail/outbox-queries.js';
 import type { MessagingDb, MessagingTables } from './messaging/index.js';
 
 /** Table types as a plain mapped type: Kysely's withTables wants an index-signature-compatible type, which an interface is not. */
@@ -26,9 +25,4 @@ export function wholeDatabase(db: Db): AppDb {
  */
 export function messagingDatabase(db: Db): MessagingDb {
   return wholeDatabase(db) as unknown as MessagingDb;
-}
-
-/** The mail module's outbox (see messagingDatabase). */
-export function mailDatabase(db: Db): MailDb {
-  return db as unknown as MailDb;
 }

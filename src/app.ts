@@ -24,7 +24,7 @@ import { avatarRoutes } from './people/avatar-routes.js';
 import { peopleRoutes } from './people/routes.js';
 import { settingsRoutes } from './settings/routes.js';
 import { createMessaging, defaultAttachmentSettings, type MessagingDeps } from './messaging/index.js';
-import { mailDatabase, messagingDatabase } from './app-database.js';
+import { messagingDatabase } from './app-database.js';
 import { peopleDirectory } from './people/directory.js';
 import { messagingPolicy, type WhoCanMessage } from './connections/messaging-policy.js';
 import { requireAdmin } from './admin/policy.js';
@@ -108,8 +108,7 @@ export function createApp(deps: AppDeps): App {
   app.set(CSRF_KEY_SETTING, deps.sessionSecret);
   // Mail: the SMTP server of SMTP_URL, or the app's outbox; links start with the site's address.
   const mailConfig = deps.mail ?? { smtpUrl: undefined, from: 'Courier <no-reply@localhost>', appUrl: 'http://localhost:3000', delaySeconds: 600 };
-  const mailDb = mailDatabase(db);
-  const mail = createMailTransport({ smtpUrl: mailConfig.smtpUrl, from: mailConfig.from, db: mailDb });
+  const mail = createMailTransport({ smtpUrl: mailConfig.smtpUrl, from: mailConfig.from, db: db });
   const unsubscribe = unsubscribeTokens(deps.sessionSecret);
   // The messaging module, built once: host features get the parts they use, never its database.
   const messaging = createMessaging({
@@ -183,7 +182,7 @@ export function createApp(deps: AppDeps): App {
       turnOff: (userId, kind) => messaging.notificationPreferences.save(userId, kind === 'messages' ? { emailMessages: 'off' } : { emailDigest: 'off' }),
     }),
   );
-  if (deps.devMail) app.use('/dev/mail', devMailRoutes(mailDb));
+  if (deps.devMail) app.use('/dev/mail', devMailRoutes(db));
 
   const people = peopleRoutes(db);
   const signedIn = [requireUser, csrfGuard];
@@ -215,7 +214,7 @@ export function createApp(deps: AppDeps): App {
           sessions: () => sweepExpiredSessions(db),
           'rate limits': () => sweepExpiredRateLimits(db),
           'one-time links': () => sweepTokens(db),
-          outbox: () => sweepOutbox(mailDb),
+          outbox: () => sweepOutbox(db),
           'unsent files': () => messaging.sweepPendingAttachments(),
         }),
       },

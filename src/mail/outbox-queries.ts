@@ -1,4 +1,4 @@
-import type { Generated, Kysely } from 'kysely';
+import type { Db } from '../db/database.js';
 
 export interface OutboxRow {
   id: number;
@@ -10,13 +10,8 @@ export interface OutboxRow {
   created_at: Date;
 }
 
-/** The outbox's table (migration 0018); the mail module's own. */
-export interface MailTables {
-  mail_outbox: { id: Generated<number>; recipient: string; subject: string; raw: string; text_part: string; html_part: string; created_at: Generated<Date> };
-}
-
-/** The database as the mail module sees it: its own table (the app hands it the pool typed down, once). */
-export type MailDb = Kysely<MailTables>;
+/** The outbox is one of the host's tables (migration 0018). */
+export type MailDb = Db;
 
 export async function keepInOutbox(db: MailDb, mail: { recipient: string; subject: string; raw: string; text_part: string; html_part: string }): Promise<void> {
   await db.insertInto('mail_outbox').values(mail).execute();

@@ -69,6 +69,11 @@ export default tseslint.config(
     files: ['public/js/**/*.js'],
     // Each behaviour file is a plain script the build joins into one (scripts/build-assets.mjs),
     // sharing only `Courier`, which the build declares.
-    languageOptions: { sourceType: 'script', globals: { Courier: 'readonly', document: 'readonly', window: 'readonly', htmx: 'readonly', Notification: 'readonly', localStorage: 'readonly', fetch: 'readonly', Intl: 'readonly', DataTransfer: 'readonly' } },
+    languageOptions: { sourceType: 'script', globals: { Courier: 'readonly', document: 'readonly', window: 'readonly', htmx: 'readonly', Notification: 'readonly', localStorage: 'readonly', fetch: 'readonly', Intl: 'readonly', DataTransfer: 'readonly', navigator: 'readonly', atob: 'readonly', URLSearchParams: 'readonly' } },
+  },
+  {
+    files: ['public/sw.js'],
+    // The service worker: a script of its own, in the worker's global scope.
+    languageOptions: { sourceType: 'script', globals: { self: 'readonly', URL: 'readonly' } },
   },
 );

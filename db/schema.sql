@@ -203,6 +203,7 @@ CREATE TABLE public.event_streams (
     user_id bigint NOT NULL,
     instance_id uuid NOT NULL,
     opened_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    visible boolean DEFAULT true NOT NULL,
     CONSTRAINT event_streams_pkey PRIMARY KEY (id),
     CONSTRAINT event_streams_instance_id_fkey FOREIGN KEY (instance_id) REFERENCES public.realtime_instances(id) ON DELETE CASCADE,
     CONSTRAINT event_streams_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE
@@ -302,6 +303,20 @@ CREATE TABLE public.presence (
     CONSTRAINT presence_instance_id_fkey FOREIGN KEY (instance_id) REFERENCES public.realtime_instances(id) ON DELETE CASCADE,
     CONSTRAINT presence_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE
 );
+
+CREATE TABLE public.push_subscriptions (
+    id bigint NOT NULL GENERATED ALWAYS AS IDENTITY,
+    user_id bigint NOT NULL,
+    endpoint text NOT NULL,
+    p256dh text NOT NULL,
+    auth text NOT NULL,
+    session_key text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT push_subscriptions_pkey PRIMARY KEY (id),
+    CONSTRAINT push_subscriptions_endpoint_key UNIQUE (endpoint),
+    CONSTRAINT push_subscriptions_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE
+);
+CREATE INDEX push_subscriptions_user_idx ON public.push_subscriptions USING btree (user_id);
 
 CREATE SEQUENCE public.reports_id_seq AS bigint;
 CREATE TABLE public.reports (
@@ -508,7 +523,10 @@ AS $function$
       )
       select i.id, i.conversation_id, i.sender_id, i.body, i.created_at, i.deleted_at, i.redacted_at
         from inserted i,
-             lateral (select pg_notify(p_channel, json_build_object('t', 'message', 'c', i.conversation_id, 'm', i.id, 's', i.sender_id, 'r', p_recipient_id)::text)) announced;
+             lateral (select pg_notify(p_channel, json_build_object('t', 'message', 'c', i.conversation_id, 'm', i.id, 's', i.sender_id, 'r', p_recipient_id)::text)) announced,
+             lateral (select (select graphile_worker.add_job('messaging:push', json_build_object('u', p_recipient_id, 'm', i.id), max_attempts => 3)
+                                 where exists (select 1 from push_subscriptions s where s.user_id = p_recipient_id)
+                                   and coalesce((select pr.push from messaging_preferences pr where pr.user_id = p_recipient_id), true)) as job) pushed;
     end
     $function$;
 

@@ -38,6 +38,8 @@ import { unsubscribeTokens } from './email/unsubscribe.js';
 import { startJobRunner, type JobRunner } from './jobs/runner.js';
 import { devMailRoutes } from './mail/dev-mail-routes.js';
 import { createMailTransport } from './mail/transport.js';
+import { createPushSender, KNOWN_PUSH_SERVICES } from './push/sender.js';
+import { serviceWorker } from './push/service-worker-route.js';
 import { notificationRoutes } from './settings/notification-routes.js';
 import { sweepTask, SWEEP_CRONTAB, SWEEP_TASK } from './jobs/sweep.js';
 import { sweepExpiredSessions } from './auth/session-sweep-queries.js';
@@ -74,6 +76,8 @@ export interface AppDeps {
   runJobs?: boolean;
   /** Show the outbox at /dev/mail (never in production). */
   devMail?: boolean;
+  /** Web push: the push services' hosts posted to (default: the browsers' own), and a certificate to trust for a test's local one. */
+  push?: { hosts?: readonly string[]; ca?: string };
 }
 
 export interface App {
@@ -101,6 +105,8 @@ export function createApp(deps: AppDeps): App {
   // stylesheet), and each would cost a phone half a kilobyte a file.
   app.use('/assets', serveAssets());
   app.use(securityHeadersByRequest());
+  // The service worker for push notifications: at the root, so its scope is the whole site.
+  app.get('/sw.js', serviceWorker());
 
   const currentUser = (req: express.Request) => req.user;
   const lifetime = deps.sessionLifetime ?? defaultSessionLifetime;
@@ -110,6 +116,13 @@ export function createApp(deps: AppDeps): App {
   const mailConfig = deps.mail ?? { smtpUrl: undefined, from: 'Courier <no-reply@localhost>', appUrl: 'http://localhost:3000', delaySeconds: 600 };
   const mail = createMailTransport({ smtpUrl: mailConfig.smtpUrl, from: mailConfig.from, db: db });
   const unsubscribe = unsubscribeTokens(deps.sessionSecret);
+  // Push services want a way to reach whoever runs the site: the address mail comes from.
+  const push = createPushSender({
+    db,
+    subject: `mailto:${/<([^>]+)>/.exec(mailConfig.from)?.[1] ?? mailConfig.from}`,
+    hosts: deps.push?.hosts ?? KNOWN_PUSH_SERVICES,
+    ca: deps.push?.ca,
+  });
   // The messaging module, built once: host features get the parts they use, never its database.
   const messaging = createMessaging({
     db: messagingDatabase(db),
@@ -142,6 +155,7 @@ export function createApp(deps: AppDeps): App {
       confirmedEmailColumn: 'email_confirmed_at',
       emailOf: (ids) => confirmedAddresses(db, ids),
       send: (message) => mail.send(message),
+      push,
       unsubscribeUrl: (userId, kind) => `${mailConfig.appUrl}/email/unsubscribe?token=${unsubscribe.make(userId, kind)}`,
     },
   });
@@ -192,6 +206,7 @@ export function createApp(deps: AppDeps): App {
   app.use('/admin', requireUser, requireAdmin, csrfGuard, adminRoutes(db, messaging.moderation));
   app.use('/connections', ...signedIn, connectionRoutes(db));
   app.use('/messages', messaging.router);
+  app.use('/push', messaging.devices);
   // The settings form is multipart: its router checks CSRF itself, first (src/settings/form.ts).
   app.use('/settings/notifications', ...signedIn, notificationRoutes(db, messaging.notificationPreferences));
   app.use('/settings', requireUser, securityRoutes(db, lifetime), settingsRoutes(db, messaging.preferences));
@@ -216,6 +231,7 @@ export function createApp(deps: AppDeps): App {
           'one-time links': () => sweepTokens(db),
           outbox: () => sweepOutbox(db),
           'unsent files': () => messaging.sweepPendingAttachments(),
+          'push devices': () => messaging.sweepDevices(),
         }),
       },
       crontab: [SWEEP_CRONTAB, ...away.crontab].join('\n'),

@@ -8,9 +8,9 @@ export const SWEEP_CRONTAB = `*/10 * * * * ${SWEEP_TASK}`;
 
 /**
  * The periodic clean-up, through the job queue rather than a timer in each instance: expired
- * sessions, rate-limit counters, one-time links, old outbox mail, files never sent, and the queue's
- * own jobs that failed for good (kept a while for a look, then gone). One failing sweep does not
- * stop the others; the task fails (and is retried) if any did.
+ * sessions, rate-limit counters, one-time links, old outbox mail, files never sent, push devices
+ * of ended sessions, and the queue's own jobs that failed for good (kept a while for a look, then
+ * gone). One failing sweep does not stop the others; the task fails (and is retried) if any did.
  */
 export function sweepTask(pool: pg.Pool, log: Logger, sweeps: Record<string, () => Promise<unknown>>): () => Promise<void> {
   return async () => {

@@ -36,12 +36,24 @@ export interface AwayDeps {
   delaySeconds: number;
   /** A column of the host's people table (`peopleTable`) that is set only for people with a confirmed address. */
   confirmedEmailColumn: string;
+  /** Web push to people's devices (their browsers' push services): off unless given. */
+  push?: AwayPush;
   /** Confirmed addresses of these people (those without one are left out). */
   emailOf(ids: readonly number[]): Promise<Map<number, string>>;
   /** Hands one email to the host's mail (resolves once taken; rejects to be retried). */
   send(mail: AwayMail): Promise<void>;
   /** A link that turns this kind of email off for this person, in one click and with no login. */
   unsubscribeUrl(userId: number, kind: 'messages' | 'digest'): string;
+}
+
+/** The host's web push: the module keeps who has which device, the host signs, encrypts and posts. */
+export interface AwayPush {
+  /** The site's VAPID public key (base64url), for pages to subscribe with. */
+  publicKey(): Promise<string>;
+  /** Is this endpoint one of the push services the host posts to? */
+  accepts(endpoint: string): boolean;
+  /** One notification to one device; `gone` when its push service no longer knows it (drop it). Throws otherwise. */
+  send(target: { endpoint: string; p256dh: string; auth: string }, payload: string, options: { topic?: string; ttlSeconds: number }): Promise<'sent' | 'gone'>;
 }
 
 export interface AwayMail {

@@ -8,7 +8,10 @@ import { messagesForEvidence, recentMessagesWith, redactMessages } from './queri
 import { loadNotificationPreferences, saveNotificationPreferences } from './queries/notification-preferences.js';
 import { loadPreferences, savePreferences } from './queries/preferences.js';
 import { createRealtime, type Realtime } from './realtime/index.js';
+import { deviceCount } from './away/push-queries.js';
+import { sweepDevices } from './away/push-sweep.js';
 import { createMessagingRouter } from './router.js';
+import { deviceRoutes } from './routes/devices.js';
 import { pageViews } from './routes/page-view.js';
 import type { MessagingDb } from './schema.js';
 
@@ -37,16 +40,22 @@ export interface PreferencesStore {
   save: Bound<typeof savePreferences>;
 }
 
-/** A person's email choices (missed messages, digests), for the host's Settings and unsubscribe links. */
+/** A person's email and push choices, for the host's Settings and unsubscribe links. */
 export interface NotificationPreferencesStore {
   load: Bound<typeof loadNotificationPreferences>;
   save: Bound<typeof saveNotificationPreferences>;
+  /** How many devices (browsers) this person gets push notifications on. */
+  devices: Bound<typeof deviceCount>;
+  /** The key pages subscribe with; undefined when the site has no push. */
+  pushKey(): Promise<string | undefined>;
 }
 
 /** Everything the host uses of the module, each part bound to the module's deps and database. */
 export interface Messaging {
   /** Mounted at /messages. */
   router: Router;
+  /** Mounted at /push: a person's devices for web push. */
+  devices: Router;
   /** On every page: the navbar's unread count (and delivery of what reached an open page). */
   badge: RequestHandler;
   /** On every page: which page an event stream shows, for live updates. */
@@ -60,6 +69,8 @@ export interface Messaging {
   jobs: MessagingJobs;
   /** Drops files uploaded for messages never sent (a day on); returns how many. */
   sweepPendingAttachments(): Promise<number>;
+  /** Drops push devices whose subscribing session ended; returns how many. */
+  sweepDevices(): Promise<number>;
 }
 
 /**
@@ -70,6 +81,7 @@ export function createMessaging(setup: MessagingSetup): Messaging {
   const { db } = setup;
   return {
     router: createMessagingRouter(setup),
+    devices: deviceRoutes(setup),
     badge: unreadBadge(setup),
     pageViews: pageViews(setup),
     realtime: createRealtime(setup, setup.connectionString, setup.log, { heartbeatMs: setup.heartbeatMs }),
@@ -85,8 +97,11 @@ export function createMessaging(setup: MessagingSetup): Messaging {
     notificationPreferences: {
       load: (...args) => loadNotificationPreferences(db, ...args),
       save: (...args) => saveNotificationPreferences(db, ...args),
+      devices: (...args) => deviceCount(db, ...args),
+      pushKey: async () => setup.away?.push?.publicKey(),
     },
     jobs: messagingJobs(setup),
     sweepPendingAttachments: () => sweepPendingAttachments(db),
+    sweepDevices: () => sweepDevices(setup),
   };
 }

@@ -13,6 +13,7 @@ export interface MessagingTables {
   attachments: AttachmentsTable;
   attachment_chunks: AttachmentChunksTable;
   message_search_counts: SearchCountsTable;
+  push_subscriptions: PushSubscriptionsTable;
 }
 
 export type MessagingDb = Kysely<MessagingTables>;
@@ -71,6 +72,20 @@ export interface EventStreamsTable {
   user_id: number;
   instance_id: string;
   opened_at: Generated<Timestamp>;
+  /** As the page last said (a page is visible when it opens). */
+  visible: Generated<boolean>;
+}
+
+/** A device a person gets push notifications on (a browser's subscription with its push service). */
+export interface PushSubscriptionsTable {
+  id: Generated<number>;
+  user_id: number;
+  endpoint: string;
+  p256dh: string;
+  auth: string;
+  /** The session that subscribed it: the device is notified only while that session lasts. */
+  session_key: string;
+  created_at: Generated<Timestamp>;
 }
 
 export interface PresenceTable {

@@ -20,6 +20,10 @@ export interface NotificationChoices {
 export interface NotificationStore {
   load(userId: number): Promise<NotificationChoices>;
   save(userId: number, choices: NotificationChoices): Promise<void>;
+  /** Devices this person gets push notifications on. */
+  devices(userId: number): Promise<number>;
+  /** The key a page subscribes a device with (undefined: no push on this site). */
+  pushKey(): Promise<string | undefined>;
 }
 
 const MESSAGES: readonly EmailMessagesChoice[] = ['off', 'after_10_minutes', 'after_1_hour'];
@@ -27,7 +31,7 @@ const DIGESTS: readonly EmailDigestChoice[] = ['off', 'daily', 'weekly'];
 
 /**
  * The form's fields, checked: each must be one of its choices (a checkbox absent is off). `push` is
- * only read from a form that offers it (`push_form`): the page shows it once this device can push.
+ * only read from a form that offers it (`push_form`): the page shows it once a device is subscribed.
  */
 function choicesFrom(body: Record<string, unknown>, current: NotificationChoices): NotificationChoices | undefined {
   const emailMessages = MESSAGES.find((c) => c === body.email_messages);
@@ -43,8 +47,13 @@ function choicesFrom(body: Record<string, unknown>, current: NotificationChoices
 export function notificationRoutes(db: Db, store: NotificationStore): Router {
   const router = Router();
   const page = async (res: Response, userId: number, choices?: NotificationChoices, error?: string, status = 200) => {
-    const account = await db.selectFrom('users').select(['email', 'email_confirmed_at']).where('id', '=', userId).executeTakeFirstOrThrow();
-    render(res, 'settings/notifications', { title: 'Notifications', choices: choices ?? (await store.load(userId)), account, error }, status);
+    const [account, saved, devices, pushKey] = await Promise.all([
+      db.selectFrom('users').select(['email', 'email_confirmed_at']).where('id', '=', userId).executeTakeFirstOrThrow(),
+      choices ?? store.load(userId),
+      store.devices(userId),
+      store.pushKey(),
+    ]);
+    render(res, 'settings/notifications', { title: 'Notifications', choices: saved, account, devices, pushKey, error }, status);
   };
 
   router.get('/', async (req, res) => page(res, userOf(req).id));

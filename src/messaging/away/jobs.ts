@@ -4,6 +4,8 @@ import { missedEmailTask, missedSweepTask } from './missed-email.js';
 import { MISSED_EMAIL_TASK } from './missed-queries.js';
 import { digestEmailTask, digestSweepTask } from './digest-email.js';
 import { DIGEST_EMAIL_TASK } from './digest-queries.js';
+import { PUSH_TASK } from './push-queries.js';
+import { pushTask } from './push-task.js';
 
 const MISSED_SWEEP_TASK = 'messaging:missed-sweep';
 const DIGEST_SWEEP_TASK = 'messaging:digest-sweep';
@@ -25,7 +27,10 @@ export interface MessagingJobs {
  */
 export function messagingJobs(deps: MessagingDeps): MessagingJobs {
   const away = deps.away;
-  if (!away) return { tasks: {}, crontab: [], start: async () => {} };
+  // The send function queues pushes for anyone with a device: without push, they end as nothing.
+  const push = away?.push;
+  const pushes = push ? pushTask({ ...deps, away: { ...away, push } }) : async () => {};
+  if (!away) return { tasks: { [PUSH_TASK]: pushes }, crontab: [], start: async () => {} };
   const ready = { ...deps, away };
   const periodMs = Math.min(30_000, Math.max(500, (away.delaySeconds * 1000) / 10));
   const next = (delayMs: number) =>
@@ -43,6 +48,7 @@ export function messagingJobs(deps: MessagingDeps): MessagingJobs {
       [MISSED_EMAIL_TASK]: missedEmailTask(ready),
       [DIGEST_SWEEP_TASK]: digestSweepTask(ready),
       [DIGEST_EMAIL_TASK]: digestEmailTask(ready),
+      [PUSH_TASK]: pushes,
     },
     // Digests are due by the day or the week: looked for at five past every hour.
     crontab: [`5 * * * * ${DIGEST_SWEEP_TASK}`],

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { MessagingDb } from '../schema.js';
-import { CHANNEL } from './channel.js';
+import { notifyExpression } from '../queries/notify.js';
+import { CHANNEL, type RealtimeSignal } from './channel.js';
 
 // The first key of pg_advisory_xact_lock(int, int) for a person's streams (see LOCK_SPACES).
 const STREAM_LOCK_SPACE = 0x436f7204;
@@ -17,4 +18,14 @@ export async function registerStream(db: MessagingDb, streamId: string, userId: 
 
 export async function unregisterStream(db: MessagingDb, streamId: string): Promise<void> {
   await db.deleteFrom('event_streams').where('id', '=', streamId).execute();
+}
+
+/**
+ * A page's view, announced to the instance holding its stream, and whether it is visible kept on
+ * its row (so work done elsewhere, a push, knows a page of theirs is in front of them): one statement.
+ */
+export async function announceView(db: MessagingDb, signal: Extract<RealtimeSignal, { t: 'view' }>): Promise<void> {
+  await sql`
+    with shown as (update event_streams set visible = ${signal.v} where id = ${signal.s}::uuid and user_id = ${signal.u} and visible is distinct from ${signal.v})
+    select ${notifyExpression(signal)}`.execute(db);
 }

@@ -1,6 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import type { MessagingDeps } from '../deps.js';
-import { announce } from '../queries/notify.js';
+import { announceView } from '../realtime/stream-queries.js';
 
 export const STREAM_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** The live page's stream that sent this request, if it said (its own change needs no event). */
@@ -26,7 +26,7 @@ export function pageViews(deps: Pick<MessagingDeps, 'db' | 'currentUser'>): Requ
     if (req.method !== 'GET' || req.get('hx-boosted') !== 'true' || !user || !stream || !STREAM_ID.test(stream)) return next();
     const thread = req.query.before === undefined && req.query.around === undefined ? NEWEST_THREAD.exec(req.path) : null;
     const signal = { t: 'view' as const, u: user.id, s: stream, c: thread ? Number(thread[1]) : null, v: req.get('x-visible') !== '0', n: true as const };
-    await announce(deps.db, signal);
+    await announceView(deps.db, signal);
     next();
   };
 }

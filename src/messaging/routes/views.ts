@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express';
 import { HttpError } from '../../http/errors.js';
 import { bodyOf } from '../../http/fields.js';
 import type { MessagingDeps } from '../deps.js';
-import { announce } from '../queries/notify.js';
+import { announceView } from '../realtime/stream-queries.js';
 import { parseId, viewer } from './context.js';
 import { STREAM_ID } from './page-view.js';
 
@@ -20,7 +20,7 @@ export function reportView(deps: MessagingDeps): RequestHandler {
     const stream = typeof body.stream === 'string' && STREAM_ID.test(body.stream) ? body.stream : undefined;
     if (!stream) throw new HttpError(400, 'Which page is this? Reload it.');
     const signal = { t: 'view' as const, u: me.id, s: stream, c: parseId(body.c) ?? null, v: body.visible === '1' };
-    await announce(deps.db, signal);
+    await announceView(deps.db, signal);
     res.status(204).end();
   };
 }

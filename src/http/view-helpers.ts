@@ -1,4 +1,5 @@
 import { assetUrl } from './assets.js';
+import { linkify } from './linkify.js';
 
 /** Small functions templates call as it.h.*: formatting only, no I/O. */
 
@@ -19,6 +20,8 @@ export interface AvatarSubject {
 
 export const viewHelpers = {
   asset: assetUrl,
+  /** Escaped text with its web links as anchors (output it raw: it is already HTML). */
+  linkify,
 
   initials(name: string): string {
     const words = name.trim().split(/\s+/).filter(Boolean);

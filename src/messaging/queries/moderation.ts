@@ -28,7 +28,8 @@ export async function recentMessagesWith(db: MessagingDb, me: number, other: num
     .orderBy('id', 'desc')
     .limit(limit)
     .execute();
-  return { conversationId, messages: rows.reverse() };
+  // Newest first: the report form lists them so, in a box that scrolls to older ones.
+  return { conversationId, messages: rows };
 }
 
 /**

@@ -69,7 +69,7 @@ export default tseslint.config(
     files: ['public/js/**/*.js'],
     // Each behaviour file is a plain script the build joins into one (scripts/build-assets.mjs),
     // sharing only `Courier`, which the build declares.
-    languageOptions: { sourceType: 'script', globals: { Courier: 'readonly', document: 'readonly', window: 'readonly', htmx: 'readonly', Notification: 'readonly', localStorage: 'readonly', fetch: 'readonly', Intl: 'readonly', DataTransfer: 'readonly', navigator: 'readonly', atob: 'readonly', URLSearchParams: 'readonly' } },
+    languageOptions: { sourceType: 'script', globals: { Courier: 'readonly', document: 'readonly', window: 'readonly', htmx: 'readonly', Notification: 'readonly', localStorage: 'readonly', fetch: 'readonly', Intl: 'readonly', DataTransfer: 'readonly', navigator: 'readonly', atob: 'readonly', URLSearchParams: 'readonly', MutationObserver: 'readonly' } },
   },
   {
     files: ['public/sw.js'],

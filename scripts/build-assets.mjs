@@ -16,7 +16,7 @@ copyFileSync(path.resolve('node_modules/htmx-ext-sse/dist/sse.min.js'), path.joi
 // event in different files act on different elements, so their order between files does not
 // matter. Each file runs in its own function scope; what one offers another goes on `Courier`, an
 // object declared once here and local to the script (nothing is added to window).
-const behaviours = ['util', 'menus', 'times', 'error-target', 'composer', 'inbox-focus', 'nav-direction', 'typing', 'notifications', 'push', 'emoji', 'reactions', 'files', 'live'];
+const behaviours = ['util', 'menus', 'times', 'error-target', 'composer', 'inbox-focus', 'nav-direction', 'typing', 'notifications', 'push', 'emoji', 'reactions', 'message-keys', 'files', 'live'];
 const behavioursDir = path.resolve('public/js/behaviours');
 const undeclared = readdirSync(behavioursDir).filter((file) => file.endsWith('.js') && !behaviours.includes(file.slice(0, -3)));
 if (undeclared.length) throw new Error(`Add ${undeclared.join(', ')} to the order in scripts/build-assets.mjs`);

@@ -252,8 +252,12 @@ interface Stop {
 /** Every control a keyboard user should reach, in document order, as keys for comparison. */
 async function expectedStops(page: Page): Promise<string[]> {
   return page.evaluate(() => {
-    const selector = 'a[href], button:not([disabled]), input:not([type="hidden"]):not([disabled]), textarea:not([disabled]), select:not([disabled]), summary, [tabindex]:not([tabindex="-1"])';
+    // With JavaScript a thread is one Tab stop (message-keys.js): a message's own controls are out
+    // of the order (tabindex -1, data-tab-tamed) except those of the message that holds the stop,
+    // reached by Tab once it has focus.
+    const selector = 'a[href], button:not([disabled]), input:not([type="hidden"]):not([disabled]), textarea:not([disabled]), select:not([disabled]), summary, [tabindex]';
     return [...document.querySelectorAll<HTMLElement>(selector)]
+      .filter((el) => el.getAttribute('tabindex') !== '-1' || (el.hasAttribute('data-tab-tamed') && el.closest('li[data-message-id]')?.getAttribute('tabindex') === '0'))
       .filter((el) => el.checkVisibility({ visibilityProperty: true }) && !el.closest('[inert]'))
       .map((el, i) => {
         el.dataset.a11yKey = el.dataset.a11yKey ?? `k${i}`;
@@ -265,7 +269,13 @@ async function expectedStops(page: Page): Promise<string[]> {
 /** Presses Tab from the top of the page until focus leaves the page; records each stop. */
 async function tabThrough(page: Page, limit = 200): Promise<Stop[]> {
   await page.evaluate(() => {
-    (document.activeElement as HTMLElement | null)?.blur();
+    // Blurring is not enough: the browser keeps its place (an autofocused message box) for the
+    // next Tab. Focusing a throwaway element at the very top moves that place to the start.
+    const start = document.createElement('div');
+    start.tabIndex = -1;
+    document.body.prepend(start);
+    start.focus();
+    start.remove();
     window.scrollTo(0, 0);
   });
   await expectedStops(page); // tags the elements, so stops can be named

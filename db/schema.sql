@@ -383,6 +383,7 @@ CREATE TABLE public.user_avatars (
     small bytea NOT NULL,
     large bytea NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    mail bytea,
     CONSTRAINT user_avatars_pkey PRIMARY KEY (user_id),
     CONSTRAINT user_avatars_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE
 );

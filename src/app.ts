@@ -33,6 +33,7 @@ import { noticeRoutes, safetyRoutes } from './safety/routes.js';
 import { passwordResetRoutes } from './auth/password-reset-routes.js';
 import { ACCOUNT_EMAIL_TASK, accountEmailTask } from './email/account-mail.js';
 import { confirmedAddresses } from './email/addresses.js';
+import { mailPhotoOf } from './people/avatar-mail.js';
 import { emailRoutes } from './email/routes.js';
 import { unsubscribeTokens } from './email/unsubscribe.js';
 import { startJobRunner, type JobRunner } from './jobs/runner.js';
@@ -154,6 +155,7 @@ export function createApp(deps: AppDeps): App {
       delaySeconds: mailConfig.delaySeconds,
       confirmedEmailColumn: 'email_confirmed_at',
       emailOf: (ids) => confirmedAddresses(db, ids),
+      photoOf: (userId) => mailPhotoOf(db, userId),
       send: (message) => mail.send(message),
       push,
       unsubscribeUrl: (userId, kind) => `${mailConfig.appUrl}/email/unsubscribe?token=${unsubscribe.make(userId, kind)}`,

@@ -69,6 +69,8 @@ export interface UserAvatarsTable {
   user_id: number;
   small: Buffer;
   large: Buffer;
+  /** The JPEG copy for email; null for photos stored before it existed (drawn when first needed). */
+  mail: Buffer | null;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 

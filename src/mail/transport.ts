@@ -9,6 +9,8 @@ export interface MailMessage {
   html: string;
   /** One-click unsubscribe (RFC 8058): the link's URL, which also takes the POST. */
   unsubscribeUrl?: string;
+  /** Images the HTML shows as `cid:` URLs, sent inline with it (avatars need a login to fetch). */
+  images?: { cid: string; content: Buffer; contentType: string }[];
 }
 
 export interface MailTransport {
@@ -27,7 +29,15 @@ export interface MailTransport {
 export function createMailTransport(options: { smtpUrl: string | undefined; from: string; db: MailDb }): MailTransport {
   const headersOf = (message: MailMessage) =>
     message.unsubscribeUrl ? { 'List-Unsubscribe': `<${message.unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } : undefined;
-  const envelope = (message: MailMessage) => ({ from: options.from, to: message.to, subject: message.subject, text: message.text, html: message.html, headers: headersOf(message) });
+  const envelope = (message: MailMessage) => ({
+    from: options.from,
+    to: message.to,
+    subject: message.subject,
+    text: message.text,
+    html: message.html,
+    headers: headersOf(message),
+    attachments: message.images?.map((image) => ({ cid: image.cid, content: image.content, contentType: image.contentType, filename: 'photo.jpg', contentDisposition: 'inline' as const })),
+  });
 
   if (options.smtpUrl) {
     const smtp = nodemailer.createTransport(options.smtpUrl, { pool: true, maxConnections: 5 } as never);

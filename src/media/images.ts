@@ -75,8 +75,8 @@ export interface ImageSize {
   box: number;
   /** `cover` fills the box (cropped, a small picture enlarged); `inside` fits within it, never enlarged. */
   fit: 'cover' | 'inside';
-  /** WebP at this quality, or the image's own type (with the encoder settings below). */
-  format: { webp: number } | 'own';
+  /** WebP or JPEG (for email: every mail client shows it) at this quality, or the image's own type (with the encoder settings below). */
+  format: { webp: number } | { jpeg: number } | 'own';
 }
 
 export interface DrawnImage {
@@ -128,7 +128,8 @@ export async function drawImage<Name extends string>(
 
 async function draw(image: Sharp, size: ImageSize, type: ImageType): Promise<DrawnImage> {
   const resized = image.resize(size.box, size.box, size.fit === 'cover' ? { fit: 'cover' } : { fit: 'inside', withoutEnlargement: true });
-  const encoded = size.format === 'own' ? OWN_FORMAT[type](resized) : resized.webp({ quality: size.format.webp });
+  const format = size.format;
+  const encoded = format === 'own' ? OWN_FORMAT[type](resized) : 'jpeg' in format ? resized.jpeg({ quality: format.jpeg, mozjpeg: true }) : resized.webp({ quality: format.webp });
   const { data, info } = await encoded.toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.pageHeight ?? info.height };
 }

@@ -38,6 +38,8 @@ export interface AwayDeps {
   confirmedEmailColumn: string;
   /** Web push to people's devices (their browsers' push services): off unless given. */
   push?: AwayPush;
+  /** A person's photo for email, as a small JPEG (sent inline with the email); none without a photo. */
+  photoOf?(userId: number): Promise<Buffer | undefined>;
   /** Confirmed addresses of these people (those without one are left out). */
   emailOf(ids: readonly number[]): Promise<Map<number, string>>;
   /** Hands one email to the host's mail (resolves once taken; rejects to be retried). */
@@ -62,6 +64,8 @@ export interface AwayMail {
   text: string;
   html: string;
   unsubscribeUrl?: string;
+  /** Images the HTML shows as `cid:` URLs, sent inline with it. */
+  images?: { cid: string; content: Buffer; contentType: 'image/jpeg' }[];
 }
 
 /**

@@ -66,7 +66,7 @@ async function seedInto(db: Db): Promise<void> {
     if (person.look) {
       const [skin, hair, background, shirt] = person.look;
       const photo = await processAvatar(await drawPortrait(skin, hair, background, shirt));
-      if (photo.ok) await saveAvatar(db, row.id, { small: photo.small, large: photo.large });
+      if (photo.ok) await saveAvatar(db, row.id, { small: photo.small, large: photo.large, mail: photo.mail });
     }
   }
   const link = async ([from, to]: [string, string], status: 'pending' | 'accepted') => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
+import sharp from 'sharp';
 import { sessionCookie, startTestApp, type TestApp } from '../support/app.js';
 import { newMember, type Member } from '../support/members.js';
 import { openConversation, sendMessage } from '../support/messaging.js';
@@ -67,6 +68,43 @@ describe('missed messages', () => {
     assert.ok((email.mail.text ?? '').includes(`${APP_URL}/messages/${conversation}`), 'a link to the conversation');
     assert.match(headerOf(email.raw, 'List-Unsubscribe'), /^<http:\/\/courier\.test\/email\/unsubscribe\?token=[^>]+>$/);
     assert.equal(headerOf(email.raw, 'List-Unsubscribe-Post'), 'List-Unsubscribe=One-Click');
+  });
+
+  test('the sender’s photo is in the email, inline as a JPEG (avatar URLs need a login); initials without one', async () => {
+    const { ann, ben, conversation } = await pair('mm9');
+    const photo = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#cc3366' } }).png().toBuffer();
+    const saved = await ann.agent.post('/settings').field('_csrf', ann.token).field('display_name', 'Ann mm9').attach('avatar', photo, { filename: 'me.png', contentType: 'image/png' });
+    assert.equal(saved.status, 303);
+    await sendMessage(ann, conversation, 'With my face on it');
+    const [email] = await settle(ben);
+    assert.ok(email, 'one email');
+    const inline = email.mail.attachments.filter((a) => a.contentId);
+    assert.equal(inline.length, 1, 'one inline image');
+    const image = inline[0]!;
+    assert.equal(image.contentType, 'image/jpeg');
+    const meta = await sharp(image.content).metadata();
+    assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', 96, 96]);
+    const cid = image.contentId!.replace(/^<|>$/g, '');
+    assert.ok((email.mail.html || '').includes(`cid:${cid}`) || (email.raw.includes(`cid:${cid}`)), 'the HTML shows it by its content id');
+    const { data } = await sharp(image.content).resize(1, 1).raw().toBuffer({ resolveWithObject: true });
+    assert.ok(data[0]! > 150 && data[1]! < 100, `the sender's own picture (pink), got rgb(${[...data].join(',')})`);
+
+    // A photo stored before the email copy existed: drawn when first emailed, then kept.
+    await t.db.updateTable('user_avatars').set({ mail: null }).where('user_id', '=', ann.id).execute();
+    await sendMessage(ann, conversation, 'And again, a while later');
+    await sleep(6000);
+    const later = to(ben);
+    assert.equal(later.length, 2, 'a second email for the later message');
+    assert.equal(later[1]!.mail.attachments.filter((a) => a.contentType === 'image/jpeg').length, 1, 'still with the photo');
+    const kept = await t.db.selectFrom('user_avatars').select('mail').where('user_id', '=', ann.id).executeTakeFirstOrThrow();
+    assert.ok(kept.mail && kept.mail.length > 0, 'the drawn copy is kept');
+
+    const { ann: noPhoto, ben: reader, conversation: other } = await pair('mm10');
+    await sendMessage(noPhoto, other, 'No photo here');
+    const [plain] = await settle(reader);
+    assert.ok(plain, 'one email');
+    assert.equal(plain.mail.attachments.length, 0, 'no image without a photo');
+    assert.ok(!(plain.mail.html || '').includes('cid:'), 'initials instead');
   });
 
   test('twenty messages in a row: one email covering them all', async () => {

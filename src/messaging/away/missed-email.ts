@@ -27,7 +27,7 @@ export function missedSweepTask(deps: AwayReady): () => Promise<void> {
 
 /**
  * One email about one conversation: what is still unseen of the claimed messages, with the
- * sender's name and initials, and their text unless the person chose not to have it in email.
+ * sender's name and photo (or initials), and their text unless the person chose not to have it in email.
  * A failure throws, and the queue retries (the claim stays with its job).
  */
 export function missedEmailTask(deps: AwayReady): (payload: unknown) => Promise<void> {
@@ -35,7 +35,11 @@ export function missedEmailTask(deps: AwayReady): (payload: unknown) => Promise<
     const claim = payload as MissedClaim;
     const data = await missedEmailData(deps.db, claim, SHOWN);
     if (!data) return;
-    const [addresses, people] = await Promise.all([deps.away.emailOf([claim.u]), deps.people.findByIds([claim.u, data.otherUserId])]);
+    const [addresses, people, photo] = await Promise.all([
+      deps.away.emailOf([claim.u]),
+      deps.people.findByIds([claim.u, data.otherUserId]),
+      deps.away.photoOf?.(data.otherUserId),
+    ]);
     const to = addresses.get(claim.u);
     const other = people.get(data.otherUserId);
     if (!to || !other) return;
@@ -48,9 +52,11 @@ export function missedEmailTask(deps: AwayReady): (payload: unknown) => Promise<
       unsubscribeUrl,
       appUrl: deps.away.appUrl,
     };
+    const photoCid = photo ? `photo-${data.otherUserId}@courier` : undefined;
     const view = {
       ...content,
       other,
+      photoCid,
       initials: viewHelpers.initials(other.display_name),
       colour: COLOURS[hash(other.username) % COLOURS.length],
       preview: data.preview,
@@ -61,7 +67,8 @@ export function missedEmailTask(deps: AwayReady): (payload: unknown) => Promise<
     };
     const html = renderView('mail/_layout', { ...content, body: renderView('mail/missed-messages', view) });
     const text = renderView('mail/_layout-text', { ...content, body: renderView('mail/missed-messages-text', view).trim() });
-    await deps.away.send({ to, subject, html, text: `${text.trim()}\n`, unsubscribeUrl });
+    const images = photo && photoCid ? [{ cid: photoCid, content: photo, contentType: 'image/jpeg' as const }] : undefined;
+    await deps.away.send({ to, subject, html, text: `${text.trim()}\n`, unsubscribeUrl, images });
   };
 }
 

@@ -40,7 +40,9 @@ export function createMailTransport(options: { smtpUrl: string | undefined; from
   });
 
   if (options.smtpUrl) {
-    const smtp = nodemailer.createTransport(options.smtpUrl, { pool: true, maxConnections: 5 } as never);
+    // The URL goes inside the options: createTransport(url, x) takes x as defaults for messages,
+    // and pooling asked for there is silently ignored (a new connection per email, ~100 ms each).
+    const smtp = nodemailer.createTransport({ url: options.smtpUrl, pool: true, maxConnections: 5 });
     return {
       kind: 'smtp',
       async send(message) {

@@ -12,6 +12,8 @@ export interface Received {
 export interface TestSmtp {
   url: string;
   received: Received[];
+  /** SMTP connections opened to it so far. */
+  readonly connections: number;
   /** Waits until `count` messages arrived (or fails after `ms`). */
   waitFor(count: number, ms?: number): Promise<Received[]>;
   close(): Promise<void>;
@@ -23,6 +25,7 @@ export interface TestSmtp {
  */
 export async function startTestSmtp(options: { user?: string; password?: string } = {}): Promise<TestSmtp> {
   const received: Received[] = [];
+  let connections = 0;
   const user = options.user ?? 'courier';
   const password = options.password ?? 'smtp-secret';
   const server = new SMTPServer({
@@ -30,6 +33,10 @@ export async function startTestSmtp(options: { user?: string; password?: string 
     disabledCommands: ['STARTTLS'],
     allowInsecureAuth: true,
     logger: false,
+    onConnect(_session, callback) {
+      connections += 1;
+      callback();
+    },
     onAuth(auth, _session, callback) {
       if (auth.username === user && auth.password === password) callback(null, { user });
       else callback(new Error('Invalid username or password'));
@@ -53,6 +60,9 @@ export async function startTestSmtp(options: { user?: string; password?: string 
   return {
     url: `smtp://${user}:${password}@127.0.0.1:${port}`,
     received,
+    get connections() {
+      return connections;
+    },
     async waitFor(count, ms = 5000) {
       const deadline = Date.now() + ms;
       while (received.length < count) {

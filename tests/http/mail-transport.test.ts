@@ -17,7 +17,7 @@ before(async () => {
 after(() => smtp.close());
 
 test('emails one after another reuse one SMTP connection; a burst uses at most five', async () => {
-  const mail = createMailTransport({ smtpUrl: smtp.url, from: 'Courier <no-reply@courier.test>', db: t.db });
+  const mail = createMailTransport({ smtpUrl: smtp.url, from: 'Courier <no-reply@courier.test>', db: t.database.hostDb });
   try {
     assert.equal(mail.kind, 'smtp');
     for (let i = 0; i < 5; i += 1) await mail.send({ to: `one${i}@example.org`, subject: `One ${i}`, text: 'Hello', html: '<p>Hello</p>' });

@@ -527,7 +527,9 @@ AS $function$
              lateral (select pg_notify(p_channel, json_build_object('t', 'message', 'c', i.conversation_id, 'm', i.id, 's', i.sender_id, 'r', p_recipient_id)::text)) announced,
              lateral (select (select graphile_worker.add_job('messaging:push', json_build_object('u', p_recipient_id, 'm', i.id), max_attempts => 3)
                                  where exists (select 1 from push_subscriptions s where s.user_id = p_recipient_id)
-                                   and coalesce((select pr.push from messaging_preferences pr where pr.user_id = p_recipient_id), true)) as job) pushed;
+                                   and coalesce((select pr.push from messaging_preferences pr where pr.user_id = p_recipient_id), true)
+                                   and not exists (select 1 from event_streams s join realtime_instances ri on ri.id = s.instance_id
+                                                    where s.user_id = p_recipient_id and s.visible and ri.heartbeat_at > now() - interval '45 seconds')) as job) pushed;
     end
     $function$;
 

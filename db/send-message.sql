@@ -5,7 +5,8 @@
 -- they may write (no block either way, not suspended), counts their sending limit, inserts the
 -- message once per client id, attaches its files, moves the conversation and both participants'
 -- watermarks, announces it on the live channel at commit, and queues a push job when the recipient
--- has a device for web push (none otherwise). The same text is in db/schema.sql.
+-- has a device for web push and no page open and visible (none otherwise). The same text is in
+-- db/schema.sql.
 
 CREATE OR REPLACE FUNCTION public.courier_send_message(p_conversation_id bigint, p_sender_id bigint, p_recipient_id bigint, p_body text, p_client_id uuid, p_attachment_ids bigint[], p_max integer, p_window_seconds integer, p_lock_space integer, p_channel text)
  RETURNS TABLE(id bigint, conversation_id bigint, sender_id bigint, body text, created_at timestamp with time zone, deleted_at timestamp with time zone, redacted_at timestamp with time zone)
@@ -57,6 +58,8 @@ AS $function$
              lateral (select pg_notify(p_channel, json_build_object('t', 'message', 'c', i.conversation_id, 'm', i.id, 's', i.sender_id, 'r', p_recipient_id)::text)) announced,
              lateral (select (select graphile_worker.add_job('messaging:push', json_build_object('u', p_recipient_id, 'm', i.id), max_attempts => 3)
                                  where exists (select 1 from push_subscriptions s where s.user_id = p_recipient_id)
-                                   and coalesce((select pr.push from messaging_preferences pr where pr.user_id = p_recipient_id), true)) as job) pushed;
+                                   and coalesce((select pr.push from messaging_preferences pr where pr.user_id = p_recipient_id), true)
+                                   and not exists (select 1 from event_streams s join realtime_instances ri on ri.id = s.instance_id
+                                                    where s.user_id = p_recipient_id and s.visible and ri.heartbeat_at > now() - interval '45 seconds')) as job) pushed;
     end
     $function$;

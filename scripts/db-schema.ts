@@ -35,7 +35,8 @@ const SEND_HEADER = `-- GENERATED FILE: do not edit. Written by \`npm run db:sch
 -- they may write (no block either way, not suspended), counts their sending limit, inserts the
 -- message once per client id, attaches its files, moves the conversation and both participants'
 -- watermarks, announces it on the live channel at commit, and queues a push job when the recipient
--- has a device for web push (none otherwise). The same text is in db/schema.sql.
+-- has a device for web push and no page open and visible (none otherwise). The same text is in
+-- db/schema.sql.
 `;
 
 const started = performance.now();

@@ -37,7 +37,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { sql } from 'kysely';
 import { PUSH_TASK } from '../src/messaging/away/push-queries.js';
-import { defaultLimits } from '../src/messaging/limits.js';
 import {
   benchDatabase,
   cpuSecondsOf,
@@ -55,6 +54,7 @@ import {
   treeCpuSecondsOf,
   type BenchUser,
 } from './support.js';
+import { idleMachine, SenderPool, warmSessions } from './senders.js';
 
 const SENDERS = Number(process.env.SENDERS ?? 3000);
 const CONCURRENCY = (process.env.CONCURRENCY ?? '8,32').split(',').map(Number);
@@ -62,7 +62,6 @@ const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const STEP_SECONDS = Number(process.env.STEP_SECONDS ?? 8);
 const SETTLE_SECONDS = Number(process.env.SETTLE_SECONDS ?? 1);
 const MAX_RATIO = 1.1;
-const LIMIT = defaultLimits.messages;
 const INDEX = 'conversation_participants_unemailed_idx';
 const BEFORE_SQL = readFileSync('bench/fixtures/send-message-before-away.sql', 'utf8');
 const NOW_SQL = readFileSync('db/send-message.sql', 'utf8');
@@ -77,39 +76,6 @@ const median = (values: number[]) => {
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
-
-/** Senders handed out so that none is refused by the per-person limit (as in bench/send-throughput.ts). */
-class SenderPool {
-  private readonly answered: number[][];
-  private readonly busy = new Set<number>();
-  private next = 0;
-  waits = 0;
-
-  constructor(private readonly size: number) {
-    this.answered = Array.from({ length: size }, () => []);
-  }
-
-  acquire(now = performance.now()): number | undefined {
-    for (let tried = 0; tried < this.size; tried++) {
-      const i = this.next;
-      this.next = (this.next + 1) % this.size;
-      if (this.busy.has(i)) continue;
-      const times = this.answered[i]!;
-      // The database counts by the time it stored them, between the send's start and its answer: a second's margin.
-      while (times.length > 0 && times[0]! < now - (LIMIT.windowSeconds + 1) * 1000) times.shift();
-      if (times.length >= LIMIT.max) continue;
-      this.busy.add(i);
-      return i;
-    }
-    this.waits += 1;
-    return undefined;
-  }
-
-  release(i: number, at: number): void {
-    this.busy.delete(i);
-    this.answered[i]!.push(at);
-  }
-}
 
 interface SendRecord {
   ms: number;
@@ -132,7 +98,9 @@ const acknowledged: string[] = [];
 const unacknowledged: string[] = [];
 let retries = 0;
 try {
-  results.machine_before = await idleMachine();
+  const idle = await idleMachine();
+  console.log(`before the run, other processes used ${idle.others_pct}% of one core (of ${idle.machine_capacity_pct}%)`);
+  results.machine_before = idle;
 
   console.log(`setting up ${SENDERS} senders and ${SENDERS} recipients…`);
   const senders = await createUsers(db, 's', SENDERS);
@@ -409,32 +377,6 @@ function postForm(base: string, path: string, user: BenchUser, fields: Record<st
  * minutes): real, but not per message. Two cheap requests per sender first, so a step measures a
  * send's steady cost.
  */
-async function warmSessions(base: string, users: BenchUser[], agent: http.Agent): Promise<void> {
-  const get = (user: BenchUser) =>
-    new Promise<void>((resolve, reject) => {
-      http
-        .get(`${base}/messages/badge`, { agent, headers: { Cookie: user.cookie, 'HX-Request': 'true' } }, (res) => {
-          res.resume();
-          res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`badge: ${res.statusCode}`))));
-        })
-        .on('error', reject);
-    });
-  await inParallel(users, 16, async (user) => {
-    await get(user);
-    await get(user);
-  });
-}
-
-/** Three seconds of the machine before anything starts: how busy other people's processes keep it. */
-async function idleMachine() {
-  const meter = new CpuMeter({ generator: selfCpuSeconds });
-  const from = meter.snapshot();
-  await sleep(3000);
-  const idle = meter.since(from);
-  console.log(`before the run, other processes used ${idle.others_pct}% of one core (of ${idle.machine_capacity_pct}%)`);
-  return idle;
-}
-
 function printTable(r: Record<string, unknown>) {
   const blocks = (r.closed_loop as { concurrency: number; summary: Summary[] }[]) ?? [];
   const verdict = (ratio: number | undefined, pass: boolean | undefined) => (ratio === undefined ? '' : `${ratio.toFixed(2)} ${pass ? 'PASS' : 'FAIL'}`);

@@ -47,6 +47,7 @@ import {
   type BenchUser,
   type CpuSnapshot,
 } from './support.js';
+import { idleMachine, SenderPool, warmSessions } from './senders.js';
 
 const SENDERS = Number(process.env.SENDERS ?? 3000);
 const CONCURRENCY = (process.env.CONCURRENCY ?? '1,2,4,8,16,32,64,128').split(',').map(Number);
@@ -62,43 +63,6 @@ const LIMIT = defaultLimits.messages;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const ms = (values: number[], p: number) => round(percentile(values, p));
-
-/**
- * Hands out senders so that none is ever refused by the app's per-person limit: a sender is free
- * when nothing of theirs is in flight and fewer than `max` of their sends were answered in the
- * last window plus a second (the database counts by the time it stored them, which falls between
- * the send's start and its answer). Round robin, so the load spreads over everyone.
- */
-class SenderPool {
-  private readonly answered: number[][];
-  private readonly busy = new Set<number>();
-  private next = 0;
-  waits = 0;
-
-  constructor(private readonly size: number) {
-    this.answered = Array.from({ length: size }, () => []);
-  }
-
-  acquire(now = performance.now()): number | undefined {
-    for (let tried = 0; tried < this.size; tried++) {
-      const i = this.next;
-      this.next = (this.next + 1) % this.size;
-      if (this.busy.has(i)) continue;
-      const times = this.answered[i]!;
-      while (times.length > 0 && times[0]! < now - (LIMIT.windowSeconds + 1) * 1000) times.shift();
-      if (times.length >= LIMIT.max) continue;
-      this.busy.add(i);
-      return i;
-    }
-    this.waits += 1;
-    return undefined;
-  }
-
-  release(i: number, at: number): void {
-    this.busy.delete(i);
-    this.answered[i]!.push(at);
-  }
-}
 
 interface SendRecord {
   seq: number;
@@ -358,36 +322,6 @@ mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/send-throughput.json', `${JSON.stringify(results, null, 2)}\n`);
 printTable(results);
 process.exit(0);
-
-async function warmSessions(base: string, users: BenchUser[], agent: http.Agent): Promise<void> {
-  const get = (user: BenchUser) =>
-    new Promise<void>((resolve, reject) => {
-      http
-        .get(`${base}/messages/badge`, { agent, headers: { Cookie: user.cookie, 'HX-Request': 'true' } }, (res) => {
-          res.resume();
-          res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`badge: ${res.statusCode}`))));
-        })
-        .on('error', reject);
-    });
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 16 }, async () => {
-      while (next < users.length) {
-        const user = users[next++]!;
-        await get(user);
-        await get(user);
-      }
-    }),
-  );
-}
-
-/** Three seconds of the machine before anything starts: how busy other people's processes keep it. */
-async function idleMachine() {
-  const meter = new CpuMeter({ generator: selfCpuSeconds });
-  const from = meter.snapshot();
-  await sleep(3000);
-  return meter.since(from);
-}
 
 /**
  * SQL statements a send costs, counted on the wire by a proxy in front of PostgreSQL (a second

@@ -309,7 +309,7 @@ async function seedMessages(): Promise<void> {
       select c.id, c.user_low, c.user_high, k from conversations c, generate_series(1, ${SEED_MESSAGES}) k
        where c.last_message_id is null order by k, c.id) x,
       lateral courier_send_message(x.id, case when k % 2 = 0 then x.user_low else x.user_high end, case when k % 2 = 0 then x.user_high else x.user_low end,
-        'Seeded message ' || k || ' of a conversation, long enough to wrap on a phone screen now and then.', null, '{}'::bigint[], 1000000, 60, ${LOCK_SPACES.messages}, 'bench_seed')`.execute(database.db);
+        'Seeded message ' || k || ' of a conversation, long enough to wrap on a phone screen now and then.', null, '{}'::bigint[], 1000000, 60, ${LOCK_SPACES.messages}, 'bench_seed', null)`.execute(database.db);
   await sql`update messages set created_at = created_at - interval '1 hour' where created_at > now() - interval '1 hour'`.execute(database.db);
   await sql`analyze`.execute(database.db);
 }

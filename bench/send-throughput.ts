@@ -393,7 +393,7 @@ async function floor(url: string, kind: 'insert+notify' | 'send function', clien
   );
   const bare = `with i as (insert into bench_floor (sender_id, body, client_id) values ($1, $2, $3) returning id, sender_id)
     select pg_notify('bench_floor', json_build_object('m', i.id, 's', i.sender_id)::text) from i`;
-  const send = `select id from courier_send_message($1, $2, $3, $4, $5::uuid, '{}'::bigint[], 1000000, 60, ${LOCK_SPACES.messages}, 'bench_floor')`;
+  const send = `select id from courier_send_message($1, $2, $3, $4, $5::uuid, '{}'::bigint[], 1000000, 60, ${LOCK_SPACES.messages}, 'bench_floor', null)`;
   const meter = new CpuMeter({ postgres: () => treeCpuSecondsOf(postgres), generator: selfCpuSeconds });
   const cpuFrom = meter.snapshot();
   const times: number[] = [];

@@ -96,11 +96,14 @@ CREATE TABLE public.users (
     suspended_until timestamp with time zone,
     email text,
     email_confirmed_at timestamp with time zone,
+    time_zone text,
+    headline text DEFAULT ''::text NOT NULL,
     CONSTRAINT users_pkey PRIMARY KEY (id),
     CONSTRAINT users_username_key UNIQUE (username),
     CONSTRAINT users_display_name_check CHECK (((char_length(display_name) >= 1) AND (char_length(display_name) <= 50))),
     CONSTRAINT users_email_check CHECK (((email IS NULL) OR ((char_length(email) <= 254) AND (email ~ '^[^@[:space:]]+@[^@[:space:]]+$'::text)))),
     CONSTRAINT users_email_confirmed_check CHECK (((email_confirmed_at IS NULL) OR (email IS NOT NULL))),
+    CONSTRAINT users_headline_check CHECK ((char_length(headline) <= 100)),
     CONSTRAINT users_role_check CHECK ((role = ANY (ARRAY['member'::text, 'admin'::text]))),
     CONSTRAINT users_username_check CHECK ((username ~ '^[a-z0-9_]{3,30}$'::text))
 );
@@ -220,9 +223,12 @@ CREATE TABLE public.messages (
     deleted_at timestamp with time zone,
     redacted_at timestamp with time zone,
     search_keys tsvector DEFAULT ''::tsvector NOT NULL,
+    edited_at timestamp with time zone,
+    reply_to_id bigint,
     CONSTRAINT messages_pkey PRIMARY KEY (id),
     CONSTRAINT messages_body_check CHECK ((((deleted_at IS NULL) AND (redacted_at IS NULL) AND (char_length(body) <= 5000)) OR (((deleted_at IS NOT NULL) OR (redacted_at IS NOT NULL)) AND (body IS NULL)))),
     CONSTRAINT messages_conversation_id_fkey FOREIGN KEY (conversation_id) REFERENCES public.conversations(id) ON DELETE CASCADE,
+    CONSTRAINT messages_reply_to_id_fkey FOREIGN KEY (reply_to_id) REFERENCES public.messages(id) ON DELETE SET NULL,
     CONSTRAINT messages_sender_id_fkey FOREIGN KEY (sender_id) REFERENCES public.users(id) ON DELETE CASCADE
 );
 CREATE UNIQUE INDEX messages_client_id_idx ON public.messages USING btree (sender_id, client_id) WHERE (client_id IS NOT NULL);
@@ -433,6 +439,15 @@ AS $function$
                              or (b.blocker_id = p_to and b.blocked_id = p_from))
     $function$;
 
+CREATE OR REPLACE FUNCTION public.courier_message_quote(p_message_id bigint)
+ RETURNS json
+ LANGUAGE sql
+ STABLE PARALLEL SAFE STRICT
+AS $function$
+        select json_build_object('id', q.id, 'sender_id', q.sender_id, 'body', case when q.deleted_at is null and q.redacted_at is null then left(q.body, 200) end)
+          from messages q where q.id = p_message_id
+      $function$;
+
 CREATE OR REPLACE FUNCTION public.courier_message_search_keys()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -477,8 +492,8 @@ AS $function$
                       unnest(array[p_user_low, p_user_high]) person)), ''::tsvector)
     $function$;
 
-CREATE OR REPLACE FUNCTION public.courier_send_message(p_conversation_id bigint, p_sender_id bigint, p_recipient_id bigint, p_body text, p_client_id uuid, p_attachment_ids bigint[], p_max integer, p_window_seconds integer, p_lock_space integer, p_channel text)
- RETURNS TABLE(id bigint, conversation_id bigint, sender_id bigint, body text, created_at timestamp with time zone, deleted_at timestamp with time zone, redacted_at timestamp with time zone)
+CREATE OR REPLACE FUNCTION public.courier_send_message(p_conversation_id bigint, p_sender_id bigint, p_recipient_id bigint, p_body text, p_client_id uuid, p_attachment_ids bigint[], p_max integer, p_window_seconds integer, p_lock_space integer, p_channel text, p_reply_to bigint)
+ RETURNS TABLE(id bigint, conversation_id bigint, sender_id bigint, body text, created_at timestamp with time zone, deleted_at timestamp with time zone, redacted_at timestamp with time zone, edited_at timestamp with time zone, reply_to_id bigint, reply json)
  LANGUAGE plpgsql
 AS $function$
     #variable_conflict use_column
@@ -493,11 +508,13 @@ AS $function$
          where m.sender_id = p_sender_id and m.created_at > statement_timestamp() - make_interval(secs => p_window_seconds)
          limit p_max
       ), inserted as (
-        insert into messages (conversation_id, sender_id, body, client_id)
-        select p_conversation_id, p_sender_id, p_body, p_client_id
+        insert into messages (conversation_id, sender_id, body, client_id, reply_to_id)
+        select p_conversation_id, p_sender_id, p_body, p_client_id,
+               -- Only a message of this conversation can be answered; any other id is dropped.
+               (select q.id from messages q where q.id = p_reply_to and q.conversation_id = p_conversation_id)
          where (select count(*) from recent) < p_max
         on conflict (sender_id, client_id) where client_id is not null do nothing
-        returning messages.id, messages.conversation_id, messages.sender_id, messages.body, messages.created_at, messages.deleted_at, messages.redacted_at
+        returning messages.id, messages.conversation_id, messages.sender_id, messages.body, messages.created_at, messages.deleted_at, messages.redacted_at, messages.edited_at, messages.reply_to_id
       ), attached as (
         update attachments a
            set message_id = i.id
@@ -522,7 +539,7 @@ AS $function$
           from inserted i
          where p.conversation_id = i.conversation_id
       )
-      select i.id, i.conversation_id, i.sender_id, i.body, i.created_at, i.deleted_at, i.redacted_at
+      select i.id, i.conversation_id, i.sender_id, i.body, i.created_at, i.deleted_at, i.redacted_at, i.edited_at, i.reply_to_id, courier_message_quote(i.reply_to_id)
         from inserted i,
              lateral (select pg_notify(p_channel, json_build_object('t', 'message', 'c', i.conversation_id, 'm', i.id, 's', i.sender_id, 'r', p_recipient_id)::text)) announced,
              lateral (select (select graphile_worker.add_job('messaging:push', json_build_object('u', p_recipient_id, 'm', i.id), max_attempts => 3)

@@ -3,13 +3,14 @@
 -- courier_send_message, as the migrations leave it: the one statement a message is stored by
 -- (src/messaging/queries/messages.ts calls it). Under the sender's advisory lock it checks that
 -- they may write (no block either way, not suspended), counts their sending limit, inserts the
--- message once per client id, attaches its files, moves the conversation and both participants'
+-- message once per client id (with the message it answers, if that one is of this conversation),
+-- attaches its files, moves the conversation and both participants'
 -- watermarks, announces it on the live channel at commit, and queues a push job when the recipient
 -- has a device for web push and no page open and visible (none otherwise). The same text is in
 -- db/schema.sql.
 
-CREATE OR REPLACE FUNCTION public.courier_send_message(p_conversation_id bigint, p_sender_id bigint, p_recipient_id bigint, p_body text, p_client_id uuid, p_attachment_ids bigint[], p_max integer, p_window_seconds integer, p_lock_space integer, p_channel text)
- RETURNS TABLE(id bigint, conversation_id bigint, sender_id bigint, body text, created_at timestamp with time zone, deleted_at timestamp with time zone, redacted_at timestamp with time zone)
+CREATE OR REPLACE FUNCTION public.courier_send_message(p_conversation_id bigint, p_sender_id bigint, p_recipient_id bigint, p_body text, p_client_id uuid, p_attachment_ids bigint[], p_max integer, p_window_seconds integer, p_lock_space integer, p_channel text, p_reply_to bigint)
+ RETURNS TABLE(id bigint, conversation_id bigint, sender_id bigint, body text, created_at timestamp with time zone, deleted_at timestamp with time zone, redacted_at timestamp with time zone, edited_at timestamp with time zone, reply_to_id bigint, reply json)
  LANGUAGE plpgsql
 AS $function$
     #variable_conflict use_column
@@ -24,11 +25,13 @@ AS $function$
          where m.sender_id = p_sender_id and m.created_at > statement_timestamp() - make_interval(secs => p_window_seconds)
          limit p_max
       ), inserted as (
-        insert into messages (conversation_id, sender_id, body, client_id)
-        select p_conversation_id, p_sender_id, p_body, p_client_id
+        insert into messages (conversation_id, sender_id, body, client_id, reply_to_id)
+        select p_conversation_id, p_sender_id, p_body, p_client_id,
+               -- Only a message of this conversation can be answered; any other id is dropped.
+               (select q.id from messages q where q.id = p_reply_to and q.conversation_id = p_conversation_id)
          where (select count(*) from recent) < p_max
         on conflict (sender_id, client_id) where client_id is not null do nothing
-        returning messages.id, messages.conversation_id, messages.sender_id, messages.body, messages.created_at, messages.deleted_at, messages.redacted_at
+        returning messages.id, messages.conversation_id, messages.sender_id, messages.body, messages.created_at, messages.deleted_at, messages.redacted_at, messages.edited_at, messages.reply_to_id
       ), attached as (
         update attachments a
            set message_id = i.id
@@ -53,7 +56,7 @@ AS $function$
           from inserted i
          where p.conversation_id = i.conversation_id
       )
-      select i.id, i.conversation_id, i.sender_id, i.body, i.created_at, i.deleted_at, i.redacted_at
+      select i.id, i.conversation_id, i.sender_id, i.body, i.created_at, i.deleted_at, i.redacted_at, i.edited_at, i.reply_to_id, courier_message_quote(i.reply_to_id)
         from inserted i,
              lateral (select pg_notify(p_channel, json_build_object('t', 'message', 'c', i.conversation_id, 'm', i.id, 's', i.sender_id, 'r', p_recipient_id)::text)) announced,
              lateral (select (select graphile_worker.add_job('messaging:push', json_build_object('u', p_recipient_id, 'm', i.id), max_attempts => 3)

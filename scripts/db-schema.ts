@@ -33,7 +33,8 @@ const SEND_HEADER = `-- GENERATED FILE: do not edit. Written by \`npm run db:sch
 -- courier_send_message, as the migrations leave it: the one statement a message is stored by
 -- (src/messaging/queries/messages.ts calls it). Under the sender's advisory lock it checks that
 -- they may write (no block either way, not suspended), counts their sending limit, inserts the
--- message once per client id, attaches its files, moves the conversation and both participants'
+-- message once per client id (with the message it answers, if that one is of this conversation),
+-- attaches its files, moves the conversation and both participants'
 -- watermarks, announces it on the live channel at commit, and queues a push job when the recipient
 -- has a device for web push and no page open and visible (none otherwise). The same text is in
 -- db/schema.sql.

@@ -18,14 +18,17 @@ import { streamDoor } from './http/stream-door.js';
 import { defaultSessionLifetime, sessionMiddleware, TOUCH_EVERY_MS, type SessionLifetime } from './http/session.js';
 import { liveSessions } from './auth/session-queries.js';
 import { securityRoutes } from './settings/security-routes.js';
-import { viewHelpers } from './http/view-helpers.js';
+import { helpersIn } from './http/view-helpers.js';
 import type { Logger } from './logger.js';
 import { avatarRoutes } from './people/avatar-routes.js';
 import { peopleRoutes } from './people/routes.js';
 import { settingsRoutes } from './settings/routes.js';
+import { timeZoneRoutes } from './settings/time-zone-routes.js';
 import { createMessaging, defaultAttachmentSettings, type MessagingDeps } from './messaging/index.js';
 import { messagingDatabase } from './app-database.js';
 import { peopleDirectory } from './people/directory.js';
+import { contactSearch } from './connections/contact-queries.js';
+import { sessionCarryOver } from './http/carry-over.js';
 import { messagingPolicy, type WhoCanMessage } from './connections/messaging-policy.js';
 import { requireAdmin } from './admin/policy.js';
 import { adminRoutes } from './admin/routes.js';
@@ -145,6 +148,8 @@ export function createApp(deps: AppDeps): App {
     authenticate: requireUser,
     verifyForm: csrfGuard,
     people: peopleDirectory(db),
+    contacts: contactSearch(db),
+    carry: sessionCarryOver,
     policy: messagingPolicy(db, deps.whoCanMessage ?? 'connections'),
     pageSize: deps.messagingPageSize,
     limits: deps.messagingLimits,
@@ -180,9 +185,12 @@ export function createApp(deps: AppDeps): App {
   app.use(exposeCsrfToken, exposeFlash, (req, res, next) => {
     // Pages are personal: a shared cache must never keep them, and the browser revalidates.
     res.set('Cache-Control', 'private, no-cache');
-    res.locals.h = viewHelpers;
+    // Times in the reader's own zone, once known (Settings, or the page script's first visit).
+    res.locals.h = helpersIn(req.user?.time_zone);
     res.locals.messagingOpenToAll = deps.whoCanMessage === 'everyone';
     res.locals.currentPath = req.originalUrl;
+    // A boosted navigation keeps the page's head (htmx takes only the title from the answer).
+    res.locals.boosted = req.get('hx-boosted') === 'true';
     next();
   });
   app.use(messaging.badge);
@@ -203,7 +211,7 @@ export function createApp(deps: AppDeps): App {
   const people = peopleRoutes(db);
   const signedIn = [requireUser, csrfGuard];
   app.use('/people', ...signedIn, people.directory);
-  app.use('/u', ...signedIn, safetyRoutes(db, messaging.moderation), people.profiles);
+  app.use('/u', ...signedIn, safetyRoutes(db, messaging.moderation, messaging), people.profiles);
   app.use('/notices', ...signedIn, noticeRoutes(db));
   app.use('/admin', requireUser, requireAdmin, csrfGuard, adminRoutes(db, messaging.moderation));
   app.use('/connections', ...signedIn, connectionRoutes(db));
@@ -211,7 +219,7 @@ export function createApp(deps: AppDeps): App {
   app.use('/push', messaging.devices);
   // The settings form is multipart: its router checks CSRF itself, first (src/settings/form.ts).
   app.use('/settings/notifications', ...signedIn, notificationRoutes(db, messaging.notificationPreferences));
-  app.use('/settings', requireUser, securityRoutes(db, lifetime), settingsRoutes(db, messaging.preferences));
+  app.use('/settings', requireUser, securityRoutes(db, lifetime), timeZoneRoutes(db), settingsRoutes(db, messaging.preferences));
   app.use('/avatars', requireUser, avatarRoutes(db));
 
   app.use(notFoundHandler);

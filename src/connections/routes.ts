@@ -7,7 +7,7 @@ import { bodyOf, hasNul, NUL_MESSAGE } from '../http/fields.js';
 import { isHtmx, render } from '../http/render.js';
 import { safeNext } from '../http/safe-next.js';
 import { findPerson, findUserRef } from '../people/queries.js';
-import { isBlockedEitherWay } from '../safety/block-queries.js';
+import { barredAmong, blockState, isBlockedEitherWay } from '../safety/block-queries.js';
 import { listConnections, listPending } from './listing-queries.js';
 import { acceptRequest, connectionState, declineRequest, removeConnection, requestConnection } from './queries.js';
 
@@ -29,7 +29,10 @@ export function connectionRoutes(db: Db): Router {
       listPending(db, me.id, 'received'),
       listPending(db, me.id, 'sent'),
     ]);
-    render(res, 'connections/index', { title: 'My connections', connections, received, sent });
+    // A block keeps the connection, but nobody is offered a Message button across it.
+    const barred = await barredAmong(db, me.id, connections.items.map((person) => person.id));
+    const shown = { ...connections, items: connections.items.map((person) => ({ ...person, blocked: barred.has(person.id) })) };
+    render(res, 'connections/index', { title: 'My connections', connections: shown, received, sent });
   });
 
   router.post('/', async (req, res) => {
@@ -47,6 +50,17 @@ export function connectionRoutes(db: Db): Router {
     if (state === 'none') throw forbidden(`You cannot connect with ${other.display_name}.`);
     const name = other.display_name;
     await respond(req, res, username, state === 'connected' ? `You and ${name} are now connected.` : `Request sent to ${name}.`);
+  });
+
+  // The page that asks before a removal (without JavaScript there is no dialog to ask in). Like the
+  // post: an unknown person is 404, and so is someone I have no connection or request with.
+  router.get('/:username/remove', async (req, res) => {
+    const me = userOf(req);
+    const person = await findPerson(db, me.id, req.params.username.toLowerCase());
+    if (!person || (person.state !== 'connected' && person.state !== 'sent')) throw notFound(person ? 'That connection' : 'That person');
+    const next = safeNext(req.query.next, `/u/${person.username}`);
+    const title = person.state === 'sent' ? `Withdraw your request to ${person.display_name}?` : `Remove ${person.display_name}?`;
+    render(res, 'connections/remove', { title, person, next });
   });
 
   // Accepting brings two people closer, so a block either way stops it; declining and removing
@@ -76,7 +90,8 @@ export function connectionRoutes(db: Db): Router {
   async function respond(req: Request, res: Response, username: string, notice: string) {
     if (isHtmx(req)) {
       const person = await findPerson(db, userOf(req).id, username);
-      return render(res, 'connections/_actions', { person, next: safeNext((req.body as Record<string, unknown>)?.next, '/connections'), notice });
+      const blocks = person ? await blockState(db, userOf(req).id, person.id) : undefined;
+      return render(res, 'connections/_actions', { person, blocks, next: safeNext((req.body as Record<string, unknown>)?.next, '/connections'), notice });
     }
     await flash(req, notice);
     res.redirect(303, safeNext((req.body as Record<string, unknown>)?.next, '/connections'));

@@ -40,6 +40,10 @@ export interface UsersTable {
   /** Given at sign-up or in Settings; it counts (mail goes to it) once confirmed. */
   email: string | null;
   email_confirmed_at: Date | null;
+  /** IANA name; null until the browser or Settings gives one (times are then drawn in UTC). */
+  time_zone: ColumnType<string | null, string | null | undefined, string | null>;
+  /** One line under the name (profile, thread header); '' when none. */
+  headline: ColumnType<string, string | undefined, string>;
 }
 
 /** One-time links sent by email (migration 0018): only a digest of each token is kept. */

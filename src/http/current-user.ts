@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
 import type { Db } from '../db/database.js';
+import { currentUserRow } from './current-user-queries.js';
 import { HttpError } from './errors.js';
 
 export interface CurrentUser {
@@ -10,6 +11,10 @@ export interface CurrentUser {
   avatar_version: number | null;
   /** A moderator's warning not yet acknowledged: shown on every page until it is. */
   pending_notice_id: number | null;
+  /** IANA name; null until known (pages then draw times in UTC). */
+  time_zone: string | null;
+  /** Invitations to connect waiting for my answer (the navbar counts them). */
+  pending_invitations: number;
 }
 
 declare module 'express-serve-static-core' {
@@ -19,28 +24,14 @@ declare module 'express-serve-static-core' {
 }
 
 /**
- * Loads the logged-in user (one primary-key read, with any pending warning) and shares it with
+ * Loads the logged-in user (one primary-key read, with any pending warning and invitations) and shares it with
  * every template. A suspended account is logged out here too, whatever session it still holds.
  */
 export function loadCurrentUser(db: Db): RequestHandler {
   return async (req, res, next) => {
     const userId = req.session?.userId;
     if (userId !== undefined) {
-      const row = await db
-        .selectFrom('users as u')
-        .select(['u.id', 'u.username', 'u.display_name', 'u.role', 'u.avatar_version', 'u.suspended_until'])
-        .select((eb) =>
-          eb
-            .selectFrom('moderation_notices as n')
-            .select('n.id')
-            .whereRef('n.user_id', '=', 'u.id')
-            .where('n.acknowledged_at', 'is', null)
-            .orderBy('n.id')
-            .limit(1)
-            .as('pending_notice_id'),
-        )
-        .where('u.id', '=', userId)
-        .executeTakeFirst();
+      const row = await currentUserRow(db, userId);
       if (row && !(row.suspended_until && row.suspended_until > new Date())) {
         const { suspended_until: _suspended, ...user } = row;
         req.user = user;

@@ -1,12 +1,60 @@
 import { assetUrl } from './assets.js';
+import { dayIn, type Day } from './day-label.js';
 import { linkify } from './linkify.js';
 
 /** Small functions templates call as it.h.*: formatting only, no I/O. */
 
-// Formatters are costly to make and cheap to reuse: made once here, used for every message.
-const clock = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', timeZone: 'UTC' });
-const dayMonth = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' });
-const dayMonthYear = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+// Formatters are costly to make and cheap to reuse: made once per time zone, used for every
+// message. public/js/behaviours/times.js draws the same formats (en-GB) in the browser, so a page
+// reads the same with JavaScript on or off.
+interface ZoneFormats {
+  clock: Intl.DateTimeFormat;
+  dayMonth: Intl.DateTimeFormat;
+  dayMonthYear: Intl.DateTimeFormat;
+  /** yyyy-mm-dd in the zone: which calendar day a time falls on there. */
+  day: Intl.DateTimeFormat;
+}
+const formatsByZone = new Map<string, ZoneFormats>();
+function formatsIn(timeZone: string): ZoneFormats {
+  let formats = formatsByZone.get(timeZone);
+  if (!formats) {
+    formats = {
+      clock: new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', timeZone }),
+      dayMonth: new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', timeZone }),
+      dayMonthYear: new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone }),
+      day: new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone }),
+    };
+    formatsByZone.set(timeZone, formats);
+  }
+  return formats;
+}
+
+/** The IANA time zones this server knows (Settings offers them; a saved zone must be one). */
+export const timeZones: readonly string[] = [...new Set(['UTC', ...Intl.supportedValuesOf('timeZone')])].sort();
+const knownZones = new Set(timeZones);
+/** One of those, or another name this server's Intl accepts (a browser may give an older alias). */
+export function isTimeZone(name: unknown): name is string {
+  if (typeof name !== 'string' || name.length > 64) return false;
+  if (knownZones.has(name)) return true;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return /^[A-Za-z]/.test(name);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A short time for lists and bubbles: the clock time on the zone's today, the day otherwise (with
+ * the year when not this one). Without a zone (never given), in UTC and saying so.
+ */
+function compactTimeIn(timeZone: string | undefined, date: Date | string): string {
+  const f = formatsIn(timeZone ?? 'UTC');
+  const d = new Date(date);
+  const now = new Date();
+  if (f.day.format(d) === f.day.format(now)) return timeZone ? f.clock.format(d) : `${f.clock.format(d)} UTC`;
+  return (f.day.format(d).slice(0, 4) === f.day.format(now).slice(0, 4) ? f.dayMonth : f.dayMonthYear).format(d);
+}
 
 // Each passes 4.5:1 contrast with the white initials drawn on it.
 const palette = ['bg-sky-700', 'bg-emerald-700', 'bg-violet-600', 'bg-rose-600', 'bg-amber-700', 'bg-teal-700', 'bg-indigo-600', 'bg-fuchsia-700'];
@@ -43,12 +91,9 @@ export const viewHelpers = {
     return new Date(date).toISOString();
   },
 
-  /** A short time for lists and bubbles, in UTC (the script shows it in the reader's own zone). */
+  /** A short time for lists and bubbles, in UTC (helpersIn gives the reader's own zone). */
   compactTime(date: Date | string): string {
-    const d = new Date(date);
-    const ageMs = Date.now() - d.getTime();
-    if (ageMs < 20 * 60 * 60 * 1000 && ageMs > -60_000) return `${clock.format(d)} UTC`;
-    return (d.getUTCFullYear() === new Date().getUTCFullYear() ? dayMonth : dayMonthYear).format(d);
+    return compactTimeIn(undefined, date);
   },
 
   /** "just now", "12 min ago", "3 h ago", "2 days ago". */
@@ -62,8 +107,13 @@ export const viewHelpers = {
     return `${days} day${days === 1 ? '' : 's'} ago`;
   },
 
+  /** The day a message falls on, for the thread's separators ("Today", "Yesterday", "Tuesday"…), in UTC. */
+  day(date: Date | string): Day {
+    return dayIn(undefined, date);
+  },
+
   shortDate(date: Date | string): string {
-    return dayMonthYear.format(new Date(date));
+    return formatsIn('UTC').dayMonthYear.format(new Date(date));
   },
 
   query(params: Record<string, string | undefined>): string {
@@ -73,3 +123,23 @@ export const viewHelpers = {
     return text ? `?${text}` : '';
   },
 };
+
+export type ViewHelpers = typeof viewHelpers;
+const helpersByZone = new Map<string, ViewHelpers>();
+
+/** The helpers for a reader in `timeZone` (their saved one): times drawn as their clock shows them. */
+export function helpersIn(timeZone: string | null | undefined): ViewHelpers {
+  if (!timeZone || !isTimeZone(timeZone)) return viewHelpers;
+  let helpers = helpersByZone.get(timeZone);
+  if (!helpers) {
+    const f = formatsIn(timeZone);
+    helpers = {
+      ...viewHelpers,
+      compactTime: (date: Date | string) => compactTimeIn(timeZone, date),
+      day: (date: Date | string) => dayIn(timeZone, date),
+      shortDate: (date: Date | string) => f.dayMonthYear.format(new Date(date)),
+    };
+    helpersByZone.set(timeZone, helpers);
+  }
+  return helpers;
+}

@@ -18,6 +18,14 @@ export interface MessagingDeps {
   policy: MessagingPolicy;
   /** Messages per thread page and conversations per inbox page. */
   pageSize?: { messages?: number; conversations?: number };
+  /**
+   * The host's keeping of one value for a visitor across a redirect (its session): a send refused
+   * without JS lands on the thread page with its text through it. Without it, the refusal is drawn
+   * at the form's own URL.
+   */
+  carry?: CarryOver;
+  /** Whom I can start a conversation with, for "New message" (without it, that page is off). */
+  contacts?: ContactSearch;
   /** The host's people table, for the inbox's search by name (without it, that search is off). */
   peopleTable?: PeopleTable;
   /** Per-person limits (defaults: 20 messages a minute, 5 new conversations a day, 30 searches a minute). */
@@ -99,6 +107,20 @@ export interface Person {
   username: string;
   display_name: string;
   avatar_version: number | null;
+  /** One line about them (the thread's header shows it); '' or absent when none. */
+  headline?: string;
+}
+
+/** One value per visitor, kept until taken (the module checks its shape when it reads it back). */
+export interface CarryOver {
+  keep(req: Request, value: unknown): Promise<void>;
+  /** The value kept, removed as it is read. */
+  take(req: Request): unknown;
+}
+
+/** The host's people I may message, searched by name, a page at a time (`after`: the last page's `next`). */
+export interface ContactSearch {
+  search(me: number, q: string, after: string | undefined, limit: number): Promise<{ items: Person[]; next: string | undefined }>;
 }
 
 export interface PeopleDirectory {

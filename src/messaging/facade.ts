@@ -5,6 +5,7 @@ import { messagingJobs, type MessagingJobs } from './away/jobs.js';
 import { unreadBadge } from './badge.js';
 import type { MessagingDeps } from './deps.js';
 import { messagesForEvidence, recentMessagesWith, redactMessages } from './queries/moderation.js';
+import { announce } from './queries/notify.js';
 import { loadNotificationPreferences, saveNotificationPreferences } from './queries/notification-preferences.js';
 import { loadPreferences, savePreferences } from './queries/preferences.js';
 import { createRealtime, type Realtime } from './realtime/index.js';
@@ -67,6 +68,8 @@ export interface Messaging {
   notificationPreferences: NotificationPreferencesStore;
   /** The module's background work, for the host's job queue. */
   jobs: MessagingJobs;
+  /** A block went up between two people (either way): their open threads lose the message box at once. */
+  barrierRaised(a: number, b: number): Promise<void>;
   /** Drops files uploaded for messages never sent (a day on); returns how many. */
   sweepPendingAttachments(): Promise<number>;
   /** Drops push devices whose subscribing session ended; returns how many. */
@@ -101,6 +104,7 @@ export function createMessaging(setup: MessagingSetup): Messaging {
       pushKey: async () => setup.away?.push?.publicKey(),
     },
     jobs: messagingJobs(setup),
+    barrierRaised: (a, b) => announce(db, { t: 'barrier', a, b }),
     sweepPendingAttachments: () => sweepPendingAttachments(db),
     sweepDevices: () => sweepDevices(setup),
   };

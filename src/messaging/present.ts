@@ -5,7 +5,8 @@ import type { AttachmentRow } from './attachments/queries.js';
 import type { Person } from './deps.js';
 import type { ThreadAccess } from './queries/conversations.js';
 import type { InboxRow } from './queries/inbox.js';
-import type { MessageRow } from './queries/messages.js';
+import { EDIT_WINDOW_MINUTES } from './queries/edit.js';
+import type { MessageRow, QuotedRow } from './queries/messages.js';
 import type { ReactionCount } from './queries/reactions.js';
 
 /** What templates need to draw messages and inbox rows: derived here once, not in the templates. */
@@ -28,6 +29,22 @@ export interface MessageView {
   reactions: ReactionCount[];
   /** Its files (none once deleted or redacted). */
   attachments: AttachmentView[];
+  /** Its text was changed after sending ("Edited", to both people). */
+  edited: boolean;
+  /** Mine, still there, and young enough to edit as the page is drawn (the server decides again on save). */
+  editable: boolean;
+  /** The message it answers, as a quote. */
+  quote?: QuoteView;
+}
+
+export interface QuoteView {
+  id: number;
+  /** "You" or the other person's name. */
+  from: string;
+  /** The start of its text; null once deleted, removed, or cleared from my view ("Message deleted"). */
+  text: string | null;
+  /** Files alone, no text. */
+  filesOnly: boolean;
 }
 
 export interface AttachmentView {
@@ -83,6 +100,7 @@ export interface MessageExtras {
 
 export function presentMessages(rows: MessageRow[], people: ThreadPeople, access: ThreadAccess, extras: MessageExtras = {}): MessageView[] {
   const me = people.me.id;
+  const editableAfter = Date.now() - EDIT_WINDOW_MINUTES * 60_000;
   const lastSeenOfMine = access.shared.readReceipts
     ? rows.reduce((seen, m) => (m.sender_id === me && m.id <= access.theirs.lastReadId && m.id > seen ? m.id : seen), 0)
     : 0;
@@ -98,7 +116,29 @@ export function presentMessages(rows: MessageRow[], people: ThreadPeople, access
     seenMarker: m.id === lastSeenOfMine,
     reactions: m.deleted_at || m.redacted_at ? [] : (extras.reactions?.get(m.id) ?? []),
     attachments: m.deleted_at || m.redacted_at ? [] : presentAttachments(m.conversation_id, extras.attachments?.get(m.id) ?? []),
+    edited: m.edited_at !== null && !m.deleted_at && !m.redacted_at,
+    editable: m.sender_id === me && !m.deleted_at && !m.redacted_at && m.created_at.getTime() > editableAfter,
+    quote: m.reply && !m.deleted_at && !m.redacted_at ? presentQuote(m.reply, people, access) : undefined,
   }));
+}
+
+/** A quoted message as I may see it: one I cleared from my view quotes nothing of its text. */
+export function presentQuote(quoted: QuotedRow, people: ThreadPeople, access: ThreadAccess): QuoteView {
+  const visible = quoted.id > access.mine.clearedBeforeId ? quoted.body : null;
+  const oneLine = visible?.replace(/\s+/g, ' ').trim() ?? null;
+  return {
+    id: quoted.id,
+    from: quoted.sender_id === people.me.id ? 'You' : people.other.display_name,
+    text: oneLine === null ? null : clip(oneLine, QUOTE_LENGTH),
+    filesOnly: oneLine === '',
+  };
+}
+
+const QUOTE_LENGTH = 120;
+
+function clip(text: string, length: number): string {
+  const chars = [...text];
+  return chars.length > length ? `${chars.slice(0, length).join('')}…` : text;
 }
 
 export interface InboxRowView {
@@ -110,12 +150,20 @@ export interface InboxRowView {
   pinned: boolean;
   muted: boolean;
   archived: boolean;
+  /** The green dot on their photo. */
+  active: boolean;
 }
 
 const PREVIEW_LENGTH = 90;
 
-export function presentInboxRows(rows: InboxRow[], people: Map<number, Person>, me: number): InboxRowView[] {
+/**
+ * `barred`: of the rows' people, those a block stands between me and (the host's answer); a page
+ * passes it and shows who is active. A live row, drawn without it, shows nobody active: the page
+ * keeps each dot as its presence events left it.
+ */
+export function presentInboxRows(rows: InboxRow[], people: Map<number, Person>, me: number, barred?: Set<number>): InboxRowView[] {
   return rows.map((row) => ({
+    active: barred !== undefined && row.other_active && !barred.has(row.other_user_id),
     conversationId: row.conversation_id,
     other: people.get(row.other_user_id) ?? unknownPerson(row.other_user_id),
     unread: row.unread,

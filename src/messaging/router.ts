@@ -4,12 +4,17 @@ import { attachmentSettings } from './attachments/settings.js';
 import { isMultipart } from './attachments/upload.js';
 import type { MessagingDeps } from './deps.js';
 import { VIEW_ACTIONS } from './queries/my-view.js';
-import { loadConversation } from './routes/context.js';
+import { conversationOf, loadConversation } from './routes/context.js';
+import { confirmHandlers } from './routes/confirm.js';
 import { conversationHandlers } from './routes/conversation.js';
+import { editHandlers } from './routes/edit.js';
 import { fileHandlers } from './routes/files.js';
 import { inboxHandlers } from './routes/inbox.js';
 import { messageHandlers } from './routes/messages.js';
 import { myViewHandler } from './routes/my-view.js';
+import { newMessagePage } from './routes/new-message.js';
+import { replyHandler } from './routes/reply.js';
+import { rowMenuHandler } from './routes/row-menu.js';
 import { setReactionHandler } from './routes/reactions.js';
 import { searchPage } from './routes/search.js';
 import { reportView } from './routes/views.js';
@@ -28,6 +33,8 @@ export function createMessagingRouter(deps: MessagingDeps): Router {
   const conversation = conversationHandlers(deps);
   const messages = messageHandlers(deps);
   const files = fileHandlers(deps);
+  const edits = editHandlers(deps);
+  const confirms = confirmHandlers(deps);
 
   const router = Router();
   router.use(deps.authenticate, formCheck(deps), attachmentLocals(deps));
@@ -35,6 +42,7 @@ export function createMessagingRouter(deps: MessagingDeps): Router {
   router.post('/', conversation.open);
   router.get('/badge', inbox.badge);
   router.get('/search', searchPage(deps));
+  router.get('/new', newMessagePage(deps));
   router.post('/view', reportView(deps));
 
   const one = Router({ mergeParams: true });
@@ -43,6 +51,15 @@ export function createMessagingRouter(deps: MessagingDeps): Router {
   one.get('/', conversation.page);
   one.get('/tail', conversation.tail);
   one.post('/messages', messages.send);
+  // The send form's action, reopened or reloaded from the address bar: the thread it belongs to.
+  one.get('/messages', (req, res) => res.redirect(303, `/messages/${conversationOf(req).id}`));
+  one.get('/reply', replyHandler(deps));
+  one.get('/menu', rowMenuHandler(deps));
+  one.get('/messages/:messageId', edits.one);
+  one.get('/messages/:messageId/text', edits.text);
+  one.get('/messages/:messageId/edit', edits.form);
+  one.post('/messages/:messageId/edit', edits.save);
+  one.get('/messages/:messageId/delete', confirms.message);
   one.post('/messages/:messageId/delete', messages.remove);
   one.post('/messages/:messageId/reactions', setReactionHandler(deps));
   one.post('/typing', messages.typing);
@@ -51,6 +68,8 @@ export function createMessagingRouter(deps: MessagingDeps): Router {
   one.get('/files/:fileId/thumb', files.thumb);
   // My own view of it: archive, unarchive, pin, unpin, mute, unmute, unread, delete (for me).
   for (const action of VIEW_ACTIONS) one.post(`/${action}`, myViewHandler(deps, action));
+  // Without JS, "Delete for me" asks first on a page of its own.
+  one.get('/delete', confirms.conversation);
   return router;
 }
 

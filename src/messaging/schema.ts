@@ -59,6 +59,10 @@ export interface MessagesTable {
   deleted_at: Date | null;
   /** Removed by a moderator: the text is gone, as with a deletion. */
   redacted_at: Date | null;
+  /** Last edited by its sender (contract v2: within 15 minutes of sending). */
+  edited_at: Date | null;
+  /** The message of the same conversation this one answers. */
+  reply_to_id: number | null;
 }
 
 export interface RealtimeInstancesTable {

@@ -14,7 +14,7 @@ function peopleSeenBy(db: Db, me: number) {
         .onRef('c.user_low', '=', sql<number>`least(u.id, ${me}::bigint)`)
         .onRef('c.user_high', '=', sql<number>`greatest(u.id, ${me}::bigint)`),
     )
-    .select(['u.id', 'u.username', 'u.display_name', 'u.avatar_version', 'u.created_at', 'c.requested_by', 'c.status']);
+    .select(['u.id', 'u.username', 'u.display_name', 'u.avatar_version', 'u.headline', 'u.created_at', 'c.requested_by', 'c.status']);
 }
 
 function withState(me: number) {

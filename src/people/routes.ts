@@ -4,7 +4,7 @@ import { userOf } from '../http/current-user.js';
 import { notFound } from '../http/errors.js';
 import { hasNul, NUL_MESSAGE } from '../http/fields.js';
 import { isHtmx, render } from '../http/render.js';
-import { blockState } from '../safety/block-queries.js';
+import { barredAmong, blockState } from '../safety/block-queries.js';
 import { findPerson, searchPeople } from './queries.js';
 
 const firstString = (value: unknown) => (typeof value === 'string' ? value : '');
@@ -20,7 +20,10 @@ export function peopleRoutes(db: Db): { directory: Router; profiles: Router } {
       const data = { title: 'People', q, page: { items: [], next: undefined }, error: NUL_MESSAGE, returnTo: '/people' };
       return render(res, isHtmx(req) ? 'people/_results' : 'people/index', data, 400);
     }
-    const page = await searchPeople(db, me.id, q, after);
+    const found = await searchPeople(db, me.id, q, after);
+    // Across a block, either way, nobody is offered a Message button (one query for the page).
+    const barred = await barredAmong(db, me.id, found.items.map((person) => person.id));
+    const page = { ...found, items: found.items.map((person) => ({ ...person, blocked: barred.has(person.id) })) };
     const data = { title: 'People', q, page, returnTo: `/people${q ? `?q=${encodeURIComponent(q)}` : ''}` };
     // htmx's active search swaps just the results, and "Load more" appends the next page.
     if (isHtmx(req)) return render(res, after ? 'people/_page' : 'people/_results', data);

@@ -53,7 +53,7 @@ export function notificationRoutes(db: Db, store: NotificationStore): Router {
       store.devices(userId),
       store.pushKey(),
     ]);
-    render(res, 'settings/notifications', { title: 'Notifications', choices: saved, account, devices, pushKey, error }, status);
+    render(res, 'settings/notifications', { title: 'Notifications', pageScript: 'settings', choices: saved, account, devices, pushKey, error }, status);
   };
 
   router.get('/', async (req, res) => page(res, userOf(req).id));

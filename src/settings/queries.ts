@@ -18,6 +18,20 @@ export async function changeEmail(db: Db, userId: number, email: string): Promis
   return Number(result.numUpdatedRows) > 0;
 }
 
-export async function updateDisplayName(db: Db, userId: number, displayName: string): Promise<void> {
-  await db.updateTable('users').set({ display_name: displayName }).where('id', '=', userId).execute();
+/** The name, and the headline unless left out (undefined: an older form without the field). */
+export async function updateProfile(db: Db, userId: number, profile: { display_name: string; headline: string | undefined }): Promise<void> {
+  const headline = profile.headline === undefined ? {} : { headline: profile.headline };
+  await db.updateTable('users').set({ display_name: profile.display_name, ...headline }).where('id', '=', userId).execute();
+}
+
+export async function headlineOf(db: Db, userId: number): Promise<string> {
+  const row = await db.selectFrom('users').select('headline').where('id', '=', userId).executeTakeFirst();
+  return row?.headline ?? '';
+}
+
+/** Sets (or, with null, forgets) the zone pages draw this person's times in; `onlyIfUnset`: only when none is saved. */
+export async function saveTimeZone(db: Db, userId: number, timeZone: string | null, { onlyIfUnset = false } = {}): Promise<void> {
+  let update = db.updateTable('users').set({ time_zone: timeZone }).where('id', '=', userId);
+  if (onlyIfUnset) update = update.where('time_zone', 'is', null);
+  await update.execute();
 }

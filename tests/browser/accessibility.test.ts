@@ -384,12 +384,15 @@ for (const { javaScript, width, label } of variants) {
       assert.equal(stops[0]!.what, 'a "Skip to content"', 'the first stop skips to the content');
       assert.ok(stops.length >= 20, `many stops (${stops.length})`);
 
-      // Skip to content: Enter moves focus into <main>, and the next Tab reaches the search box.
+      // Skip to content: Enter moves focus into <main>, where the next Tabs reach "New message",
+      // then the search box.
       await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
       await page.keyboard.press('Tab');
       await page.keyboard.press('Enter');
       await page.keyboard.press('Tab');
-      assert.equal(await page.evaluate(() => document.activeElement?.id), 'inbox-q', 'after the skip link, Tab lands on the search box');
+      assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('href')), '/messages/new', 'after the skip link, Tab lands on "New message"');
+      await page.keyboard.press('Tab');
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'inbox-q', 'then on the search box');
 
       const row = page.locator('#inbox-list > li[data-conversation-id]').first();
       await menuByKeyboard(page, row.locator('details[data-conversation-menu]'), javaScript, 'the row menu');

@@ -73,7 +73,7 @@ const box = (page: Page) => page.getByLabel('Write a message to Bo Receiver');
 /** The names of the files the input holds: what the form will send. */
 const inputNames = (page: Page) => page.locator('#composer-files').evaluate((el) => Array.from((el as HTMLInputElement).files ?? [], (f) => f.name));
 /** The composer's list, one text per file ("name · size", the × button aside). */
-const listed = (page: Page) => page.locator('[data-attach-list] > li').evaluateAll((els) => els.map((el) => (el.firstChild?.textContent ?? '').trim()));
+const listed = (page: Page) => page.locator('[data-attach-list] > li [data-attach-name]').evaluateAll((els) => els.map((el) => (el.textContent ?? '').trim()));
 const messages = (page: Page) => page.locator('#thread-messages li[data-message-id]');
 
 interface PageFile {
@@ -135,6 +135,11 @@ for (const width of [1280, 390]) {
       assert.equal(items[1], 'notes.txt · 300 bytes');
       assert.equal(items[2], `${longName} · 20 KB`);
       assert.equal(items[3], 'minutes.txt · 1.5 MB');
+      // The image is previewed from the chosen file itself (nothing is uploaded before Send).
+      const thumb = list.locator('li').first().locator('img[data-attach-preview]');
+      assert.match((await thumb.getAttribute('src')) ?? '', /^blob:/);
+      await page.waitForFunction((el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth > 0, await thumb.elementHandle());
+      assert.equal(await list.locator('img[data-attach-preview]').count(), 1, 'only images get a preview');
       for (const name of ['sunset.jpg', 'notes.txt', longName, 'minutes.txt']) {
         const remove = list.getByRole('button', { name: `Remove ${name}`, exact: true });
         assert.equal(await remove.count(), 1, `a Remove button for ${name}`);

@@ -126,6 +126,8 @@ for (const javaScript of [true, false]) {
             if (attempt === 3) throw err;
           }
         }
+        // Without JS a page asks first (tests/browser/confirmations.test.ts).
+        if (!javaScript) await annPage.locator('[data-confirm]').getByRole('button', { name: 'Delete for everyone' }).click();
         await annPage.locator('#thread-messages li[data-deleted="true"]').waitFor();
         await benPage.reload();
         await benPage.locator('#thread-messages li[data-deleted="true"]').waitFor();

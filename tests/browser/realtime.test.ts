@@ -53,12 +53,12 @@ test('live: presence, typing, messages in the open thread, toasts elsewhere, and
   await ben.locator('#thread-messages li[data-from="rt_ben"][data-status="seen"]').waitFor({ timeout: 5000 });
   await ben.screenshot({ path: shot('live-seen-390') });
 
-  // On another page, a toast says who wrote, with a link to the conversation; the badge and title count it.
+  // On another page, a toast says who wrote and their first words, with a link to the conversation; the badge and title count it.
   await ann.goto('/people');
   await ann.waitForFunction(() => document.documentElement.getAttribute('data-live') === 'true');
   await ben.getByLabel('Write a message to Ann Live').fill('Are you there?');
   await ben.getByRole('button', { name: 'Send' }).click();
-  const toast = ann.locator('#toasts a', { hasText: 'Ben Live sent you a message' });
+  const toast = ann.locator('#toasts a', { hasText: 'Ben Live: Are you there?' });
   await toast.waitFor({ timeout: 3000 });
   assert.match((await toast.getAttribute('href')) ?? '', /^\/messages\/\d+$/);
   await ann.locator('#messages-badge[data-unread-count="1"]').waitFor();

@@ -179,7 +179,8 @@ async function page(m: Member, path: string) {
 const textOf = (value: string) => value.replace(/\s+/g, ' ').trim();
 
 /** The one-line notice a Post/Redirect/Get carries to the next page. */
-const flashOf = ($: ReturnType<typeof html>) => textOf($('main > p[role=status]').text());
+// The flash: atop main, or on the thread page in its column under the header ([data-flash]).
+const flashOf = ($: ReturnType<typeof html>) => textOf($('main > p[role=status], main [data-flash]').text());
 
 async function streamOf(m: Member): Promise<EventStream> {
   const stream = await openEventStream(server.baseUrl, m.cookie);
@@ -221,7 +222,8 @@ async function assertStoppedBothWays(blocker: Member, blocked: Member, conversat
     [blocked, blocker],
     [blocker, blocked],
   ] as const) {
-    const sent = await postSend(from, conversation, `through the block from ${from.username}`);
+    // (Words that do not name the block: the refusal shows the text back, kept.)
+    const sent = await postSend(from, conversation, `across the line from ${from.username}`);
     assert.equal(sent.status, 403, `${from.username} sends to ${to.username} across the block`);
     const htmx = await from.agent
       .post(`/messages/${conversation}/messages`)

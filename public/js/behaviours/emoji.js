@@ -1,11 +1,25 @@
 // The composer's emoji picker: [data-emoji-picker], a toggle [aria-haspopup] and a panel
-// [role="dialog"] of buttons [data-emoji]. Rendered hidden: without this script, emoji come from
-// the device's keyboard. Here it is shown, opens and closes like a popup (Escape, a click or focus
-// elsewhere), moves by arrow keys, and inserts at the cursor of its form's textarea.
+// [role="dialog"] of buttons [data-emoji], drawn here from its list [data-emoji-set]. Rendered
+// hidden: without this script, emoji come from the device's keyboard. Here it is shown, opens and
+// closes like a popup (Escape, a click or focus elsewhere), moves by arrow keys, and inserts at the
+// cursor of its form's textarea.
+function reveal(picker) {
+  var panel = picker.querySelector('[data-emoji-set]');
+  if (panel && !panel.firstElementChild) {
+    panel.getAttribute('data-emoji-set').split(' ').forEach(function (emoji) {
+      var button = document.createElement('button');
+      button.type = 'button';
+      button.setAttribute('data-emoji', emoji);
+      button.textContent = emoji;
+      panel.appendChild(button);
+    });
+  }
+  picker.hidden = false;
+}
 function revealPickers(root) {
   if (!root.querySelectorAll) return;
-  if (root.matches && root.matches('[data-emoji-picker]')) root.hidden = false;
-  root.querySelectorAll('[data-emoji-picker][hidden]').forEach(function (picker) { picker.hidden = false; });
+  if (root.matches && root.matches('[data-emoji-picker]')) reveal(root);
+  root.querySelectorAll('[data-emoji-picker][hidden]').forEach(reveal);
 }
 document.addEventListener('DOMContentLoaded', function () { revealPickers(document); });
 document.addEventListener('htmx:load', function (event) { revealPickers(event.target); });

@@ -1,5 +1,6 @@
-// Files in the composer: [data-composer-files] holding the file input [data-attach-input] and a
-// progress bar [data-upload-progress]. Without JS the input is a plain one and the form posts
+// Files in the composer: [data-composer-files] holding the file input [data-attach-input] (visually
+// hidden: its label [data-attach-label] is the attach button) and a progress bar
+// [data-upload-progress]. Without JS the input is a plain one and the form posts
 // multipart all the same; here the chosen files are listed ([data-attach-list], each removable),
 // added to by picking, dropping on #composer or pasting into #composer-body, and a large upload
 // shows its progress. Offers Courier.clearAttachments(form) for after a send.
@@ -19,7 +20,24 @@ function setFiles(input, files) {
   drawChosen(input);
 }
 
+// Chosen images are previewed from the file itself (nothing is uploaded before Send); each preview's
+// object URL is let go when the list is drawn again.
+var previews = [];
+function preview(file) {
+  if (!/^image\/(jpeg|png|gif|webp)$/.test(file.type) || !window.URL || !URL.createObjectURL) return null;
+  var img = document.createElement('img');
+  var url = URL.createObjectURL(file);
+  previews.push(url);
+  img.src = url;
+  img.alt = '';
+  img.className = 'h-10 w-10 shrink-0 rounded-lg object-cover';
+  img.setAttribute('data-attach-preview', '');
+  return img;
+}
+
 function drawChosen(input) {
+  previews.forEach(function (url) { URL.revokeObjectURL(url); });
+  previews = [];
   var box = input.closest('[data-composer-files]');
   var list = box.querySelector('[data-attach-list]');
   if (!list) {
@@ -33,11 +51,17 @@ function drawChosen(input) {
   list.hidden = input.files.length === 0;
   Array.prototype.forEach.call(input.files, function (file, index) {
     var item = document.createElement('li');
-    item.className = 'inline-flex items-center gap-1 rounded-full bg-slate-100 py-1 pl-2 pr-1';
-    item.textContent = file.name + ' · ' + formatSize(file.size);
+    var thumb = preview(file);
+    item.className = 'inline-flex items-center gap-1 bg-slate-100 py-1 pr-1 touch:py-0 ' + (thumb ? 'rounded-xl pl-1' : 'rounded-full pl-2');
+    if (thumb) item.appendChild(thumb);
+    var label = document.createElement('span');
+    label.className = 'max-w-48 truncate';
+    label.setAttribute('data-attach-name', '');
+    label.textContent = file.name + ' · ' + formatSize(file.size);
+    item.appendChild(label);
     var remove = document.createElement('button');
     remove.type = 'button';
-    remove.className = 'inline-flex h-6 w-6 items-center justify-center rounded-full text-slate-500 hover:bg-slate-200';
+    remove.className = 'inline-flex h-6 w-6 items-center justify-center rounded-full text-slate-500 hover:bg-slate-200 touch:h-11 touch:w-11';
     remove.setAttribute('aria-label', 'Remove ' + file.name);
     remove.textContent = '×';
     remove.addEventListener('click', function () {

@@ -134,7 +134,10 @@ function applyReceipts(receipts) {
     var drawn = document.getElementById('ticks-' + status);
     if (drawn) ticks.replaceWith(drawn.content.firstElementChild.cloneNode(true));
   });
-  var marker = thread.querySelector('[data-seen-marker]');
+  // One "Seen" line: a message redrawn alone (edited, reacted to) may bring its own.
+  var markers = Array.prototype.slice.call(thread.querySelectorAll('[data-seen-marker]'));
+  var marker = markers.filter(function (m) { return lastSeen && lastSeen.contains(m); })[0] || markers[0] || null;
+  markers.forEach(function (m) { if (m !== marker) m.remove(); });
   if (!lastSeen || (marker && lastSeen.contains(marker))) return;
   if (!marker) {
     var template = document.getElementById('seen-marker');
@@ -151,9 +154,8 @@ function onNote(note) {
   if (!conversationId || note.getAttribute('data-muted') === 'true') return;
   var thread = openThread(conversationId);
   var href = '/messages/' + conversationId;
-  var text = note.getAttribute('data-toast');
-  if (!thread && !document.getElementById('inbox-list')) Courier.showToast(text, href);
-  if (!thread || document.visibilityState !== 'visible') Courier.notify(text, href);
+  if (!thread && !document.getElementById('inbox-list')) Courier.showToast(note.getAttribute('data-toast'), href);
+  if (!thread || document.visibilityState !== 'visible') Courier.notify(note.getAttribute('data-notify'), href);
 }
 
 // Live events are out-of-band fragments the server drew; htmx swaps them. A message the page
@@ -197,7 +199,7 @@ document.addEventListener('htmx:sseMessage', function (event) {
   // Their message came: their "typing…" ends.
   var thread = event.detail.type === 'message' && /\[data-thread='(\d+)'\]/.exec(event.detail.data || '');
   var typing = thread && openThread(thread[1]) && openThread(thread[1]).querySelector('[data-typing]');
-  if (typing && event.detail.data.indexOf('class="msg mine') === -1) typing.classList.add('hidden');
+  if (typing && event.detail.data.indexOf('class="msg mine') === -1) showTyping(typing, false);
 });
 document.addEventListener('htmx:afterSettle', settleLive);
 
@@ -231,15 +233,20 @@ document.addEventListener('htmx:afterSettle', function () {
   lastView = streamId + ' ' + c + ' ' + (document.visibilityState === 'visible' ? '1' : '0');
 });
 
+// The hint's words are written in only while it shows (see thread.eta: none in the page's HTML).
+function showTyping(indicator, on) {
+  indicator.hidden = !on;
+  indicator.textContent = on ? indicator.getAttribute('data-text') : '';
+}
 var typingTimers = {};
 function onTyping(data) {
   var hint = firstElementOf(data);
   var thread = hint && openThread(hint.getAttribute('data-conversation-id'));
   var indicator = thread && thread.querySelector('[data-typing]');
   if (!indicator) return;
-  indicator.classList.remove('hidden');
+  if (indicator.hidden) showTyping(indicator, true);
   clearTimeout(typingTimers.hide);
-  typingTimers.hide = setTimeout(function () { indicator.classList.add('hidden'); }, 5000);
+  typingTimers.hide = setTimeout(function () { showTyping(indicator, false); }, 5000);
 }
 
 function onPresence(data) {

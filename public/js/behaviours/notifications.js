@@ -20,7 +20,7 @@ Courier.notify = function (text, href) {
   if (!('Notification' in window) || Notification.permission !== 'granted') return;
   if (localStorage.getItem(STORAGE_KEY) !== 'on' || document.visibilityState === 'visible') return;
   // This browser gets a push for it (the page is hidden): one notification, not two.
-  if (Courier.pushOn && Courier.pushOn()) return;
+  if (localStorage.getItem('courier.push') === 'on') return;
   var note = new Notification('Courier', { body: text, tag: href });
   note.onclick = function () { window.focus(); window.location.href = href; };
 };

@@ -2,13 +2,10 @@
 // VAPID key in data-push-key): registers the service worker (/sw.js), subscribes this browser
 // with its push service on a click (never on load) and posts the subscription to
 // /push/subscriptions; the same button undoes it. Without JavaScript the panel says push needs
-// it ([data-push-nojs]). Offers Courier.pushOn(): this browser gets pushes, so notifications.js
-// need not draw its own for a hidden page.
+// it ([data-push-nojs]). Marks this browser as getting pushes (localStorage), so notifications.js
+// need not draw its own for a hidden page (notifications.js reads the same key). Built into
+// js/settings.js, which only that page loads.
 var PUSH_KEY = 'courier.push';
-
-Courier.pushOn = function () {
-  return localStorage.getItem(PUSH_KEY) === 'on';
-};
 
 function keyBytes(base64url) {
   var base64 = base64url.replace(/-/g, '+').replace(/_/g, '/');

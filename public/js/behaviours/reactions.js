@@ -1,6 +1,6 @@
 // Reactions: a message's [data-reactions] forms, with an "Add reaction" <details> and pills
-// button[name="react"]. A live message comes without the six reaction choices (none are mine
-// yet): they are copied in from the page's one template#reaction-choices when its "Add reaction"
+// button[name="react"]. A live message, or one of a page fetched by htmx, comes without the six
+// reaction choices: they are copied in from the page's one template#reaction-choices when its "Add reaction"
 // is first opened. A reaction's form redraws itself (and the tail redraws the thread just after):
 // focus then goes back to that emoji's pill, or to "Add reaction" when the count went away,
 // unless it moved on.
@@ -8,7 +8,18 @@ document.addEventListener('toggle', function (event) {
   var details = event.target;
   if (!details.open || !details.closest || !details.closest('[data-reactions]') || details.querySelector('.reaction-choices')) return;
   var template = document.getElementById('reaction-choices');
-  if (template) details.appendChild(template.content.cloneNode(true));
+  if (!template) return;
+  var choices = template.content.cloneNode(true);
+  // Those I already gave (a message drawn lean, on a boosted page) take mine back.
+  details.closest('[data-reactions]').querySelectorAll('.reaction[aria-pressed="true"]').forEach(function (pill) {
+    var emoji = pill.getAttribute('data-emoji');
+    choices.querySelectorAll('button[name="react"]').forEach(function (choice) {
+      if (choice.value !== emoji + ':1') return;
+      choice.value = emoji + ':0';
+      choice.setAttribute('aria-pressed', 'true');
+    });
+  });
+  details.appendChild(choices);
 }, true);
 
 var reacted = null;

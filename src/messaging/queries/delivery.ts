@@ -77,5 +77,7 @@ export function inboxRowOfDelivery(delivery: Delivery): InboxRow {
     last_created_at: message.created_at,
     pinned: access.mine.pinned,
     archived: access.mine.archived,
+    // Not read here: the page keeps its dots as presence events leave them.
+    other_active: false,
   };
 }

@@ -17,6 +17,8 @@ export interface InboxRow {
   last_created_at: Date | null;
   pinned: boolean;
   archived: boolean;
+  /** On a page of a live instance now, and both of us show our active status (blocks are the host's to apply). */
+  other_active: boolean;
 }
 
 export type InboxFilter = 'all' | 'unread' | 'archived';
@@ -60,6 +62,10 @@ function inboxRows(db: MessagingDb, me: number) {
       'm.created_at as last_created_at',
       sql<boolean>`(p.pinned_at is not null)`.as('pinned'),
       sql<boolean>`(p.archived_at is not null)`.as('archived'),
+      sql<boolean>`(coalesce((select w.active_status from messaging_preferences w where w.user_id = p.user_id), true)
+                    and coalesce((select w.active_status from messaging_preferences w where w.user_id = p.other_user_id), true)
+                    and exists (select 1 from presence pr join realtime_instances i on i.id = pr.instance_id
+                                 where pr.user_id = p.other_user_id and i.heartbeat_at > now() - interval '45 seconds'))`.as('other_active'),
     ])
     .where('p.user_id', '=', me)
     .where('p.last_activity_at', 'is not', null);

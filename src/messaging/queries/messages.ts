@@ -13,17 +13,34 @@ export interface MessageRow {
   created_at: Date;
   deleted_at: Date | null;
   redacted_at: Date | null;
+  edited_at: Date | null;
+  reply_to_id: number | null;
+  /** What it quotes of the message it answers (read with it: courier_message_quote, migration 0022). */
+  reply: QuotedRow | null;
+}
+
+/** The start of an answered message's text; null once that message is deleted or removed. */
+export interface QuotedRow {
+  id: number;
+  sender_id: number;
+  body: string | null;
 }
 
 /** The one shape of a message row: every query that reads messages selects these (a field added here and in a migration reaches every view). */
-const columns = ['id', 'conversation_id', 'sender_id', 'body', 'created_at', 'deleted_at', 'redacted_at'] as const;
+const columns = ['id', 'conversation_id', 'sender_id', 'body', 'created_at', 'deleted_at', 'redacted_at', 'edited_at', 'reply_to_id', sql<QuotedRow | null>`courier_message_quote(reply_to_id)`.as('reply')] as const;
 
 /** The same columns from `messages as m` joined beside other tables (whose ids they must not shadow). */
-export const joinedMessageColumns = ['m.id as message_id', 'm.conversation_id as message_conversation_id', 'm.sender_id as message_sender_id', 'm.body', 'm.created_at', 'm.deleted_at', 'm.redacted_at'] as const;
+export const joinedMessageColumns = [
+  'm.id as message_id', 'm.conversation_id as message_conversation_id', 'm.sender_id as message_sender_id', 'm.body', 'm.created_at', 'm.deleted_at', 'm.redacted_at',
+  'm.edited_at', 'm.reply_to_id', sql<QuotedRow | null>`courier_message_quote(m.reply_to_id)`.as('reply'),
+] as const;
 
 /** A MessageRow back from `joinedMessageColumns`. */
-export function messageFromJoined(row: { message_id: number | string; message_conversation_id: number; message_sender_id: number; body: string | null; created_at: Date; deleted_at: Date | null; redacted_at: Date | null }): MessageRow {
-  return { id: Number(row.message_id), conversation_id: row.message_conversation_id, sender_id: row.message_sender_id, body: row.body, created_at: row.created_at, deleted_at: row.deleted_at, redacted_at: row.redacted_at };
+export function messageFromJoined(row: {
+  message_id: number | string; message_conversation_id: number; message_sender_id: number; body: string | null; created_at: Date; deleted_at: Date | null; redacted_at: Date | null;
+  edited_at: Date | null; reply_to_id: number | string | null; reply: QuotedRow | null;
+}): MessageRow {
+  return pick({ id: Number(row.message_id), conversation_id: row.message_conversation_id, sender_id: row.message_sender_id, body: row.body, created_at: row.created_at, deleted_at: row.deleted_at, redacted_at: row.redacted_at, edited_at: row.edited_at, reply_to_id: row.reply_to_id === null ? null : Number(row.reply_to_id), reply: row.reply });
 }
 
 export class ClientIdReused extends Error {}
@@ -39,12 +56,12 @@ export class ClientIdReused extends Error {}
  */
 export async function sendMessage(
   db: MessagingDb,
-  input: { conversationId: number; senderId: number; recipientId: number; body: string; clientId: string | undefined; attachmentIds?: readonly number[] },
+  input: { conversationId: number; senderId: number; recipientId: number; body: string; clientId: string | undefined; attachmentIds?: readonly number[]; replyTo?: number },
   limit: MessagingLimits['messages'],
 ): Promise<{ message: MessageRow; duplicate: boolean }> {
   const stored = await sql<MessageRow>`
     select * from courier_send_message(${input.conversationId}, ${input.senderId}, ${input.recipientId}, ${input.body},
-      ${input.clientId ?? null}::uuid, ${[...(input.attachmentIds ?? [])]}::bigint[], ${limit.max}, ${limit.windowSeconds}, ${LOCK_SPACES.messages}, ${CHANNEL})`
+      ${input.clientId ?? null}::uuid, ${[...(input.attachmentIds ?? [])]}::bigint[], ${limit.max}, ${limit.windowSeconds}, ${LOCK_SPACES.messages}, ${CHANNEL}, ${input.replyTo ?? null}::bigint)`
     .execute(db)
     .catch((err: unknown) => {
       throw isWriteRefused(err) ? new WriteRefused() : err;
@@ -74,6 +91,7 @@ async function secondsUntilFree(db: MessagingDb, senderId: number, limit: Messag
   return rows[0]?.seconds ?? 1;
 }
 
+// bigint columns arrive as strings from node-postgres (and inside json as numbers).
 const pick = (row: MessageRow): MessageRow => ({
   id: Number(row.id),
   conversation_id: Number(row.conversation_id),
@@ -82,6 +100,9 @@ const pick = (row: MessageRow): MessageRow => ({
   created_at: row.created_at,
   deleted_at: row.deleted_at,
   redacted_at: row.redacted_at,
+  edited_at: row.edited_at,
+  reply_to_id: row.reply_to_id === null ? null : Number(row.reply_to_id),
+  reply: row.reply === null ? null : { id: Number(row.reply.id), sender_id: Number(row.reply.sender_id), body: row.reply.body },
 });
 
 /** The page of messages before `before` (or the newest), oldest first, and whether older ones exist. */

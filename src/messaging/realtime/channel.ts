@@ -6,8 +6,8 @@ export type RealtimeSignal =
   | { t: 'message'; c: number; m: number; s: number; r: number }
   /** Someone's receipts moved in a conversation (read or delivered): the other side redraws ticks. */
   | { t: 'receipt'; c: number; u: number; o: number }
-  /** Messages m of conversation c changed for both sides a and b (deleted, removed by a moderator, reacted to): pages redraw them (but page x, which made the change and drew it). */
-  | { t: 'thread'; c: number; a: number; b: number; m: number[]; x?: string | null }
+  /** Messages m of conversation c changed for both sides a and b (deleted, removed by a moderator, reacted to, edited: e): pages redraw them (but page x, which made the change and drew it). */
+  | { t: 'thread'; c: number; a: number; b: number; m: number[]; e?: 1; x?: string | null }
   /** u is typing to o in conversation c. */
   | { t: 'typing'; c: number; u: number; o: number }
   /** u opened their first page or closed their last one, on some instance. */
@@ -18,6 +18,8 @@ export type RealtimeSignal =
   | { t: 'mine'; c: number; u: number; x?: string }
   /** Page (stream) s of u now shows conversation c (or none) and is visible or not; n: by navigating (the new page reads what it shows itself). */
   | { t: 'view'; u: number; s: string; c: number | null; v: boolean; n?: true }
+  /** A block went up between a and b (the host's safety feature): pages showing their conversation lose the message box. */
+  | { t: 'barrier'; a: number; b: number }
   /** Stream s of u is past the person's cap (migration 0017): the instance holding it closes it. */
   | { t: 'stream-end'; u: number; s: string };
 

@@ -15,7 +15,8 @@ import { changedFragment, countFragment, rowFragment } from './live-fragments.js
  * Messages already drawn changed (deleted, removed by a moderator, reacted to): each open page of
  * both people that may show the conversation gets them redrawn in place, as that person sees
  * them (their own reactions marked); a message gone also moves both people's rows and counts (it
- * may have been the row's preview, or the unread one). One event per page; nothing to fetch.
+ * may have been the row's preview, or the unread one), and one edited their rows (its preview).
+ * One event per page; nothing to fetch.
  */
 export async function messagesChanged(deps: MessagingDeps, hub: StreamHub, signal: Extract<RealtimeSignal, { t: 'thread' }>): Promise<void> {
   const ids = (signal.m ?? []).map(Number);
@@ -31,7 +32,7 @@ export async function messagesChanged(deps: MessagingDeps, hub: StreamHub, signa
       reactionsFor(deps.db, rows.map((r) => r.id), user),
       attachmentsOf(deps.db, rows.filter((r) => r.deleted_at === null && r.redacted_at === null).map((r) => r.id)),
       gone ? unreadCount(deps.db, user) : undefined,
-      gone ? inboxRowOf(deps.db, user, signal.c) : undefined,
+      gone || signal.e === 1 ? inboxRowOf(deps.db, user, signal.c) : undefined,
     ]);
     const messages = presentMessages(rows, threadPeopleFrom(people, user, access.otherUserId), access, { reactions, attachments });
     const mine = (count === undefined ? '' : countFragment(count)) + (row ? rowFragment(presentInboxRows([row], people, user)[0]!) : '');

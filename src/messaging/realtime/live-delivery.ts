@@ -47,7 +47,7 @@ export async function deliverMessages(deps: MessagingDeps, hub: StreamHub, signa
     const attachments = new Map([[signal.m, delivery.attachments]]);
     const [message] = presentMessages([delivery.message], threadPeopleFrom(persons, signal.r, signal.s), delivery.access, { attachments });
     const [row] = presentInboxRows([inboxRowOfDelivery(delivery)], persons, signal.r);
-    const rest = rowFragment(row!, true) + countFragment(delivery.unreadCount) + noteFragment(signal.c, message!.from.display_name, delivery.muted);
+    const rest = rowFragment(row!, true) + countFragment(delivery.unreadCount) + noteFragment(signal.c, message!.from.display_name, row!.preview, delivery.muted);
     const withMessage = messageFragment(signal.c, message!) + rest;
     for (const stream of hub.streamsOf(signal.r)) if (hub.sendTo(stream, 'message', mayShow(stream, signal.c) ? withMessage : rest)) reached.add(signal.r);
   }

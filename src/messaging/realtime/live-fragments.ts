@@ -19,8 +19,19 @@ export const rowFragment = (row: InboxRowView, top = false) => renderView('messa
 /** My unread count: the badge (and, through the script, the title). */
 export const countFragment = (unreadCount: number) => renderView('messages/_badge_count', { unreadCount, oob: true });
 
-/** Who wrote, for a toast or a notification when the conversation is not on screen. */
-export const noteFragment = (conversationId: number, from: string, muted: boolean) => renderView('messages/_live_note', { conversationId, from, muted });
+/** Who wrote and their first words (the row's preview, which the page gets anyway), for a toast or a notification when the conversation is not on screen. */
+export const noteFragment = (conversationId: number, from: string, preview: string, muted: boolean) =>
+  renderView('messages/_live_note', { conversationId, from, words: firstWords(preview), muted });
+
+const TOAST_WORDS = 60;
+
+function firstWords(preview: string): string {
+  const chars = [...preview];
+  if (chars.length <= TOAST_WORDS) return preview;
+  const cut = chars.slice(0, TOAST_WORDS).join('');
+  const space = cut.lastIndexOf(' ');
+  return `${(space > TOAST_WORDS / 2 ? cut.slice(0, space) : cut).replace(/[\s.,;:…]+$/u, '')}…`;
+}
 
 /** The other side's watermarks as I may see them, from which my messages' ticks are set. */
 export const receiptsFragment = (conversationId: number, read: number, delivered: number) => renderView('messages/_receipts', { conversationId, read, delivered, oob: true });

@@ -15,8 +15,10 @@ import { unreadCount } from '../queries/receipts.js';
 import { WriteRefused } from '../queries/write-check.js';
 import { adoptVersion, deliveredTo, seenOnPage } from '../seen.js';
 import { conversationOf, parseId, viewer } from './context.js';
+import { replyQuote } from './one-message.js';
 import { streamOf } from './page-view.js';
-import { lastShown, readThreadPage, renderThreadPage, threadPageView, type ThreadPage, type ThreadPosition } from './thread-page.js';
+import { takeDraft } from './send-draft.js';
+import { firstUnreadOf, lastShown, readThreadPage, renderThreadPage, threadPageView, type ThreadPage, type ThreadPosition } from './thread-page.js';
 
 /**
  * A page of the thread for me. Opening it at its newest messages is seeing them: read to there
@@ -24,9 +26,11 @@ import { lastShown, readThreadPage, renderThreadPage, threadPageView, type Threa
  */
 export async function showThread(deps: MessagingDeps, req: Request, res: Response, me: MessagingUser, access: ThreadAccess, position: ThreadPosition): Promise<ThreadPage> {
   const read = await readThreadPage(deps, me, access, position);
+  // Read before seenOnPage moves it: where "New messages" starts.
+  const firstUnreadId = firstUnreadOf(read, access.mine.lastReadId);
   const seenNow = read.isNewest && (await seenOnPage(deps.db, me.id, access, lastShown(read), streamOf(req)));
   if (seenNow) res.locals.unreadCount = await unreadCount(deps.db, me.id);
-  return threadPageView(read, seenNow);
+  return threadPageView(read, seenNow, firstUnreadId);
 }
 
 /**
@@ -75,7 +79,10 @@ export function conversationHandlers(deps: MessagingDeps): { open: RequestHandle
     const thread = await showThread(deps, req, res, me, conversationOf(req), { before, around });
     // htmx "older messages": just that page, with the link to the page before it.
     if (isHtmx(req) && before !== undefined) return render(res, 'messages/_older', thread);
-    renderThreadPage(res, thread, { body: '', clientId: randomUUID() });
+    // A send refused without JS (send-draft.ts) comes back here with its text, files and reason.
+    const draft = thread.isNewest ? await takeDraft(deps, req, me.id, conversationOf(req)) : undefined;
+    const replyTo = thread.isNewest ? await replyQuote(deps, me.id, conversationOf(req), draft?.replyTo ?? parseId(req.query.reply_to)) : undefined;
+    renderThreadPage(res, thread, { body: '', clientId: randomUUID(), ...draft?.composer, replyTo }, 200, isHtmx(req));
   };
 
   // The live end of an open thread, polled when live events cannot arrive. An unchanged thread
@@ -100,7 +107,9 @@ export function conversationHandlers(deps: MessagingDeps): { open: RequestHandle
     const [people, reactions, attachments] = await Promise.all([deps.people.findByIds([me.id, access.otherUserId]), reactionsFor(deps.db, messageIds, me.id), attachmentsOf(deps.db, messageIds)]);
     const threadPeople = threadPeopleFrom(people, me.id, access.otherUserId);
     const inboxRow = row ? presentInboxRows([row], people, me.id)[0] : undefined;
-    render(res, 'messages/_tail', { access, messages: presentMessages(rows, threadPeople, access, { reactions, attachments }), tailFrom: from, unreadCount: count, inboxRow });
+    // The "New messages" divider the page opened with stays where it was (its id rides in the URL).
+    const firstUnreadId = parseId(req.query.new);
+    render(res, 'messages/_tail', { access, messages: presentMessages(rows, threadPeople, access, { reactions, attachments }), tailFrom: from, firstUnreadId, unreadCount: count, inboxRow, lean: true });
   };
 
   return { open, page, tail };

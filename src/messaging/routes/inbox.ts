@@ -5,11 +5,14 @@ import { presentInboxRows } from '../present.js';
 import { INBOX_FILTERS, inboxPage, type InboxFilter, type InboxQuery } from '../queries/inbox.js';
 import { unreadCount } from '../queries/receipts.js';
 import { deliveredTo } from '../seen.js';
-import { viewer } from './context.js';
+import { barredAmongActive } from './active-rows.js';
+import { parseId, viewer } from './context.js';
 import { pageSizes } from './thread-page.js';
 import { notModified } from '../../http/not-modified.js';
 
 const firstString = (value: unknown) => (typeof value === 'string' ? value : '');
+/** The conversation a page at this address shows (/messages/:id), if any. */
+const threadOpenAt = (url: string | undefined) => parseId(/\/messages\/(\d+)(?:[?#]|$)/.exec(url ?? '')?.[1]);
 
 /** The tab and name search asked for (in a query string or a form), checked. */
 export function inboxQueryFrom(source: Record<string, unknown>): InboxQuery {
@@ -20,8 +23,8 @@ export function inboxQueryFrom(source: Record<string, unknown>): InboxQuery {
 /** One page of the inbox as the templates draw it. */
 export async function loadInbox(deps: MessagingDeps, me: MessagingUser, query: InboxQuery) {
   const page = await inboxPage(deps.db, me.id, query, pageSizes(deps).conversations, deps.peopleTable);
-  const people = await deps.people.findByIds([...new Set(page.items.map((row) => row.other_user_id))]);
-  return { rows: presentInboxRows(page.items, people, me.id), next: page.next, filter: query.filter, q: query.q };
+  const [people, barred] = await Promise.all([deps.people.findByIds([...new Set(page.items.map((row) => row.other_user_id))]), barredAmongActive(deps, me.id, page.items)]);
+  return { rows: presentInboxRows(page.items, people, me.id, barred), next: page.next, filter: query.filter, q: query.q };
 }
 
 /** GET /messages (the inbox: tabs, name search, keyset pages) and /messages/badge (the navbar badge's poll). */
@@ -30,10 +33,12 @@ export function inboxHandlers(deps: MessagingDeps): { page: RequestHandler; badg
     const me = viewer(deps, req);
     const query = inboxQueryFrom(req.query as Record<string, unknown>);
     const inbox = await loadInbox(deps, me, query);
-    const data = { title: 'Messages', wide: true, filter: query.filter, q: query.q, inbox };
+    // Drawn for htmx (a boosted navigation, a tab, more rows): the rows' menus come when opened.
+    const data = { title: 'Messages', wide: true, filter: query.filter, q: query.q, inbox, lean: isHtmx(req) };
     if (isHtmx(req) && req.query.after !== undefined) return render(res, 'messages/_inbox_rows', data);
     // Tabs and the search box swap just the list (and push the URL).
-    if (isHtmx(req) && req.get('HX-Target') === 'inbox-results') return render(res, 'messages/_inbox_list', data);
+    // Searched beside an open thread (htmx names the page that asks): its row stays marked as the one open.
+    if (isHtmx(req) && req.get('HX-Target') === 'inbox-results') return render(res, 'messages/_inbox_list', { ...data, activeConversationId: threadOpenAt(req.get('HX-Current-URL')) });
     render(res, 'messages/inbox', data);
   };
 

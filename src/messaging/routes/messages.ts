@@ -8,7 +8,7 @@ import { attachmentSettings } from '../attachments/settings.js';
 import { attachmentsOf, discardPending, myPending } from '../attachments/queries.js';
 import { isMultipart, MAX_FILES_PER_MESSAGE, receiveMultipart, type StoredFile, type UploadOutcome } from '../attachments/upload.js';
 import { checkBody, parseClientId } from '../body.js';
-import type { MessagingDeps } from '../deps.js';
+import type { Barrier, MessagingDeps } from '../deps.js';
 import { limitsOf, PerPersonQueue, RateLimited, retryPhrase } from '../limits.js';
 import { presentMessages, threadPeopleFrom } from '../present.js';
 import { ClientIdReused, deleteMessage, sendMessage, type MessageRow } from '../queries/messages.js';
@@ -20,12 +20,15 @@ import { conversationOf, parseId, viewer } from './context.js';
 import { showThread } from './conversation.js';
 import { streamOf } from './page-view.js';
 import { renderThreadPage } from './thread-page.js';
+import { keepDraft, wantsThreadAfterRefusal } from './send-draft.js';
 
 interface SendForm {
   typed: string;
   clientId: string | undefined;
   /** Files kept from an earlier refused send, to go with this one. */
   keptIds: number[];
+  /** The message this one answers (the send function drops an id not of this conversation). */
+  replyTo: number | undefined;
   upload: UploadOutcome;
 }
 
@@ -39,11 +42,14 @@ export function messageHandlers(deps: MessagingDeps): { send: RequestHandler; re
   const send: RequestHandler = async (req, res) => {
     const me = viewer(deps, req);
     const access = conversationOf(req);
-    if (!(await deps.policy.canSend(me.id, access.otherUserId))) throw forbidden('You cannot send messages in this conversation.');
+    // Across a block the form is still read (its files refused unread) so that what was typed can be
+    // shown back: a block made while the page was open is learnt here, not by losing the text.
+    const barrier = await deps.policy.barrier(me.id, access.otherUserId);
     // A form with files: the sending limit is checked before a file is read, stored or decoded
     // (and counted again where the message is stored).
-    const early = isMultipart(req) ? await sendingLimitReached(deps.db, me.id, limits.messages) : undefined;
-    const form = await readSendForm(req, res, access, early !== undefined);
+    const early = barrier === undefined && isMultipart(req) ? await sendingLimitReached(deps.db, me.id, limits.messages) : undefined;
+    const form = await readSendForm(req, res, access, barrier !== undefined || early !== undefined);
+    if (barrier) return notSent(req, res, access, form, barrier);
     const { typed, clientId, upload } = form;
     // Files kept from a refused send (without JS), and the ones that came with this one.
     const kept = await myPending(deps.db, access.id, me.id, form.keptIds);
@@ -65,7 +71,7 @@ export function messageHandlers(deps: MessagingDeps): { send: RequestHandler; re
     let sent;
     try {
       sent = await queue.run(me.id, () =>
-        sendMessage(deps.db, { conversationId: access.id, senderId: me.id, recipientId: access.otherUserId, body: checked.body, clientId, attachmentIds: files.map((f) => f.id) }, limits.messages),
+        sendMessage(deps.db, { conversationId: access.id, senderId: me.id, recipientId: access.otherUserId, body: checked.body, clientId, attachmentIds: files.map((f) => f.id), replyTo: form.replyTo }, limits.messages),
       );
     } catch (err) {
       if (err instanceof ClientIdReused) {
@@ -76,7 +82,8 @@ export function messageHandlers(deps: MessagingDeps): { send: RequestHandler; re
         // A block or a suspension that came while the form was on its way: nothing was stored.
         await discardPending(deps.db, upload.stored.map((f) => f.id));
         const barrier = await deps.policy.barrier(me.id, access.otherUserId);
-        throw forbidden(barrier?.message ?? 'You cannot send messages in this conversation.');
+        if (barrier) return notSent(req, res, access, form, barrier);
+        throw forbidden('You cannot send messages in this conversation.');
       }
       if (err instanceof RateLimited) return tooFast(err.retryAfterSeconds);
       throw err;
@@ -85,7 +92,7 @@ export function messageHandlers(deps: MessagingDeps): { send: RequestHandler; re
     if (sent.duplicate) await discardPending(deps.db, upload.stored.map((f) => f.id));
     if (!isHtmx(req)) return res.redirect(303, `/messages/${access.id}#m-${sent.message.id}`);
     // My own inbox column moves this conversation up through the live event my pages get.
-    await renderOne(req, res, access, sent.message, { nextClientId: randomUUID() });
+    await renderOne(req, res, access, sent.message, { nextClientId: randomUUID(), replied: form.replyTo !== undefined });
   };
 
   const remove: RequestHandler = async (req, res) => {
@@ -96,7 +103,7 @@ export function messageHandlers(deps: MessagingDeps): { send: RequestHandler; re
     if (outcome === 'not-found') throw notFound('That message');
     if (outcome === 'forbidden') throw forbidden('You can only delete your own messages.');
     if (!isHtmx(req)) return res.redirect(303, `/messages/${access.id}#m-${messageId}`);
-    const message: MessageRow = { id: messageId!, conversation_id: access.id, sender_id: me.id, body: null, created_at: new Date(), deleted_at: new Date(), redacted_at: null };
+    const message: MessageRow = { id: messageId!, conversation_id: access.id, sender_id: me.id, body: null, created_at: new Date(), deleted_at: new Date(), redacted_at: null, edited_at: null, reply_to_id: null, reply: null };
     await renderOne(req, res, access, message, {});
   };
 
@@ -111,13 +118,13 @@ export function messageHandlers(deps: MessagingDeps): { send: RequestHandler; re
   };
 
   /** One message, drawn by the same partial as the page. */
-  async function renderOne(req: Request, res: Response, access: ThreadAccess, message: MessageRow, extra: { nextClientId?: string }) {
+  async function renderOne(req: Request, res: Response, access: ThreadAccess, message: MessageRow, extra: { nextClientId?: string; replied?: boolean }) {
     const me = viewer(deps, req);
     const people = await deps.people.findByIds([me.id, access.otherUserId]);
     const threadPeople = threadPeopleFrom(people, me.id, access.otherUserId);
     const attachments = message.deleted_at ? undefined : await attachmentsOf(deps.db, [message.id]);
     const [view] = presentMessages([message], threadPeople, access, { attachments });
-    render(res, 'messages/_sent', { message: view, access, nextClientId: extra.nextClientId });
+    render(res, 'messages/_sent', { message: view, access, nextClientId: extra.nextClientId, replied: extra.replied });
   }
 
   /**
@@ -127,7 +134,7 @@ export function messageHandlers(deps: MessagingDeps): { send: RequestHandler; re
   async function readSendForm(req: Request, res: Response, access: ThreadAccess, filesRefused: boolean): Promise<SendForm> {
     if (!isMultipart(req)) {
       const body = bodyOf(req);
-      return { typed: typeof body.body === 'string' ? body.body : '', clientId: parseClientId(body.client_id), keptIds: positiveIds(body.attachment_id, MAX_FILES_PER_MESSAGE), upload: noUpload };
+      return { typed: typeof body.body === 'string' ? body.body : '', clientId: parseClientId(body.client_id), keptIds: positiveIds(body.attachment_id, MAX_FILES_PER_MESSAGE), replyTo: parseId(body.reply_to), upload: noUpload };
     }
     const upload = await receiveMultipart(req, {
       db: deps.db,
@@ -143,7 +150,7 @@ export function messageHandlers(deps: MessagingDeps): { send: RequestHandler; re
     if (upload.csrf === 'refused' || (upload.csrf === 'unchecked' && !upload.malformed)) throw forbidden('This form has expired. Reload the page and try again.');
     if (upload.csrf !== 'ok') throw new HttpError(400, 'The form arrived incomplete. Go back, reload the page and try again.');
     const field = (name: string) => upload.fields.get(name)?.[0];
-    return { typed: field('body') ?? '', clientId: parseClientId(field('client_id')), keptIds: positiveIds(upload.fields.get('attachment_id'), MAX_FILES_PER_MESSAGE), upload };
+    return { typed: field('body') ?? '', clientId: parseClientId(field('client_id')), keptIds: positiveIds(upload.fields.get('attachment_id'), MAX_FILES_PER_MESSAGE), replyTo: parseId(field('reply_to')), upload };
   }
 
   /**
@@ -155,10 +162,23 @@ export function messageHandlers(deps: MessagingDeps): { send: RequestHandler; re
       await discardPending(deps.db, form.upload.stored.map((f) => f.id));
       return render(res, 'messages/_composer_error', { error }, status);
     }
+    // A browser's form lands on the thread's own URL (reloadable), the draft carried by the host.
+    if (wantsThreadAfterRefusal(req) && (await keepDraft(deps, req, { conversationId: access.id, body: form.typed, error, clientId: form.clientId, keptIds: files.map((f) => f.id), replyTo: form.replyTo }))) {
+      return res.redirect(303, `/messages/${access.id}`);
+    }
     const me = viewer(deps, req);
     const page = await showThread(deps, req, res, me, access, {});
     res.locals.unreadCount = await unreadCount(deps.db, me.id);
     renderThreadPage(res, page, { body: form.typed, error, clientId: form.clientId ?? randomUUID(), kept: files }, status);
+  }
+  /**
+   * Refused across a block: 403 with the barrier and the text kept (without JS on a page of its
+   * own, as the thread page has no message box any more; with htmx just the reason, the box keeps
+   * the text).
+   */
+  function notSent(req: Request, res: Response, access: ThreadAccess, form: SendForm, barrier: Barrier) {
+    if (isHtmx(req)) return render(res, 'messages/_composer_error', { error: barrier.message }, 403);
+    render(res, 'messages/not-sent', { title: 'Message not sent', access, barrier, body: form.typed }, 403);
   }
   return { send, remove, typing };
 }

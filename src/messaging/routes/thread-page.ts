@@ -3,12 +3,13 @@ import { render } from '../../http/render.js';
 import { attachmentsOf } from '../attachments/queries.js';
 import type { StoredFile } from '../attachments/upload.js';
 import type { MessagingDeps, MessagingUser } from '../deps.js';
-import { presentInboxRows, presentMessages, threadPeopleFrom } from '../present.js';
+import { presentInboxRows, presentMessages, threadPeopleFrom, type QuoteView } from '../present.js';
 import type { ThreadAccess } from '../queries/conversations.js';
 import { inboxPage } from '../queries/inbox.js';
 import { messagesBefore, messagesFrom, type MessageRow } from '../queries/messages.js';
 import { reactionsFor } from '../queries/reactions.js';
 import { presenceOf } from '../realtime/presence-queries.js';
+import { barredAmongActive } from './active-rows.js';
 
 export interface Composer {
   body: string;
@@ -16,6 +17,8 @@ export interface Composer {
   clientId: string;
   /** Files received with a refused send (without JS), kept to go with the next try. */
   kept?: StoredFile[];
+  /** The message it answers (`?reply_to=` without JS, or kept from a refused send). */
+  replyTo?: QuoteView;
 }
 
 export const pageSizes = (deps: MessagingDeps) => ({
@@ -44,8 +47,13 @@ export async function readThreadPage(deps: MessagingDeps, user: MessagingUser, a
   const presence = access.shared.activeStatus && !barrier ? await presenceOf(deps.db, access.otherUserId) : undefined;
   const ids = new Set([user.id, access.otherUserId, ...inbox.items.map((row) => row.other_user_id)]);
   const messageIds = page.items.map((m) => m.id);
-  const [people, reactions, attachments] = await Promise.all([deps.people.findByIds([...ids]), reactionsFor(deps.db, messageIds, user.id), attachmentsOf(deps.db, messageIds)]);
-  return { user, access, before, around, page, inbox, barrier, presence, people, reactions, attachments, isNewest: before === undefined && around === undefined };
+  const [people, reactions, attachments, barred] = await Promise.all([
+    deps.people.findByIds([...ids]),
+    reactionsFor(deps.db, messageIds, user.id),
+    attachmentsOf(deps.db, messageIds),
+    barredAmongActive(deps, user.id, inbox.items),
+  ]);
+  return { user, access, before, around, page, inbox, barrier, presence, people, reactions, attachments, barred, isNewest: before === undefined && around === undefined };
 }
 
 export type ThreadRead = Awaited<ReturnType<typeof readThreadPage>>;
@@ -54,10 +62,20 @@ export type ThreadRead = Awaited<ReturnType<typeof readThreadPage>>;
 export const lastShown = (read: ThreadRead) => read.page.items[read.page.items.length - 1]?.id ?? 0;
 
 /**
- * The page as the templates draw it. `seenNow`: opening it just read the thread (seen.ts), after
- * the inbox beside it was read: its row for this thread is drawn read.
+ * The first message of the page I had not seen, from my watermark as it was before opening the
+ * page read them (seen.ts): the "New messages" divider goes before it. Only when the page opens at
+ * the newest messages; when more are unread than a page holds, the page's first one from them.
  */
-export function threadPageView(read: ThreadRead, seenNow: boolean) {
+export function firstUnreadOf(read: ThreadRead, readBefore: number): number | undefined {
+  if (!read.isNewest) return undefined;
+  return read.page.items.find((m) => m.id > readBefore && m.sender_id !== read.user.id)?.id;
+}
+
+/**
+ * The page as the templates draw it. `seenNow`: opening it just read the thread (seen.ts), after
+ * the inbox beside it was read: its row for this thread is drawn read. `firstUnreadId`: see firstUnreadOf.
+ */
+export function threadPageView(read: ThreadRead, seenNow: boolean, firstUnreadId?: number) {
   const { user, access, page, inbox, people } = read;
   const thisRow = seenNow ? inbox.items.find((row) => row.conversation_id === access.id) : undefined;
   if (thisRow && access.mine.lastReadId >= access.mine.latestIncomingId) thisRow.unread = false;
@@ -71,8 +89,9 @@ export function threadPageView(read: ThreadRead, seenNow: boolean) {
     olderCursor: page.hasOlder ? page.items[0]?.id : undefined,
     tailFrom: page.items[0]?.id ?? (access.lastMessageId ?? 0) + 1,
     isNewest: read.isNewest,
+    firstUnreadId,
     around: read.around,
-    inbox: { rows: presentInboxRows(inbox.items, people, user.id), next: inbox.next },
+    inbox: { rows: presentInboxRows(inbox.items, people, user.id, read.barred), next: inbox.next },
   };
 }
 
@@ -88,6 +107,11 @@ async function pageAround(deps: MessagingDeps, access: ThreadAccess, around: num
 
 export type ThreadPage = ReturnType<typeof threadPageView>;
 
-export function renderThreadPage(res: Response, page: ThreadPage, composer: Composer, status = 200): void {
-  render(res, 'messages/thread', { title: page.other.display_name, wide: true, ...page, composer, activeConversationId: page.access.id }, status);
+/**
+ * `lean`: asked by htmx (a boosted navigation), so drawn for a page with its script: each message's
+ * six reaction choices are left out, to be copied from the page's one template when opened (as for
+ * a live message), which keeps a 30-message page within its byte budget.
+ */
+export function renderThreadPage(res: Response, page: ThreadPage, composer: Composer, status = 200, lean = false): void {
+  render(res, 'messages/thread', { title: page.other.display_name, wide: true, ...page, composer, activeConversationId: page.access.id, lean }, status);
 }

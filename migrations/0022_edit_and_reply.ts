@@ -1,0 +1,78 @@
+import { sql, type Kysely } from 'kysely';
+
+/**
+ * Editing and replying (contract version 2). A message keeps only its current text and when it
+ * was last edited: no history of earlier wordings, which are the sender's to take back. A reply
+ * points at a message of the same conversation (the send function checks it); the quote is read
+ * with the message by `courier_message_quote`, so no page or event spends a statement on it.
+ */
+export async function up(db: Kysely<any>): Promise<void> {
+  await sql`alter table messages add column edited_at timestamptz, add column reply_to_id bigint references messages (id) on delete set null`.execute(db);
+  // What a reply shows of the message it answers: who wrote it and the start of its text (none
+  // once it is deleted or removed). Strict: a message that answers nothing costs no call.
+  await sql`
+    create function courier_message_quote(p_message_id bigint) returns json
+      language sql stable strict parallel safe as $fn$
+        select json_build_object('id', q.id, 'sender_id', q.sender_id, 'body', case when q.deleted_at is null and q.redacted_at is null then left(q.body, 200) end)
+          from messages q where q.id = p_message_id
+      $fn$`.execute(db);
+  await sql`drop function courier_send_message(bigint, bigint, bigint, text, uuid, bigint[], integer, integer, integer, text)`.execute(db);
+  await sql.raw(`
+CREATE FUNCTION public.courier_send_message(p_conversation_id bigint, p_sender_id bigint, p_recipient_id bigint, p_body text, p_client_id uuid, p_attachment_ids bigint[], p_max integer, p_window_seconds integer, p_lock_space integer, p_channel text, p_reply_to bigint)
+ RETURNS TABLE(id bigint, conversation_id bigint, sender_id bigint, body text, created_at timestamp with time zone, deleted_at timestamp with time zone, redacted_at timestamp with time zone, edited_at timestamp with time zone, reply_to_id bigint, reply json)
+ LANGUAGE plpgsql
+AS $fn$
+    #variable_conflict use_column
+    begin
+      perform pg_advisory_xact_lock(p_lock_space, (p_sender_id % 2147483647)::int);
+      if not courier_may_write(p_sender_id, p_recipient_id) then
+        raise exception 'courier: % may not write to %', p_sender_id, p_recipient_id using errcode = 'CW403';
+      end if;
+      return query
+      with recent as (
+        select 1 from messages m
+         where m.sender_id = p_sender_id and m.created_at > statement_timestamp() - make_interval(secs => p_window_seconds)
+         limit p_max
+      ), inserted as (
+        insert into messages (conversation_id, sender_id, body, client_id, reply_to_id)
+        select p_conversation_id, p_sender_id, p_body, p_client_id,
+               -- Only a message of this conversation can be answered; any other id is dropped.
+               (select q.id from messages q where q.id = p_reply_to and q.conversation_id = p_conversation_id)
+         where (select count(*) from recent) < p_max
+        on conflict (sender_id, client_id) where client_id is not null do nothing
+        returning messages.id, messages.conversation_id, messages.sender_id, messages.body, messages.created_at, messages.deleted_at, messages.redacted_at, messages.edited_at, messages.reply_to_id
+      ), attached as (
+        update attachments a
+           set message_id = i.id
+          from inserted i
+         where a.id = any(p_attachment_ids) and a.uploader_id = p_sender_id and a.conversation_id = p_conversation_id
+           and a.message_id is null and a.complete
+      ), conversation as (
+        update conversations c
+           set last_sender_id = case when i.id > coalesce(c.last_message_id, 0) then i.sender_id else c.last_sender_id end,
+               last_message_id = greatest(coalesce(c.last_message_id, 0), i.id),
+               version = c.version + 1
+          from inserted i
+         where c.id = i.conversation_id
+      ), participants as (
+        update conversation_participants p
+           set last_activity_at = greatest(coalesce(p.last_activity_at, '-infinity'), now()),
+               archived_at = null,
+               latest_incoming_message_id = case when p.user_id = i.sender_id then p.latest_incoming_message_id else greatest(p.latest_incoming_message_id, i.id) end,
+               last_read_message_id = case when p.user_id = i.sender_id then greatest(p.last_read_message_id, i.id) else p.last_read_message_id end,
+               last_delivered_message_id = case when p.user_id = i.sender_id then greatest(p.last_delivered_message_id, i.id) else p.last_delivered_message_id end,
+               marked_unread = case when p.user_id = i.sender_id then false else p.marked_unread end
+          from inserted i
+         where p.conversation_id = i.conversation_id
+      )
+      select i.id, i.conversation_id, i.sender_id, i.body, i.created_at, i.deleted_at, i.redacted_at, i.edited_at, i.reply_to_id, courier_message_quote(i.reply_to_id)
+        from inserted i,
+             lateral (select pg_notify(p_channel, json_build_object('t', 'message', 'c', i.conversation_id, 'm', i.id, 's', i.sender_id, 'r', p_recipient_id)::text)) announced,
+             lateral (select (select graphile_worker.add_job('messaging:push', json_build_object('u', p_recipient_id, 'm', i.id), max_attempts => 3)
+                                 where exists (select 1 from push_subscriptions s where s.user_id = p_recipient_id)
+                                   and coalesce((select pr.push from messaging_preferences pr where pr.user_id = p_recipient_id), true)
+                                   and not exists (select 1 from event_streams s join realtime_instances ri on ri.id = s.instance_id
+                                                    where s.user_id = p_recipient_id and s.visible and ri.heartbeat_at > now() - interval '45 seconds')) as job) pushed;
+    end
+    $fn$`).execute(db);
+}

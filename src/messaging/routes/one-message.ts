@@ -1,0 +1,32 @@
+import { attachmentsOf } from '../attachments/queries.js';
+import type { MessagingDeps } from '../deps.js';
+import { presentMessages, presentQuote, threadPeopleFrom, type MessageView, type QuoteView } from '../present.js';
+import type { ThreadAccess } from '../queries/conversations.js';
+import { messagesByIds, type MessageRow } from '../queries/messages.js';
+import { reactionsFor } from '../queries/reactions.js';
+
+/** One message of the conversation as I may see it (undefined: not there, or cleared from my view). */
+export async function findMessage(deps: MessagingDeps, access: ThreadAccess, messageId: number | undefined): Promise<MessageRow | undefined> {
+  if (messageId === undefined) return undefined;
+  const [row] = await messagesByIds(deps.db, access.id, [messageId], access.mine.clearedBeforeId);
+  return row;
+}
+
+/** A message drawn as the page draws it: its reactions (mine marked) and its files. */
+export async function presentOne(deps: MessagingDeps, me: number, access: ThreadAccess, row: MessageRow): Promise<MessageView> {
+  const live = row.deleted_at === null && row.redacted_at === null;
+  const [people, reactions, attachments] = await Promise.all([
+    deps.people.findByIds([me, access.otherUserId]),
+    live ? reactionsFor(deps.db, [row.id], me) : undefined,
+    live ? attachmentsOf(deps.db, [row.id]) : undefined,
+  ]);
+  return presentMessages([row], threadPeopleFrom(people, me, access.otherUserId), access, { reactions, attachments })[0]!;
+}
+
+/** What the composer quotes when answering this message; none for a message deleted or removed. */
+export async function replyQuote(deps: MessagingDeps, me: number, access: ThreadAccess, messageId: number | undefined): Promise<QuoteView | undefined> {
+  const row = await findMessage(deps, access, messageId);
+  if (!row || row.deleted_at || row.redacted_at) return undefined;
+  const people = await deps.people.findByIds([me, access.otherUserId]);
+  return presentQuote({ id: row.id, sender_id: row.sender_id, body: row.body }, threadPeopleFrom(people, me, access.otherUserId), access);
+}

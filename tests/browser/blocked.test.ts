@@ -1,0 +1,172 @@
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
+import { hashPassword } from '../../src/auth/password.js';
+import { defaultLimits, type MessagingDb } from '../../src/messaging/index.js';
+import { openConversation } from '../../src/messaging/queries/conversations.js';
+import { sendMessage } from '../../src/messaging/queries/messages.js';
+import { logInPage, shot, startBrowserHarness, type BrowserHarness } from '../support/browser.js';
+
+// A block, as both people see it: the blocker's thread keeps its header in view under the
+// "You blocked…" notices; the blocked person's open thread loses its message box at once (with
+// JS: one live event), or, without JS, their next send shows the barrier with the text kept; and
+// nobody is offered a "Message" button across the block.
+
+const PASSWORD = 'a long enough password';
+let h: BrowserHarness;
+let passwordHash: string;
+
+before(async () => {
+  h = await startBrowserHarness();
+  passwordHash = await hashPassword(PASSWORD);
+});
+
+const db = () => h.database.db as unknown as MessagingDb;
+
+async function person(username: string, name: string): Promise<number> {
+  const row = await h.database.db.insertInto('users').values({ username, display_name: name, password_hash: passwordHash }).returning('id').executeTakeFirstOrThrow();
+  return row.id;
+}
+
+async function connect(a: number, b: number) {
+  await h.database.db.insertInto('connections').values({ user_low: Math.min(a, b), user_high: Math.max(a, b), requested_by: a, status: 'accepted', accepted_at: new Date() }).execute();
+}
+
+async function say(conversationId: number, from: number, to: number, body: string): Promise<void> {
+  await sendMessage(db(), { conversationId, senderId: from, recipientId: to, body, clientId: undefined }, { max: 1_000_000, windowSeconds: 60 });
+}
+
+const logIn = (context: BrowserContext, username: string): Promise<Page> => logInPage(context, username, PASSWORD);
+
+function watch(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('pageerror', (err) => problems.push(`${page.url()}: ${err.message}`));
+  // The refused send below is a 403 on purpose; anything else is a problem.
+  page.on('console', (msg) => msg.type() === 'error' && !/status of 403|Error Code 403 from/.test(msg.text()) && problems.push(`${page.url()}: ${msg.text()}`));
+  return problems;
+}
+
+/** The element is in the viewport and nothing covers its middle (a click there would reach it). */
+async function uncovered(locator: Locator, what: string) {
+  const result = await locator.evaluate((el) => {
+    const r = el.getBoundingClientRect();
+    const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    return {
+      inside: r.left >= 0 && r.top >= 0 && r.right <= window.innerWidth && r.bottom <= window.innerHeight,
+      onTop: !!hit && (el === hit || el.contains(hit)),
+      hit: hit ? `${hit.tagName.toLowerCase()}${hit.id ? '#' + hit.id : ''}.${hit.className}` : 'nothing',
+      box: `${Math.round(r.left)},${Math.round(r.top)} ${Math.round(r.width)}x${Math.round(r.height)}`,
+    };
+  });
+  assert.ok(result.inside, `${what} is inside the viewport (${result.box})`);
+  assert.ok(result.onTop, `${what} is not covered (found ${result.hit} at its middle)`);
+}
+
+/** Boxes of two elements do not overlap. */
+async function apart(a: Locator, b: Locator, what: string) {
+  const [x, y] = [await a.boundingBox(), await b.boundingBox()];
+  assert.ok(x && y, `${what}: both drawn`);
+  const overlap = x.x < y.x + y.width && y.x < x.x + x.width && x.y < y.y + y.height && y.y < x.y + x.height;
+  assert.ok(!overlap, `${what}: ${JSON.stringify(x)} and ${JSON.stringify(y)} do not overlap`);
+}
+
+const messageButton = (page: Page, name: string) => page.getByRole('button', { name: `Message ${name}`, exact: true });
+
+const variants = [true, false].flatMap((javaScript) => [390, 1280].map((width) => ({ javaScript, width, label: `${javaScript ? 'js' : 'nojs'}-${width}` })));
+
+for (const { javaScript, width, label } of variants) {
+  describe(`a block, as both people see it (${label})`, () => {
+    test('the blocker’s header stays in view; the blocked thread loses its box; no Message button across the block', async () => {
+      const s = `${javaScript ? 'j' : 'n'}${width}`;
+      const ann = await person(`ann_${s}`, 'Ann Blocker');
+      const ben = await person(`ben_${s}`, 'Ben Blocked');
+      await connect(ann, ben);
+      const conversation = await openConversation(db(), ben, ann, defaultLimits.conversations);
+      for (let i = 1; i <= 12; i += 1) await say(conversation, i % 2 ? ben : ann, i % 2 ? ann : ben, `Message number ${i} of a conversation long enough to scroll`);
+
+      const aContext = await h.context({ javaScript, width });
+      const bContext = await h.context({ javaScript, width });
+      const annPage = await logIn(aContext, `ann_${s}`);
+      const benPage = await logIn(bContext, `ben_${s}`);
+      const problems = [...watch(annPage), ...watch(benPage)];
+
+      // Before: Ben sees Message for Ann in People search, and has his thread open, typing.
+      await benPage.goto(`/people?q=ann_${s}`);
+      await messageButton(benPage, 'Ann Blocker').waitFor();
+      await benPage.goto(`/messages/${conversation}`);
+      if (javaScript) await benPage.locator('html[data-live="true"]').waitFor({ timeout: 5000 });
+      const box = benPage.getByLabel('Write a message to Ann Blocker');
+      await box.fill('Half a thought I was about to send');
+      await benPage.evaluate(() => {
+        (window as unknown as { stillHere?: boolean }).stillHere = true;
+      });
+
+      // Ann blocks Ben from the thread's menu: the block page, then back on the thread.
+      await annPage.goto(`/messages/${conversation}`);
+      const menu = annPage.locator('details[data-thread-menu]');
+      await menu.getByLabel('Conversation options', { exact: true }).click();
+      await menu.getByRole('link', { name: 'Block Ben Blocked' }).click();
+      await annPage.waitForURL(/\/u\/ben_\w+\/block/);
+      await annPage.getByRole('button', { name: 'Block Ben Blocked' }).click();
+      await annPage.waitForURL(`**/messages/${conversation}`);
+      const barrier = annPage.locator('#thread-barrier[data-barrier="i-blocked"]');
+      await barrier.waitFor();
+      await annPage.screenshot({ path: shot(`blocked-blocker-thread-${label}`) });
+      // (a) The header (name, back link, menu) is on screen and nothing lies over it.
+      const header = annPage.locator(`[data-thread="${conversation}"] > header`);
+      await uncovered(annPage.locator('#thread-title'), 'the thread header’s name');
+      await uncovered(annPage.getByLabel('Conversation options', { exact: true }), 'the thread menu button');
+      const flash = annPage.locator('main [role="status"]', { hasText: 'They can no longer message you' });
+      assert.equal(await flash.count(), 1, 'the flash says what happened');
+      await apart(flash, header, 'the flash and the header');
+      await uncovered(flash, 'the flash');
+      await apart(barrier, header, 'the barrier and the header');
+      await uncovered(barrier.getByRole('button', { name: 'Unblock Ben Blocked' }), 'the Unblock button');
+      const overflow = await annPage.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `no sideways scrolling (${overflow}px)`);
+
+      // (c) Ben's open thread.
+      const benBarrier = benPage.locator('#thread-barrier[data-barrier="blocked"]');
+      if (javaScript) {
+        // One live event: the barrier in place of the box, no reload, no send needed.
+        await benBarrier.waitFor({ timeout: 5000 });
+        assert.equal(await benPage.locator('form#composer').count(), 0, 'the message box is gone');
+        assert.equal(await benPage.evaluate(() => (window as unknown as { stillHere?: boolean }).stillHere), true, 'swapped in place, not reloaded');
+        assert.match((await benBarrier.textContent()) ?? '', /You can no longer send messages in this conversation\./);
+        assert.equal(await benPage.locator('[data-presence-user]').count(), 0, 'no presence across the block');
+        assert.match((await benPage.locator('[data-thread] > header').textContent()) ?? '', new RegExp(`@ann_${s}`));
+        await uncovered(benPage.locator('#thread-title'), 'Ben’s thread header');
+        await benPage.screenshot({ path: shot(`blocked-live-barrier-${label}`) });
+      } else {
+        // No live events without JS: his next send says so, with what he typed kept.
+        await benPage.getByRole('button', { name: 'Send' }).click();
+        await benPage.locator('[data-not-sent]').waitFor();
+        assert.equal(await benPage.locator('[data-unsent-text]').inputValue(), 'Half a thought I was about to send');
+        await benBarrier.waitFor();
+        assert.doesNotMatch((await benPage.locator('main').textContent()) ?? '', /block/i, 'Ben is not told why');
+        await benPage.screenshot({ path: shot(`blocked-not-sent-${label}`) });
+        await benPage.getByRole('link', { name: 'Back to the conversation' }).click();
+        await benBarrier.waitFor();
+        assert.equal(await benPage.locator('form#composer').count(), 0);
+      }
+
+      // (b) No Message button across the block, either way: People search, the profile, connections.
+      for (const [page, other, name] of [
+        [benPage, `ann_${s}`, 'Ann Blocker'],
+        [annPage, `ben_${s}`, 'Ben Blocked'],
+      ] as const) {
+        for (const path of [`/people?q=${other}`, `/u/${other}`, '/connections']) {
+          await page.goto(path);
+          assert.equal(await messageButton(page, name).count(), 0, `no Message ${name} on ${path}`);
+        }
+      }
+      await benPage.goto(`/people?q=ann_${s}`);
+      await benPage.locator(`li[data-username="ann_${s}"]`).waitFor();
+      await benPage.screenshot({ path: shot(`blocked-people-search-${label}`) });
+
+      assert.deepEqual(problems, []);
+      await aContext.close();
+      await bContext.close();
+    });
+  });
+}

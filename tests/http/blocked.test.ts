@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { html, sessionCookie, startTestApp, type TestApp } from '../support/app.js';
+import { newMember, type Member } from '../support/members.js';
+import { openConversation } from '../support/messaging.js';
+import { closeAllEventStreams, listen, openEventStream, sleep, waitForListeners, type Listening } from '../support/sse.js';
+
+// What a block changes while people look: nobody is offered a Message button across it (people
+// search, connections), an open thread of the blocked person loses its message box at once (one
+// live event, the barrier swapped in out of band), and a send made anyway is refused with the
+// barrier and the text kept.
+
+let t: TestApp;
+let server: Listening;
+before(async () => {
+  t = await startTestApp();
+  await waitForListeners(t.db, 1);
+  server = await listen(t.app);
+});
+after(async () => {
+  closeAllEventStreams();
+  await server?.close();
+});
+afterEach(() => closeAllEventStreams());
+
+const member = (prefix: string, name?: string): Promise<Member> => newMember(t, prefix, name);
+
+async function scene(prefix: string) {
+  const A = await member(`${prefix}_a`, 'Ann Blocker');
+  const B = await member(`${prefix}_b`, 'Ben Blocked');
+  await t.connect(A.id, B.id);
+  const conversation = await openConversation(A, B);
+  return { A, B, conversation };
+}
+
+const block = (who: Member, other: Member) => who.agent.post(`/u/${other.username}/block`).type('form').send({ _csrf: who.token });
+
+/** The Message buttons (forms posting `to` to /messages) offered for `other` on a page. */
+async function messageButtonsFor(who: Member, path: string, other: Member) {
+  const $ = html((await who.agent.get(path)).text);
+  return $(`form[action="/messages"] input[name=to][value="${other.username}"]`).length;
+}
+
+describe('no Message button across a block', () => {
+  test('people search and connections: neither side sees one, either way; the profile neither; without a block they do', async () => {
+    const { A, B } = await scene('pb');
+    for (const [who, other] of [[A, B], [B, A]] as const) {
+      assert.equal(await messageButtonsFor(who, `/people?q=${other.username}`, other), 1, 'before the block: people search');
+      assert.equal(await messageButtonsFor(who, '/connections', other), 1, 'before the block: connections');
+    }
+    assert.equal((await block(A, B)).status, 303);
+    for (const [who, other] of [[A, B], [B, A]] as const) {
+      for (const path of [`/people?q=${other.username}`, '/people', '/connections', `/u/${other.username}`]) {
+        assert.equal(await messageButtonsFor(who, path, other), 0, `${who.username} on ${path}`);
+      }
+      // The active search (htmx) draws the same rows.
+      const fragment = html((await who.agent.get(`/people?q=${other.username}`).set('HX-Request', 'true')).text);
+      assert.equal(fragment(`form[action="/messages"] input[name=to][value="${other.username}"]`).length, 0, 'htmx search');
+    }
+  });
+});
+
+describe('a send across a block', () => {
+  test('without JS: 403, the barrier and the typed text kept (the blocked person is not told why); with htmx: 403 and the reason', async () => {
+    const { A, B, conversation } = await scene('ps');
+    assert.equal((await block(A, B)).status, 303);
+    const typed = 'Are we still on for <Friday>?\nSecond line';
+    const res = await B.agent.post(`/messages/${conversation}/messages`).type('form').send({ _csrf: B.token, body: typed });
+    assert.equal(res.status, 403);
+    const $ = html(res.text);
+    assert.equal($('[data-not-sent] textarea[data-unsent-text]').text(), typed, 'the text, kept as typed');
+    assert.equal($('#thread-barrier').attr('data-barrier'), 'blocked');
+    assert.doesNotMatch($('main').text().replace(typed, ''), /block/i, 'not told about the block');
+    assert.equal($('form#composer').length, 0);
+    assert.equal((await t.db.selectFrom('messages').select('id').where('conversation_id', '=', conversation).execute()).length, 0, 'nothing stored');
+
+    const mine = await A.agent.post(`/messages/${conversation}/messages`).type('form').send({ _csrf: A.token, body: 'from the blocker' });
+    assert.equal(mine.status, 403);
+    const $mine = html(mine.text);
+    assert.equal($mine('[data-unsent-text]').text(), 'from the blocker');
+    assert.equal($mine(`#thread-barrier form[action="/u/${B.username}/unblock"] input[name=_csrf]`).val(), A.token, 'the blocker can undo it from there');
+
+    const htmx = await B.agent.post(`/messages/${conversation}/messages`).type('form').set('HX-Request', 'true').set('X-CSRF-Token', B.token).send({ body: typed });
+    assert.equal(htmx.status, 403);
+    assert.match(htmx.text, /You can no longer send messages in this conversation/);
+  });
+});
+
+describe('the blocked person’s open thread', () => {
+  test('one live event swaps the barrier in place of the message box, only on pages showing that conversation', async () => {
+    const { A, B, conversation } = await scene('pl');
+    const cookie = (await sessionCookie(B.agent))!;
+    const open = async (c: number | '') => {
+      const stream = await openEventStream(server.baseUrl, cookie);
+      const hello = await stream.waitFor((e) => e.event === 'hello', 1000, 'hello');
+      const res = await B.agent.post('/messages/view').type('form').send({ stream: hello.data, c: String(c), visible: '1', _csrf: B.token });
+      assert.equal(res.status, 204);
+      return stream;
+    };
+    const thread = await open(conversation);
+    const elsewhere = await open('');
+    await sleep(200);
+    // The page's region the event replaces.
+    const page = html((await B.agent.get(`/messages/${conversation}`)).text);
+    assert.equal(page(`#compose-${conversation} form#composer`).length, 1, 'the thread page draws its message box in #compose-ID');
+    const mark = elsewhere.events.length;
+
+    assert.equal((await block(A, B)).status, 303);
+    const event = await thread.waitFor((e) => e.event === 'message' && e.data.includes(`id="compose-${conversation}"`), 2000, 'the barrier event');
+    const $ = html(event.data);
+    const region = $(`#compose-${conversation}`);
+    assert.equal(region.attr('hx-swap-oob'), 'true');
+    assert.equal(region.find('#thread-barrier').attr('data-barrier'), 'blocked');
+    assert.match(region.text(), /You can no longer send messages in this conversation/);
+    assert.equal(region.find('form').length, 0, 'nothing to undo, no composer');
+    await sleep(300);
+    assert.equal(elsewhere.matching((e) => e.index >= mark && e.data.includes('compose-')).length, 0, 'a page not showing it gets nothing');
+  });
+});

@@ -139,3 +139,6 @@ export async function threadVersion(db: MessagingDb, conversationId: number, me:
 export async function announceTyping(db: MessagingDb, conversationId: number, from: number, to: number): Promise<void> {
   await announce(db, { t: 'typing', c: conversationId, u: from, o: to });
 }
+
+/** Unread for me: messages I have not seen, or marked unread by me (what my row and badge say). */
+export const unreadForMe = (access: ThreadAccess): boolean => access.mine.latestIncomingId > access.mine.lastReadId || access.mine.markedUnread;

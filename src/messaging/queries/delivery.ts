@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { AttachmentRow } from '../attachments/queries.js';
 import type { MessagingDb } from '../schema.js';
-import { participantAccess, toAccess, type ThreadAccess } from './conversations.js';
+import { participantAccess, toAccess, unreadForMe, type ThreadAccess } from './conversations.js';
 import type { InboxRow } from './inbox.js';
 import { joinedMessageColumns, messageFromJoined, type MessageRow } from './messages.js';
 
@@ -67,7 +67,7 @@ export function inboxRowOfDelivery(delivery: Delivery): InboxRow {
     other_user_id: access.otherUserId,
     last_activity_at: message.created_at,
     activity_key: message.created_at.toISOString(),
-    unread: access.mine.latestIncomingId > access.mine.lastReadId || access.mine.markedUnread,
+    unread: unreadForMe(access),
     muted: access.mine.muted,
     last_message_id: message.id,
     last_sender_id: message.sender_id,

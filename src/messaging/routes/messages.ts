@@ -5,18 +5,18 @@ import { isHtmx, render } from '../../http/render.js';
 import { bodyOf, NUL_MESSAGE, positiveIds } from '../../http/fields.js';
 import { tokenVerifier } from '../../http/multipart.js';
 import { attachmentSettings } from '../attachments/settings.js';
-import { attachmentsOf, discardPending, myPending } from '../attachments/queries.js';
+import { discardPending, myPending } from '../attachments/queries.js';
 import { isMultipart, MAX_FILES_PER_MESSAGE, receiveMultipart, type StoredFile, type UploadOutcome } from '../attachments/upload.js';
 import { checkBody, parseClientId } from '../body.js';
 import type { Barrier, MessagingDeps } from '../deps.js';
 import { limitsOf, PerPersonQueue, RateLimited, retryPhrase } from '../limits.js';
-import { presentMessages, threadPeopleFrom } from '../present.js';
 import { ClientIdReused, deleteMessage, sendMessage, type MessageRow } from '../queries/messages.js';
 import { WriteRefused } from '../queries/write-check.js';
 import { announceTyping, type ThreadAccess } from '../queries/conversations.js';
 import { unreadCount } from '../queries/receipts.js';
 import { sendingLimitReached } from '../queries/send-limit.js';
 import { conversationOf, parseId, viewer } from './context.js';
+import { presentOne } from './one-message.js';
 import { showThread } from './conversation.js';
 import { streamOf } from './page-view.js';
 import { renderThreadPage } from './thread-page.js';
@@ -119,11 +119,7 @@ export function messageHandlers(deps: MessagingDeps): { send: RequestHandler; re
 
   /** One message, drawn by the same partial as the page. */
   async function renderOne(req: Request, res: Response, access: ThreadAccess, message: MessageRow, extra: { nextClientId?: string; replied?: boolean }) {
-    const me = viewer(deps, req);
-    const people = await deps.people.findByIds([me.id, access.otherUserId]);
-    const threadPeople = threadPeopleFrom(people, me.id, access.otherUserId);
-    const attachments = message.deleted_at ? undefined : await attachmentsOf(deps.db, [message.id]);
-    const [view] = presentMessages([message], threadPeople, access, { attachments });
+    const view = await presentOne(deps, viewer(deps, req).id, access, message, { reactions: false });
     render(res, 'messages/_sent', { message: view, access, nextClientId: extra.nextClientId, replied: extra.replied });
   }
 

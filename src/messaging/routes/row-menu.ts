@@ -3,6 +3,7 @@ import { render } from '../../http/render.js';
 import type { MessagingDeps } from '../deps.js';
 import { unknownPerson } from '../present.js';
 import { INBOX_FILTERS, type InboxFilter } from '../queries/inbox.js';
+import { unreadForMe } from '../queries/conversations.js';
 import { conversationOf } from './context.js';
 
 /**
@@ -16,7 +17,6 @@ export function rowMenuHandler(deps: MessagingDeps): RequestHandler {
     const other = (await deps.people.findByIds([access.otherUserId])).get(access.otherUserId) ?? unknownPerson(access.otherUserId);
     const filter = INBOX_FILTERS.includes(req.query.filter as InboxFilter) ? (req.query.filter as InboxFilter) : 'all';
     const q = typeof req.query.q === 'string' ? req.query.q.slice(0, 100) : '';
-    const unread = access.mine.latestIncomingId > access.mine.lastReadId || access.mine.markedUnread;
     render(res, 'messages/_conversation_actions', {
       csrf: () => '',
       id: access.id,
@@ -24,7 +24,7 @@ export function rowMenuHandler(deps: MessagingDeps): RequestHandler {
       pinned: access.mine.pinned,
       muted: access.mine.muted,
       archived: access.mine.archived,
-      unread,
+      unread: unreadForMe(access),
       filter,
       q,
       inRow: true,

@@ -55,5 +55,7 @@ export async function startJobRunner(options: JobRunnerOptions): Promise<JobRunn
     noHandleSignals: true,
     logger: workerLogger(options.log),
   });
+  // A queue that stops by itself (its database connection lost for good) must say so: nothing else would.
+  runner.promise.catch((err: unknown) => options.log.error({ err }, 'the job queue stopped'));
   return { stop: () => runner.stop() };
 }

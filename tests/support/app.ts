@@ -71,7 +71,7 @@ export async function startTestApp(overrides: Partial<AppDeps> = {}): Promise<Te
       done();
     },
   });
-  const { app, close, stopJobs } = createApp({
+  const { app, ready, close, stopJobs } = createApp({
     db: database.hostDb,
     pool: database.pool,
     log: createLogger('info', sink),
@@ -84,6 +84,8 @@ export async function startTestApp(overrides: Partial<AppDeps> = {}): Promise<Te
     await close();
     await database.drop();
   });
+  // As the server does before it listens: its stream listener and, when asked, its job queue are up.
+  await ready;
 
   const createUser = async (username: string, displayName = titleCase(username)) => {
     passwordHash ??= hashPassword(PASSWORD);

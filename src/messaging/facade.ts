@@ -68,8 +68,8 @@ export interface Messaging {
   notificationPreferences: NotificationPreferencesStore;
   /** The module's background work, for the host's job queue. */
   jobs: MessagingJobs;
-  /** A block went up between two people (either way): their open threads lose the message box at once. */
-  barrierRaised(a: number, b: number): Promise<void>;
+  /** A block went up or came down between two people (either way): their open pages follow at once. */
+  barrierChanged(a: number, b: number): Promise<void>;
   /** Drops files uploaded for messages never sent (a day on); returns how many. */
   sweepPendingAttachments(): Promise<number>;
   /** Drops push devices whose subscribing session ended; returns how many. */
@@ -104,7 +104,7 @@ export function createMessaging(setup: MessagingSetup): Messaging {
       pushKey: async () => setup.away?.push?.publicKey(),
     },
     jobs: messagingJobs(setup),
-    barrierRaised: (a, b) => announce(db, { t: 'barrier', a, b }),
+    barrierChanged: (a, b) => announce(db, { t: 'barrier', a, b }),
     sweepPendingAttachments: () => sweepPendingAttachments(db),
     sweepDevices: () => sweepDevices(setup),
   };

@@ -6,6 +6,7 @@ import type { MessagingDeps } from './deps.js';
 import { VIEW_ACTIONS } from './queries/my-view.js';
 import { conversationOf, loadConversation } from './routes/context.js';
 import { confirmHandlers } from './routes/confirm.js';
+import { composeHandler } from './routes/compose.js';
 import { conversationHandlers } from './routes/conversation.js';
 import { editHandlers } from './routes/edit.js';
 import { fileHandlers } from './routes/files.js';
@@ -54,6 +55,7 @@ export function createMessagingRouter(deps: MessagingDeps): Router {
   // The send form's action, reopened or reloaded from the address bar: the thread it belongs to.
   one.get('/messages', (req, res) => res.redirect(303, `/messages/${conversationOf(req).id}`));
   one.get('/reply', replyHandler(deps));
+  one.get('/compose', composeHandler(deps));
   one.get('/menu', rowMenuHandler(deps));
   one.get('/messages/:messageId', edits.one);
   one.get('/messages/:messageId/text', edits.text);

@@ -27,7 +27,7 @@ interface ReportForm {
  * messaging policy reads them); reports go to the moderators with what the reporter attached,
  * which only the messaging module reads (the reporter's own messages, through `moderation`).
  */
-export function safetyRoutes(db: Db, moderation: Pick<Moderation, 'recentMessagesWith' | 'messagesForEvidence'>, live: Pick<Messaging, 'barrierRaised'>): Router {
+export function safetyRoutes(db: Db, moderation: Pick<Moderation, 'recentMessagesWith' | 'messagesForEvidence'>, live: Pick<Messaging, 'barrierChanged'>): Router {
   const router = Router();
 
   async function personFor(req: Request) {
@@ -50,7 +50,7 @@ export function safetyRoutes(db: Db, moderation: Pick<Moderation, 'recentMessage
     const { me, person } = await personFor(req);
     if (await block(db, me.id, person.id)) {
       await recordAudit(db, { action: 'user.blocked', actorId: me.id, subjectUserId: person.id, ip: ipOf(req) });
-      await live.barrierRaised(me.id, person.id);
+      await live.barrierChanged(me.id, person.id);
     }
     await flash(req, `You blocked ${person.display_name}. They can no longer message you, and you cannot message them.`);
     res.redirect(303, safeNext(bodyOf(req).next, `/u/${person.username}`));
@@ -60,6 +60,7 @@ export function safetyRoutes(db: Db, moderation: Pick<Moderation, 'recentMessage
     const { me, person } = await personFor(req);
     if (await unblock(db, me.id, person.id)) {
       await recordAudit(db, { action: 'user.unblocked', actorId: me.id, subjectUserId: person.id, ip: ipOf(req) });
+      await live.barrierChanged(me.id, person.id);
     }
     await flash(req, `You unblocked ${person.display_name}.`);
     res.redirect(303, safeNext(bodyOf(req).next, `/u/${person.username}`));
@@ -109,7 +110,7 @@ export function safetyRoutes(db: Db, moderation: Pick<Moderation, 'recentMessage
     await recordAudit(db, { action: 'report.created', actorId: me.id, subjectUserId: person.id, reportId, ip: ipOf(req), detail: { reason, evidence: evidence.map((m) => m.id) } });
     if (form.block && (await block(db, me.id, person.id))) {
       await recordAudit(db, { action: 'user.blocked', actorId: me.id, subjectUserId: person.id, ip: ipOf(req) });
-      await live.barrierRaised(me.id, person.id);
+      await live.barrierChanged(me.id, person.id);
     }
     await flash(req, `Thank you. Your report about ${person.display_name} went to the moderators${form.block ? ', and you blocked them' : ''}.`);
     const from = typeof body.from === 'string' ? body.from : '';

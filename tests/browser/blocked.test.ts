@@ -133,7 +133,8 @@ for (const { javaScript, width, label } of variants) {
         assert.equal(await benPage.locator('form#composer').count(), 0, 'the message box is gone');
         assert.equal(await benPage.evaluate(() => (window as unknown as { stillHere?: boolean }).stillHere), true, 'swapped in place, not reloaded');
         assert.match((await benBarrier.textContent()) ?? '', /You can no longer send messages in this conversation\./);
-        assert.equal(await benPage.locator('[data-presence-user]').count(), 0, 'no presence across the block');
+        assert.equal(await benPage.locator('[data-unsent-text]').inputValue(), 'Half a thought I was about to send', 'what he typed stays, to copy');
+        assert.equal(await benPage.locator('[data-presence-user][data-active]').count(), 0, 'no presence across the block');
         assert.match((await benPage.locator('[data-thread] > header').textContent()) ?? '', new RegExp(`@ann_${s}`));
         await uncovered(benPage.locator('#thread-title'), 'Ben’s thread header');
         await benPage.screenshot({ path: shot(`blocked-live-barrier-${label}`) });
@@ -163,6 +164,76 @@ for (const { javaScript, width, label } of variants) {
       await benPage.goto(`/people?q=ann_${s}`);
       await benPage.locator(`li[data-username="ann_${s}"]`).waitFor();
       await benPage.screenshot({ path: shot(`blocked-people-search-${label}`) });
+
+      assert.deepEqual(problems, []);
+      await aContext.close();
+      await bContext.close();
+    });
+  });
+}
+
+for (const width of [390, 1280]) {
+  describe(`a block and an unblock, live in every open page (js-${width})`, () => {
+    test("the blocker's other tab gets the barrier and can unblock from it; the blocked side gets the box back with what was typed; presence follows", async () => {
+      const s = `u${width}`;
+      const ann = await person(`ann_${s}`, 'Ann Blocker');
+      const ben = await person(`ben_${s}`, 'Ben Blocked');
+      await connect(ann, ben);
+      const conversation = await openConversation(db(), ben, ann, defaultLimits.conversations);
+      await say(conversation, ben, ann, 'Hello Ann');
+
+      const aContext = await h.context({ javaScript: true, width });
+      const bContext = await h.context({ javaScript: true, width });
+      const annTab = await logIn(aContext, `ann_${s}`);
+      const annInbox = await aContext.newPage();
+      const benPage = await logIn(bContext, `ben_${s}`);
+      const problems = [...watch(annTab), ...watch(annInbox), ...watch(benPage)];
+      for (const [page, path] of [[benPage, `/messages/${conversation}`], [annTab, `/messages/${conversation}`], [annInbox, '/messages']] as const) {
+        await page.goto(path);
+        await page.locator('html[data-live="true"]').waitFor({ timeout: 5000 });
+      }
+      const dot = annInbox.locator(`#inbox-row-${conversation} [data-presence-dot="${ben}"]`);
+      await annInbox.locator(`#inbox-row-${conversation} [data-presence-dot="${ben}"][data-active="true"]`).waitFor({ timeout: 5000 });
+      await benPage.getByLabel('Write a message to Ann Blocker').fill('Something I had not sent yet');
+
+      // Ann blocks Ben from somewhere else (a request of her own, as from another device).
+      const blocked = await annInbox.evaluate(async (username) => {
+        const token = JSON.parse(document.body.getAttribute('hx-headers') || '{}')['X-CSRF-Token'];
+        return (await fetch('/u/' + username + '/block', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ _csrf: token }), redirect: 'manual' })).type;
+      }, `ben_${s}`);
+      assert.equal(blocked, 'opaqueredirect');
+
+      // Her open thread: the barrier with Unblock, no reload. Ben's: the barrier, his words kept.
+      const annBarrier = annTab.locator('#thread-barrier[data-barrier="i-blocked"]');
+      await annBarrier.waitFor({ timeout: 5000 });
+      assert.equal(await annTab.locator('form#composer').count(), 0);
+      const benBarrier = benPage.locator('#thread-barrier[data-barrier="blocked"]');
+      await benBarrier.waitFor({ timeout: 5000 });
+      assert.equal(await benPage.locator('[data-unsent-text]').inputValue(), 'Something I had not sent yet');
+      assert.equal(await benPage.locator('[data-unsent-text]').getAttribute('readonly'), '');
+      // Presence: the dot in her inbox goes, the header lines say only the username.
+      await annInbox.locator(`#inbox-row-${conversation} [data-presence-dot="${ben}"][data-active="false"]`).waitFor({ state: 'attached', timeout: 5000 });
+      assert.equal(await annTab.locator('[data-presence-user][data-active]').count(), 0);
+      assert.equal(await annInbox.locator(`#inbox-row-${conversation}[data-typing-now]`).count(), 0, 'his "typing…" in her rows ends with the block');
+      assert.equal(await benPage.locator('[data-presence-user][data-active]').count(), 0);
+      await benPage.screenshot({ path: shot(`blocked-live-kept-text-js-${width}`) });
+      await annTab.screenshot({ path: shot(`blocked-live-blocker-tab-js-${width}`) });
+
+      // Ann unblocks from that tab (the form came in an event: htmx sends the page's token).
+      await annBarrier.getByRole('button', { name: 'Unblock Ben Blocked' }).click();
+      await annTab.locator('main [role="status"]', { hasText: 'You unblocked Ben Blocked' }).waitFor({ timeout: 5000 });
+      await annTab.locator('form#composer').waitFor();
+      // Ben's page: the message box back, with what he had typed; and it sends.
+      const benBox = benPage.getByLabel('Write a message to Ann Blocker');
+      await benBox.waitFor({ timeout: 5000 });
+      assert.equal(await benBox.inputValue(), 'Something I had not sent yet');
+      assert.equal(await benPage.locator('#thread-barrier').count(), 0);
+      await benPage.getByRole('button', { name: 'Send' }).click();
+      await annTab.locator('#thread-messages li', { hasText: 'Something I had not sent yet' }).waitFor({ timeout: 5000 });
+      // Presence is back on both sides.
+      await dot.and(annInbox.locator('[data-active="true"]')).waitFor({ timeout: 5000 });
+      await benPage.locator(`[data-presence-user="${ann}"][data-active="true"]`).waitFor({ timeout: 5000 });
+      await benPage.screenshot({ path: shot(`blocked-live-unblocked-js-${width}`) });
 
       assert.deepEqual(problems, []);
       await aContext.close();

@@ -117,3 +117,87 @@ describe('the blocked person’s open thread', () => {
     assert.equal(elsewhere.matching((e) => e.index >= mark && e.data.includes('compose-')).length, 0, 'a page not showing it gets nothing');
   });
 });
+
+describe('a block going up and coming down, live on both sides', () => {
+  /** B's and A's streams, each reporting that its page shows the conversation. */
+  async function showing(who: Member, conversation: number) {
+    const stream = await openEventStream(server.baseUrl, (await sessionCookie(who.agent))!);
+    const hello = await stream.waitFor((e) => e.event === 'hello', 1000, 'hello');
+    assert.equal((await who.agent.post('/messages/view').type('form').send({ stream: hello.data, c: String(conversation), visible: '1', _csrf: who.token })).status, 204);
+    return stream;
+  }
+  const unblock = (who: Member, other: Member) => who.agent.post(`/u/${other.username}/unblock`).type('form').send({ _csrf: who.token });
+
+  test("the blocker's open page gets the barrier with Unblock (sent by htmx with the page's token); presence goes on both sides", async () => {
+    const { A, B, conversation } = await scene('bu');
+    const aPage = await showing(A, conversation);
+    const bPage = await showing(B, conversation);
+    await sleep(200);
+    const [aMark, bMark] = [aPage.events.length, bPage.events.length];
+    assert.equal((await block(A, B)).status, 303);
+
+    const mine = html((await aPage.waitFor((e) => e.index >= aMark && e.event === 'message' && e.data.includes(`id="compose-${conversation}"`), 2000, "the blocker's barrier")).data);
+    assert.equal(mine('#thread-barrier').attr('data-barrier'), 'i-blocked');
+    const form = mine(`#thread-barrier form[action="/u/${B.username}/unblock"]`);
+    assert.equal(form.attr('hx-boost'), 'true', 'sent by htmx, whose header carries the token');
+    assert.equal(form.find('input[name=_csrf]').val(), '', 'an event carries no token');
+    // Across a block neither sees the other come and go: the line goes back to the username.
+    for (const [stream, mark, other] of [[aPage, aMark, B], [bPage, bMark, A]] as const) {
+      const presence = html((await stream.waitFor((e) => e.index >= mark && e.event === 'presence', 2000, 'presence')).data);
+      const line = presence(`[data-presence-user="${other.id}"]`);
+      assert.equal(line.attr('data-active'), undefined);
+      assert.equal(line.text(), `@${other.username}`);
+    }
+    // The Unblock form as htmx sends it: the token in the header, the field empty.
+    const sent = await A.agent.post(`/u/${B.username}/unblock`).set('HX-Request', 'true').set('X-CSRF-Token', A.token).type('form').send({ _csrf: '', next: `/messages/${conversation}` });
+    assert.equal(sent.status, 303);
+    assert.equal(await t.db.selectFrom('blocks').select('blocker_id').where('blocker_id', '=', A.id).executeTakeFirst(), undefined, 'unblocked');
+  });
+
+  test('an unblock: both open pages fetch their message box (GET …/compose), and presence comes back where both share it', async () => {
+    const { A, B, conversation } = await scene('ub');
+    assert.equal((await block(A, B)).status, 303);
+    const aPage = await showing(A, conversation);
+    const bPage = await showing(B, conversation);
+    await sleep(200);
+    const [aMark, bMark] = [aPage.events.length, bPage.events.length];
+    assert.equal((await unblock(A, B)).status, 303);
+    for (const [who, stream, mark, other] of [[A, aPage, aMark, B], [B, bPage, bMark, A]] as const) {
+      const event = await stream.waitFor((e) => e.index >= mark && e.event === 'message' && e.data.includes(`id="compose-${conversation}"`), 2000, `${who.username}'s region`);
+      const region = html(event.data)(`#compose-${conversation}`);
+      assert.equal(region.attr('hx-swap-oob'), 'true');
+      assert.equal(region.attr('hx-get'), `/messages/${conversation}/compose`);
+      assert.equal(region.attr('hx-trigger'), 'load');
+      assert.equal(region.find('form').length, 0, 'no form drawn without the page’s token');
+      const presence = html((await stream.waitFor((e) => e.index >= mark && e.event === 'presence', 2000, 'presence')).data);
+      assert.equal(presence(`[data-presence-user="${other.id}"]`).attr('data-active'), 'true', `${other.username} has a page open: active now again`);
+
+      const box = await who.agent.get(`/messages/${conversation}/compose`).set('HX-Request', 'true');
+      assert.equal(box.status, 200);
+      assert.equal(box.headers['cache-control'], 'no-store');
+      const $ = html(box.text);
+      assert.equal($(`#compose-${conversation} form#composer`).attr('hx-post'), `/messages/${conversation}/messages`);
+      assert.equal($('form#composer input[name=_csrf]').val(), who.token, "the page's own token");
+      assert.equal($('#thread-barrier').length, 0);
+    }
+  });
+
+  test('GET …/compose: the barrier while blocked; without htmx the thread; logged out 401; an outsider 404', async () => {
+    const { A, B, conversation } = await scene('uc');
+    const outsider = await member('uc_out');
+    assert.equal((await block(A, B)).status, 303);
+    const path = `/messages/${conversation}/compose`;
+    const mine = html((await A.agent.get(path).set('HX-Request', 'true')).text);
+    assert.equal(mine('#thread-barrier').attr('data-barrier'), 'i-blocked');
+    assert.equal(mine(`#thread-barrier form input[name=_csrf]`).val(), A.token);
+    assert.equal(mine('form#composer').length, 0);
+    const theirs = html((await B.agent.get(path).set('HX-Request', 'true')).text);
+    assert.equal(theirs('#thread-barrier').attr('data-barrier'), 'blocked');
+    assert.equal(theirs('form').length, 0);
+    const plain = await A.agent.get(path);
+    assert.equal(plain.status, 303);
+    assert.equal(plain.headers.location, `/messages/${conversation}#composer-body`);
+    assert.equal((await t.agent().get(path).set('HX-Request', 'true')).status, 401);
+    assert.equal((await outsider.agent.get(path).set('HX-Request', 'true')).status, 404);
+  });
+});

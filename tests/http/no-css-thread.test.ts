@@ -37,6 +37,11 @@ test('what the script shows later is empty and hidden in the HTML', async () => 
   assert.equal(typing.text(), '', 'and no words: a page without CSS does not say they are typing');
   assert.match(typing.attr('data-text') ?? '', /is typing…$/, 'the words wait in an attribute');
   assert.equal(typing.parent().attr('aria-live'), 'polite', 'inside a live region that is always there');
+  // A <template> is printed by a browser without CSS or scripts: the markup the script copies is kept in inert scripts.
+  assert.equal($('template').length, 0, 'no <template> on the page');
+  for (const id of ['ticks-sent', 'ticks-delivered', 'ticks-seen', 'seen-marker', 'reaction-choices', 'image-viewer']) {
+    assert.equal($(`script#${id}`).attr('type'), 'text/html', `#${id} is an inert script`);
+  }
 
   const picker = $('#composer [data-emoji-picker]');
   assert.equal(picker.attr('hidden'), 'hidden');
@@ -61,4 +66,7 @@ test('w3m -dump shows the messages and the composer, not "is typing…" nor fort
   assert.match(text, /Write a message to .* Send/s);
   assert.doesNotMatch(text, /is typing/);
   assert.doesNotMatch(text, /😀|🤣|💯/, 'none of the picker\'s emoji');
+  // The tick and "Seen" markup the script copies in (once each at the page's end) is not printed.
+  assert.doesNotMatch(text, /Sent\s*Delivered\s*Seen/, 'nor the copies the script keeps');
+  assert.doesNotMatch(text, /Previous image|Next image/, 'nor the image viewer');
 });

@@ -94,7 +94,7 @@ describe('privacy settings', () => {
   test('active status off on either side: no "Active now" either way', async () => {
     const { alice, bob, thread } = await pair();
     const stream = await openEventStream(server.baseUrl, await sessionCookie(bob));
-    const presence = () => alice.get(thread).then((res) => html(res.text)('[data-presence-user]'));
+    const presence = () => alice.get(thread).then((res) => html(res.text)('[data-presence-user][data-active]'));
     await stream.waitFor(() => true, 2000).catch(() => undefined);
     await sleep(200);
     assert.equal((await presence()).attr('data-active'), 'true', 'the premise: with both on, bob is active now');

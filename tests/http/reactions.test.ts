@@ -358,10 +358,10 @@ describe('what a change moves', () => {
     assert.equal($(`#r-${id}`).attr('hx-post'), path(conversation, id));
     assert.equal($(`#r-${id} input[name=_csrf]`).length, 0);
     assert.equal($(`#r-${id} details summary[aria-label="Add reaction"]`).length, 1);
-    // The event stays small: the six choices come from the thread page's one template.
+    // The event stays small: the six choices come from the thread page's one copy (#reaction-choices).
     assert.equal($(`#r-${id} details button[name=react]`).length, 0);
     const page = html((await B.agent.get(`/messages/${conversation}`)).text);
-    const choices = html(page('template#reaction-choices').html() ?? '')('button[name=react]');
+    const choices = html(page('script#reaction-choices').html() ?? '')('button[name=react]');
     assert.deepEqual(choices.toArray().map((el) => el.attribs.value), ['👍:1', '❤️:1', '😂:1', '😮:1', '😢:1', '🙏:1']);
   });
 });

@@ -272,7 +272,8 @@ async function assertStoppedBothWays(blocker: Member, blocked: Member, conversat
   assert.equal(theirBarrier.find('form').length, 0, 'nothing for them to undo');
   assert.equal(theirs('form#composer').length, 0, 'no composer for the blocked person');
   assert.equal(theirs('[data-typing]').length, 0, 'no typing indicator across a block');
-  assert.equal(theirs(`[data-presence-user="${blocker.id}"]`).length, 0, 'no presence across a block');
+  assert.equal(theirs(`[data-presence-user="${blocker.id}"][data-active]`).length, 0, 'no presence across a block');
+  assert.equal(theirs(`[data-presence-user="${blocker.id}"]`).text(), `@${blocker.username}`, 'their username in its place');
   assert.doesNotMatch(textOf(theirs('main').text()), /Active now/);
   assert.doesNotMatch(textOf(theirs('main').text()), /blocked/i, 'nothing on the page says they were blocked');
 }

@@ -32,9 +32,8 @@ function step(by) {
 }
 
 function build() {
-  var template = document.getElementById('image-viewer');
-  if (!template) return null;
-  var dialog = template.content.firstElementChild.cloneNode(true);
+  var dialog = Courier.fromPage('image-viewer');
+  if (!dialog) return null;
   document.body.appendChild(dialog);
   dialog.addEventListener('click', function (event) {
     var stepper = event.target.closest('[data-viewer-step]');

@@ -1,15 +1,14 @@
 // Reactions: a message's [data-reactions] forms, with an "Add reaction" <details> and pills
 // button[name="react"]. A live message, or one of a page fetched by htmx, comes without the six
-// reaction choices: they are copied in from the page's one template#reaction-choices when its "Add reaction"
+// reaction choices: they are copied in from the page's one #reaction-choices when its "Add reaction"
 // is first opened. A reaction's form redraws itself (and the tail redraws the thread just after):
 // focus then goes back to that emoji's pill, or to "Add reaction" when the count went away,
 // unless it moved on.
 document.addEventListener('toggle', function (event) {
   var details = event.target;
   if (!details.open || !details.closest || !details.closest('[data-reactions]') || details.querySelector('.reaction-choices')) return;
-  var template = document.getElementById('reaction-choices');
-  if (!template) return;
-  var choices = template.content.cloneNode(true);
+  var choices = Courier.fromPage('reaction-choices');
+  if (!choices) return;
   // Those I already gave (a message drawn lean, on a boosted page) take mine back.
   details.closest('[data-reactions]').querySelectorAll('.reaction[aria-pressed="true"]').forEach(function (pill) {
     var emoji = pill.getAttribute('data-emoji');

@@ -50,8 +50,16 @@ document.addEventListener('htmx:sseBeforeMessage', function (event) {
   if (type === 'presence') {
     var fresh = firstOf(event.detail.data);
     if (!fresh) return;
-    activeNow[fresh.getAttribute('data-presence-user')] = fresh.getAttribute('data-active') === 'true';
+    var userId = fresh.getAttribute('data-presence-user');
+    activeNow[userId] = fresh.getAttribute('data-active') === 'true';
     setDots(document);
+    // Hidden (a block went up): their "typing…" in my rows ends now, not when it times out.
+    if (fresh.hasAttribute('data-presence-hidden')) {
+      document.querySelectorAll('[data-presence-dot="' + userId + '"]').forEach(function (dot) {
+        var row = dot.closest('[data-conversation-id]');
+        if (row) row.removeAttribute('data-typing-now');
+      });
+    }
   } else if (type === 'typing') {
     var hint = firstOf(event.detail.data);
     if (hint) rowTyping(hint.getAttribute('data-conversation-id'));

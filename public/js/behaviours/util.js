@@ -5,6 +5,21 @@
 
 // For a request made with fetch rather than htmx: the headers htmx would send (the CSRF token from
 // <body hx-headers>, and HX-Request so the server answers as it does to htmx).
+// The page's inert markup for the script: <script type="text/html" id=…>, not <template>, which a
+// browser without CSS or scripts (w3m) prints. A fresh copy of its first element each time.
+Courier.fromPage = function (id) {
+  var source = document.getElementById(id);
+  if (!source) return null;
+  var holder = document.createElement('template');
+  holder.innerHTML = source.textContent;
+  return holder.content.firstElementChild;
+};
+
+// The open thread of that conversation on this page, if any.
+Courier.openThread = function (conversationId) {
+  return document.querySelector('[data-thread="' + conversationId + '"]');
+};
+
 Courier.requestHeaders = function () {
   var headers = JSON.parse(document.body.getAttribute('hx-headers') || '{}');
   headers['HX-Request'] = 'true';

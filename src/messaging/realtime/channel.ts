@@ -18,7 +18,7 @@ export type RealtimeSignal =
   | { t: 'mine'; c: number; u: number; x?: string }
   /** Page (stream) s of u now shows conversation c (or none) and is visible or not; n: by navigating (the new page reads what it shows itself). */
   | { t: 'view'; u: number; s: string; c: number | null; v: boolean; n?: true }
-  /** A block went up between a and b (the host's safety feature): pages showing their conversation lose the message box. */
+  /** A block went up or came down between a and b (the host's safety feature): their pages' presence and message box follow. */
   | { t: 'barrier'; a: number; b: number }
   /** Stream s of u is past the person's cap (migration 0017): the instance holding it closes it. */
   | { t: 'stream-end'; u: number; s: string };

@@ -11,7 +11,7 @@ import type { SessionGuard } from './session-guard.js';
 import { deliverMessages, type MessageSignal } from './live-delivery.js';
 import { myViewChanged, pageShows, receiptsMoved } from './live-views.js';
 import { messagesChanged } from './live-changes.js';
-import { barrierRaised } from './live-barrier.js';
+import { barrierChanged } from './live-barrier.js';
 
 /** A bare hint: "something in conversation c changed", for the page to refresh that part. */
 const hint = (conversationId: number, extra = '') => `<div data-conversation-id="${conversationId}"${extra}></div>`;
@@ -54,7 +54,7 @@ export class Dispatcher {
         await messagesChanged(this.deps, this.hub, signal);
         return;
       case 'barrier':
-        await barrierRaised(this.deps, this.hub, signal);
+        await barrierChanged(this.deps, this.hub, signal);
         return;
       case 'typing':
         this.hub.send(signal.o, 'typing', hint(signal.c, ` data-user-id="${signal.u}"`));

@@ -1,11 +1,9 @@
 import compression from 'compression';
 import zlib from 'node:zlib';
-import express, { type Express } from 'express';
-import type pg from 'pg';
+import express from 'express';
 import { authRoutes } from './auth/routes.js';
-import { defaultAuthLimits, type AuthLimits } from './auth/rate-limits.js';
+import { defaultAuthLimits } from './auth/rate-limits.js';
 import { connectionRoutes } from './connections/routes.js';
-import type { Db } from './db/database.js';
 import { serveAssets } from './http/assets.js';
 import { CSRF_KEY_SETTING, csrfGuard, exposeCsrfToken } from './http/csrf.js';
 import { loadCurrentUser, requireUser } from './http/current-user.js';
@@ -15,85 +13,37 @@ import { healthCheck } from './http/health.js';
 import { requestLog } from './http/request-log.js';
 import { securityHeadersByRequest } from './http/security.js';
 import { streamDoor } from './http/stream-door.js';
-import { defaultSessionLifetime, sessionMiddleware, TOUCH_EVERY_MS, type SessionLifetime } from './http/session.js';
+import { defaultSessionLifetime, sessionMiddleware, TOUCH_EVERY_MS } from './http/session.js';
 import { liveSessions } from './auth/session-queries.js';
 import { securityRoutes } from './settings/security-routes.js';
 import { helpersIn } from './http/view-helpers.js';
-import type { Logger } from './logger.js';
 import { avatarRoutes } from './people/avatar-routes.js';
 import { peopleRoutes } from './people/routes.js';
 import { settingsRoutes } from './settings/routes.js';
 import { timeZoneRoutes } from './settings/time-zone-routes.js';
-import { createMessaging, defaultAttachmentSettings, type MessagingDeps } from './messaging/index.js';
+import { createMessaging, defaultAttachmentSettings } from './messaging/index.js';
 import { messagingDatabase } from './app-database.js';
 import { peopleDirectory } from './people/directory.js';
 import { contactSearch } from './connections/contact-queries.js';
 import { sessionCarryOver } from './http/carry-over.js';
-import { messagingPolicy, type WhoCanMessage } from './connections/messaging-policy.js';
+import { messagingPolicy } from './connections/messaging-policy.js';
 import { requireAdmin } from './admin/policy.js';
 import { adminRoutes } from './admin/routes.js';
 import { noticeRoutes, safetyRoutes } from './safety/routes.js';
 import { passwordResetRoutes } from './auth/password-reset-routes.js';
-import { ACCOUNT_EMAIL_TASK, accountEmailTask } from './email/account-mail.js';
 import { confirmedAddresses } from './email/addresses.js';
 import { mailPhotoOf } from './people/avatar-mail.js';
 import { emailRoutes } from './email/routes.js';
 import { unsubscribeTokens } from './email/unsubscribe.js';
-import { startJobRunner, type JobRunner } from './jobs/runner.js';
 import { devMailRoutes } from './mail/dev-mail-routes.js';
 import { createMailTransport } from './mail/transport.js';
+import { appJobs } from './app-jobs.js';
+import type { App, AppDeps } from './app-deps.js';
 import { createPushSender, KNOWN_PUSH_SERVICES } from './push/sender.js';
 import { serviceWorker } from './push/service-worker-route.js';
 import { notificationRoutes } from './settings/notification-routes.js';
-import { sweepTask, SWEEP_CRONTAB, SWEEP_TASK } from './jobs/sweep.js';
-import { sweepExpiredSessions } from './auth/session-sweep-queries.js';
-import { sweepExpiredRateLimits } from './http/rate-limit-store.js';
-import { sweepTokens } from './email/token-queries.js';
-import { sweepOutbox } from './mail/outbox-queries.js';
 
-export interface AppDeps {
-  db: Db;
-  pool: pg.Pool;
-  log: Logger;
-  sessionSecret: string;
-  trustProxy?: boolean;
-  authLimits?: AuthLimits;
-  /** `npm run dev` only: error pages show a 500's stack. */
-  devErrors?: boolean;
-  /** Off in tests, where many short-lived apps share a process. */
-  pruneSessions?: boolean;
-  isShuttingDown?: () => boolean;
-  whoCanMessage?: WhoCanMessage;
-  /** Page sizes of the messaging module (tests use small ones). */
-  messagingPageSize?: MessagingDeps['pageSize'];
-  /** Sending limits of the messaging module (the defaults are the product's). */
-  messagingLimits?: MessagingDeps['limits'];
-  /** Files in messages (default: on, 10 MB a file, 200 MB a day). */
-  attachments?: MessagingDeps['attachments'];
-  /** How long sessions last (default: 30 days unused, 90 days in all). */
-  sessionLifetime?: SessionLifetime;
-  /** How often open event streams get a heartbeat and have their sessions checked (default 25 s). */
-  streamHeartbeatMs?: number;
-  /** Email: SMTP_URL (absent: the app's outbox), from whom, the site's address for links, and the missed-message delay. */
-  mail?: { smtpUrl: string | undefined; from: string; appUrl: string; delaySeconds: number };
-  /** Run the job queue in this instance (the server does; most tests need not). */
-  runJobs?: boolean;
-  /** Show the outbox at /dev/mail (never in production). */
-  devMail?: boolean;
-  /** Web push: the push services' hosts posted to (default: the browsers' own), and a certificate to trust for a test's local one. */
-  push?: { hosts?: readonly string[]; ca?: string };
-}
-
-export interface App {
-  app: Express;
-  /** Resolves once live events can flow (the instance listens on its PostgreSQL channel). */
-  ready: Promise<void>;
-  /** Ends open event streams: the first step of a graceful shutdown. */
-  closeStreams(): void;
-  /** Stops this instance's job queue (jobs it was running finish first). */
-  stopJobs(): Promise<void>;
-  close(): Promise<void>;
-}
+export type { App, AppDeps } from './app-deps.js';
 
 /** Composes the host app: security, sessions, the features, errors. */
 export function createApp(deps: AppDeps): App {
@@ -226,34 +176,12 @@ export function createApp(deps: AppDeps): App {
   app.use(errorHandler(log, { devErrors: deps.devErrors }));
 
   // Background work: this instance runs the queue if asked (every server instance does).
-  const away = messaging.jobs;
-  let jobs: JobRunner | undefined;
-  const startJobs = async () => {
-    jobs = await startJobRunner({
-      pool: deps.pool,
-      log,
-      tasks: {
-        ...away.tasks,
-        [ACCOUNT_EMAIL_TASK]: accountEmailTask({ db, mail, appUrl: mailConfig.appUrl }),
-        [SWEEP_TASK]: sweepTask(deps.pool, log, {
-          sessions: () => sweepExpiredSessions(db),
-          'rate limits': () => sweepExpiredRateLimits(db),
-          'one-time links': () => sweepTokens(db),
-          outbox: () => sweepOutbox(db),
-          'unsent files': () => messaging.sweepPendingAttachments(),
-          'push devices': () => messaging.sweepDevices(),
-        }),
-      },
-      crontab: [SWEEP_CRONTAB, ...away.crontab].join('\n'),
-    });
-    await away.start();
-  };
-  const ready = Promise.all([realtime.start(), deps.runJobs ? startJobs() : undefined]).then(() => undefined);
+  const jobs = appJobs({ db, pool: deps.pool, log, mail, appUrl: mailConfig.appUrl, messaging });
+  const ready = Promise.all([realtime.start(), deps.runJobs ? jobs.start() : undefined]).then(() => undefined);
   ready.catch((err) => log.error({ err }, 'realtime events or the job queue could not start'));
   const stopJobs = async () => {
     await ready.catch(() => {});
-    await jobs?.stop();
-    jobs = undefined;
+    await jobs.stop();
   };
   return {
     app,

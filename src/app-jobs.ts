@@ -1,0 +1,52 @@
+import type pg from 'pg';
+import { sweepExpiredSessions } from './auth/session-sweep-queries.js';
+import type { Db } from './db/database.js';
+import { ACCOUNT_EMAIL_TASK, accountEmailTask } from './email/account-mail.js';
+import { sweepTokens } from './email/token-queries.js';
+import { sweepExpiredRateLimits } from './http/rate-limit-store.js';
+import { startJobRunner, type JobRunner } from './jobs/runner.js';
+import { sweepTask, SWEEP_CRONTAB, SWEEP_TASK } from './jobs/sweep.js';
+import type { Logger } from './logger.js';
+import { sweepOutbox } from './mail/outbox-queries.js';
+import type { MailTransport } from './mail/transport.js';
+import type { Messaging } from './messaging/index.js';
+
+export interface AppJobs {
+  /** Runs the queue in this instance, and sets the messaging module's periodic work going. */
+  start(): Promise<void>;
+  /** Stops it (jobs it was running finish first); nothing if it never started. */
+  stop(): Promise<void>;
+}
+
+/** The host app's background work, through the one job queue: its own tasks and the messaging module's. */
+export function appJobs(options: { db: Db; pool: pg.Pool; log: Logger; mail: MailTransport; appUrl: string; messaging: Pick<Messaging, 'jobs' | 'sweepPendingAttachments' | 'sweepDevices'> }): AppJobs {
+  const { db, pool, log, mail, messaging } = options;
+  const away = messaging.jobs;
+  let runner: JobRunner | undefined;
+  return {
+    async start() {
+      runner = await startJobRunner({
+        pool,
+        log,
+        tasks: {
+          ...away.tasks,
+          [ACCOUNT_EMAIL_TASK]: accountEmailTask({ db, mail, appUrl: options.appUrl }),
+          [SWEEP_TASK]: sweepTask(pool, log, {
+            sessions: () => sweepExpiredSessions(db),
+            'rate limits': () => sweepExpiredRateLimits(db),
+            'one-time links': () => sweepTokens(db),
+            outbox: () => sweepOutbox(db),
+            'unsent files': () => messaging.sweepPendingAttachments(),
+            'push devices': () => messaging.sweepDevices(),
+          }),
+        },
+        crontab: [SWEEP_CRONTAB, ...away.crontab].join('\n'),
+      });
+      await away.start();
+    },
+    async stop() {
+      await runner?.stop();
+      runner = undefined;
+    },
+  };
+}

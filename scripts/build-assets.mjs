@@ -9,7 +9,9 @@ const out = path.resolve('public/build');
 mkdirSync(out, { recursive: true });
 
 copyFileSync(path.resolve('node_modules/htmx.org/dist/htmx.min.js'), path.join(out, 'htmx.min.js'));
-copyFileSync(path.resolve('node_modules/htmx-ext-sse/dist/sse.min.js'), path.join(out, 'sse.min.js'));
+// htmx's SSE extension travels inside the page's script (below), not as a file of its own: one
+// response fewer on the first load, and compressed together with the code that uses it.
+const sseExtension = readFileSync(path.resolve('node_modules/htmx-ext-sse/dist/sse.min.js'), 'utf8');
 
 // The page's behaviours, one small file each, joined into one script (a phone on a slow network
 // pays for one request, not one per file). The order is declared here, not read from the folder,
@@ -50,7 +52,7 @@ mkdirSync(path.join(out, 'js'), { recursive: true });
 // Progressive enhancement only: every page works without these files. The CSP forbids inline
 // script and eval, so behaviour that htmx attributes cannot express lives here.
 const minify = (code) => transformSync(code, { minify: true, target: 'es2017', legalComments: 'none' }).code;
-writeFileSync(path.join(out, 'js/app.js'), minify(bundle(behaviours)));
+writeFileSync(path.join(out, 'js/app.js'), `${sseExtension.trim()}\n${minify(bundle(behaviours))}`);
 for (const [page, names] of Object.entries(pageBundles)) writeFileSync(path.join(out, `js/${page}.js`), minify(bundle(['util', ...names])));
 
 const cli = path.resolve('node_modules/@tailwindcss/cli/dist/index.mjs');
@@ -66,7 +68,6 @@ const compressedDir = path.join(out, 'compressed');
 const sources = [
   ['app.css', path.join(out, 'app.css')],
   ['htmx.min.js', path.join(out, 'htmx.min.js')],
-  ['sse.min.js', path.join(out, 'sse.min.js')],
   ['js/app.js', path.join(out, 'js/app.js')],
   ...Object.keys(pageBundles).map((page) => [`js/${page}.js`, path.join(out, `js/${page}.js`)]),
   ['favicon.svg', path.resolve('public/favicon.svg')],

@@ -377,6 +377,19 @@ CREATE TABLE public.report_evidence (
     CONSTRAINT report_evidence_report_id_fkey FOREIGN KEY (report_id) REFERENCES public.reports(id) ON DELETE CASCADE
 );
 
+CREATE TABLE public.saved_replies (
+    id bigint NOT NULL GENERATED ALWAYS AS IDENTITY,
+    user_id bigint NOT NULL,
+    title text NOT NULL,
+    body text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT saved_replies_pkey PRIMARY KEY (id),
+    CONSTRAINT saved_replies_body_check CHECK (((char_length(body) >= 1) AND (char_length(body) <= 5000))),
+    CONSTRAINT saved_replies_title_check CHECK (((char_length(title) >= 1) AND (char_length(title) <= 80))),
+    CONSTRAINT saved_replies_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE
+);
+CREATE INDEX saved_replies_user_title_idx ON public.saved_replies USING btree (user_id, lower(title), id);
+
 CREATE TABLE public.user_activity (
     user_id bigint NOT NULL,
     last_active_at timestamp with time zone NOT NULL,

@@ -19,7 +19,7 @@ const sseExtension = readFileSync(path.resolve('node_modules/htmx-ext-sse/dist/s
 // event in different files act on different elements, so their order between files does not
 // matter. Each file runs in its own function scope; what one offers another goes on `Courier`, an
 // object declared once here and local to the script (nothing is added to window).
-const behaviours = ['util', 'menus', 'times', 'error-target', 'composer', 'inbox-focus', 'nav-direction', 'typing', 'notifications', 'emoji', 'reactions', 'message-keys', 'message-actions', 'files', 'live-landing', 'live', 'compose-region', 'thread-view', 'row-signals', 'image-viewer'];
+const behaviours = ['util', 'menus', 'times', 'error-target', 'composer', 'inbox-focus', 'nav-direction', 'typing', 'notifications', 'emoji', 'reactions', 'message-keys', 'message-actions', 'files', 'live-landing', 'live', 'compose-region', 'saved-replies', 'thread-view', 'row-signals', 'image-viewer'];
 const behavioursDir = path.resolve('public/js/behaviours');
 // Behaviours of one page only, in a script of their own that only that page loads (the pages
 // that need them are plain links, never boosted, so the script runs): the first load of every

@@ -1,6 +1,8 @@
 import nodemailer from 'nodemailer';
 import { keepInOutbox, type MailDb } from './outbox-queries.js';
 
+const SEND_TIMEOUT_MS = 60_000;
+
 /** One email, as the app writes it: both parts, and how to stop this kind of email. */
 export interface MailMessage {
   to: string;
@@ -42,11 +44,22 @@ export function createMailTransport(options: { smtpUrl: string | undefined; from
   if (options.smtpUrl) {
     // The URL goes inside the options: createTransport(url, x) takes x as defaults for messages,
     // and pooling asked for there is silently ignored (a new connection per email, ~100 ms each).
-    const smtp = nodemailer.createTransport({ url: options.smtpUrl, pool: true, maxConnections: 5 });
+    // Bounded waits: nodemailer's defaults (2 minutes to connect, 10 minutes of a silent socket)
+    // would hold a job, and its worker slot, that long against a server that stopped answering.
+    const smtp = nodemailer.createTransport({ url: options.smtpUrl, pool: true, maxConnections: 5, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 });
     return {
       kind: 'smtp',
       async send(message) {
-        await smtp.sendMail(envelope(message));
+        // And a bound on the whole send, whatever part of it hangs: the job fails and is retried.
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('the SMTP server took over 60 s to take the message')), SEND_TIMEOUT_MS);
+        });
+        try {
+          await Promise.race([smtp.sendMail(envelope(message)), timeout]);
+        } finally {
+          clearTimeout(timer);
+        }
       },
       close: () => smtp.close(),
     };

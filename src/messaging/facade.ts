@@ -11,6 +11,7 @@ import { loadPreferences, savePreferences } from './queries/preferences.js';
 import { createRealtime, type Realtime } from './realtime/index.js';
 import { deviceCount } from './away/push-queries.js';
 import { sweepDevices } from './away/push-sweep.js';
+import { savedRepliesSettings } from './saved-replies/settings-routes.js';
 import { createMessagingRouter } from './router.js';
 import { deviceRoutes } from './routes/devices.js';
 import { pageViews } from './routes/page-view.js';
@@ -57,6 +58,8 @@ export interface Messaging {
   router: Router;
   /** Mounted at /push: a person's devices for web push. */
   devices: Router;
+  /** Mounted at /settings/replies: my saved replies, which the composer offers. */
+  savedReplies: Router;
   /** On every page: the navbar's unread count (and delivery of what reached an open page). */
   badge: RequestHandler;
   /** On every page: which page an event stream shows, for live updates. */
@@ -85,6 +88,7 @@ export function createMessaging(setup: MessagingSetup): Messaging {
   return {
     router: createMessagingRouter(setup),
     devices: deviceRoutes(setup),
+    savedReplies: savedRepliesSettings(setup),
     badge: unreadBadge(setup),
     pageViews: pageViews(setup),
     realtime: createRealtime(setup, setup.connectionString, setup.log, { heartbeatMs: setup.heartbeatMs }),

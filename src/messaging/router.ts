@@ -17,6 +17,7 @@ import { newMessagePage } from './routes/new-message.js';
 import { replyHandler } from './routes/reply.js';
 import { rowMenuHandler } from './routes/row-menu.js';
 import { setReactionHandler } from './routes/reactions.js';
+import { savedReplyHandlers } from './routes/saved-replies.js';
 import { searchPage } from './routes/search.js';
 import { reportView } from './routes/views.js';
 
@@ -36,6 +37,7 @@ export function createMessagingRouter(deps: MessagingDeps): Router {
   const files = fileHandlers(deps);
   const edits = editHandlers(deps);
   const confirms = confirmHandlers(deps);
+  const saved = savedReplyHandlers(deps);
 
   const router = Router();
   router.use(deps.authenticate, formCheck(deps), attachmentLocals(deps));
@@ -56,6 +58,9 @@ export function createMessagingRouter(deps: MessagingDeps): Router {
   one.get('/messages', (req, res) => res.redirect(303, `/messages/${conversationOf(req).id}`));
   one.get('/reply', replyHandler(deps));
   one.get('/compose', composeHandler(deps));
+  one.get('/saved-replies', saved.list);
+  one.post('/saved-replies', saved.carry);
+  one.post('/saved-replies/insert', saved.insert);
   one.get('/menu', rowMenuHandler(deps));
   one.get('/messages/:messageId', edits.one);
   one.get('/messages/:messageId/text', edits.text);

@@ -14,6 +14,7 @@ export interface MessagingTables {
   attachment_chunks: AttachmentChunksTable;
   message_search_counts: SearchCountsTable;
   push_subscriptions: PushSubscriptionsTable;
+  saved_replies: SavedRepliesTable;
 }
 
 export type MessagingDb = Kysely<MessagingTables>;
@@ -101,6 +102,14 @@ export interface PresenceTable {
 export interface UserActivityTable {
   user_id: number;
   last_active_at: Date;
+}
+
+export interface SavedRepliesTable {
+  id: Generated<number>;
+  user_id: number;
+  title: string;
+  body: string;
+  created_at: Generated<Date>;
 }
 
 export interface PreferencesTable {

@@ -4,7 +4,7 @@ import type { ModerationAction, ReportReason } from '../db/schema.js';
 import type { ReportableMessage } from '../messaging/index.js';
 import { defaultReportLimit, ReportLimitReached, type ReportFilter, type ReportLimit } from './reports.js';
 
-// The first key of pg_advisory_xact_lock(int, int) for a reporter's reports (messaging uses 0x436f7201-04).
+// The first key of pg_advisory_xact_lock(int, int) for a reporter's reports (messaging uses 0x436f7201-05).
 const REPORT_LOCK_SPACE = 0x436f7210;
 
 /**

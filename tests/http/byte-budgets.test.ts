@@ -123,7 +123,7 @@ const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 describe('byte budgets', () => {
   test(`first load of the inbox, everything downloaded, compressed: at most ${kb(BUDGET.firstLoad)}`, async () => {
     const load = await firstLoad('/messages', true);
-    console.log(`# first load with JS: ${kb(load.total)}`, load.parts.map((p) => `${p.url.replace(/\?.*/, '')} ${kb(p.bytes)}`).join(', '));
+    console.log(`# first load with JS: ${kb(load.total)} (${load.total} bytes)`, load.parts.map((p) => `${p.url.replace(/\?.*/, '')} ${kb(p.bytes)}`).join(', '));
     assert.ok(load.parts.some((p) => p.url.includes('htmx')), 'htmx is counted');
     assert.ok(load.total <= BUDGET.firstLoad, `${kb(load.total)} > ${kb(BUDGET.firstLoad)}`);
   });
@@ -142,7 +142,7 @@ describe('byte budgets', () => {
       'tail refresh after a change': await fetchWire(`/messages/${conversationId}/tail?from=1&v=0`, { 'HX-Request': 'true' }),
     };
     for (const [name, res] of Object.entries(swaps)) {
-      console.log(`# ${name}: ${kb(res.total)}`);
+      console.log(`# ${name}: ${kb(res.total)} (${res.total} bytes)`);
       assert.equal(res.status, 200, name);
       assert.ok(res.total <= BUDGET.swap, `${name}: ${kb(res.total)} > ${kb(BUDGET.swap)}`);
     }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
 import sharp from 'sharp';
 import { sessionCookie, startTestApp, type TestApp } from '../support/app.js';
 import { newMember, type Member } from '../support/members.js';
@@ -58,7 +59,10 @@ async function settle(ben: Member, ms = 20_000, quietMs = 2500) {
   while (to(ben).length === had && Date.now() < deadline) await sleep(50);
   if (to(ben).length === had) {
     const logged = t.logs.filter((line) => /"level":(40|50|60)/.test(line)).slice(-20);
-    assert.fail(`no email for ${ben.username} within ${ms} ms; the app's warnings and errors:\n${logged.join('') || '(none)'}`);
+    // And what the queue holds: which jobs wait, run (locked) or failed, and why.
+    const { rows: jobs } = await sql<Record<string, unknown>>`
+      select task_identifier, attempts, max_attempts, run_at, locked_at, locked_by, key, last_error from graphile_worker.jobs order by id`.execute(t.db);
+    assert.fail(`no email for ${ben.username} within ${ms} ms at ${new Date().toISOString()}; the app's warnings and errors:\n${logged.join('') || '(none)'}\nthe job queue:\n${jobs.map((j) => JSON.stringify(j)).join('\n') || '(empty)'}`);
   }
   await sleep(quietMs);
   return to(ben);

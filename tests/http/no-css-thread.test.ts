@@ -39,7 +39,7 @@ test('what the script shows later is empty and hidden in the HTML', async () => 
   assert.equal(typing.parent().attr('aria-live'), 'polite', 'inside a live region that is always there');
   // A <template> is printed by a browser without CSS or scripts: the markup the script copies is kept in inert scripts.
   assert.equal($('template').length, 0, 'no <template> on the page');
-  for (const id of ['ticks-sent', 'ticks-delivered', 'ticks-seen', 'seen-marker', 'reaction-choices', 'image-viewer']) {
+  for (const id of ['ticks-sent', 'ticks-delivered', 'ticks-seen', 'seen-marker', 'reaction-choices']) {
     assert.equal($(`script#${id}`).attr('type'), 'text/html', `#${id} is an inert script`);
   }
 

@@ -1,7 +1,24 @@
 // Images in a thread open over the page: the previous and next images of the thread with the
 // arrow keys, the buttons or a swipe, Escape (or Close) back to where I was. Without JS an image
-// link opens the image itself.
+// link opens the image itself. The viewer's markup is a static file (public/image-viewer.html,
+// cached for good), fetched once when a thread first shows an image, so thread pages do not each
+// carry it.
 var viewer = null;
+var markup = null;
+var fetching = null;
+
+function fetchViewer() {
+  var thread = document.querySelector('[data-viewer-src]');
+  if (markup || fetching || !thread || !document.querySelector('[data-thread] a[data-image]')) return fetching;
+  fetching = fetch(thread.getAttribute('data-viewer-src'), { credentials: 'same-origin' })
+    .then(function (res) { return res.ok ? res.text() : Promise.reject(new Error(String(res.status))); })
+    .then(function (text) { markup = text; })
+    .catch(function () {})
+    .then(function () { fetching = null; });
+  return fetching;
+}
+document.addEventListener('DOMContentLoaded', fetchViewer);
+document.addEventListener('htmx:load', fetchViewer);
 var shown = [];
 var at = 0;
 var opener = null;
@@ -32,7 +49,10 @@ function step(by) {
 }
 
 function build() {
-  var dialog = Courier.fromPage('image-viewer');
+  if (!markup) return null;
+  var holder = document.createElement('template');
+  holder.innerHTML = markup;
+  var dialog = holder.content.querySelector('dialog');
   if (!dialog) return null;
   document.body.appendChild(dialog);
   dialog.addEventListener('click', function (event) {
@@ -59,16 +79,30 @@ function build() {
   return dialog;
 }
 
-document.addEventListener('click', function (event) {
-  var link = event.target.closest && event.target.closest('[data-thread] a[data-image]');
-  if (!link || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
+function open(link) {
   viewer = viewer || build();
-  if (!viewer) return;
-  event.preventDefault();
+  if (!viewer) return false;
   shown = imagesOfThread();
   at = Math.max(0, shown.indexOf(link));
   opener = link;
   draw();
   viewer.showModal();
   viewer.querySelector('[data-viewer-close]').focus();
+  return true;
+}
+
+document.addEventListener('click', function (event) {
+  var link = event.target.closest && event.target.closest('[data-thread] a[data-image]');
+  if (!link || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
+  if (markup) {
+    if (open(link)) event.preventDefault();
+    return;
+  }
+  // Clicked before the viewer arrived: wait for it; without it, the image opens on its own.
+  var pending = fetchViewer();
+  if (!pending) return;
+  event.preventDefault();
+  pending.then(function () {
+    if (!open(link)) window.location.href = link.getAttribute('href');
+  });
 });

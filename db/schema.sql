@@ -17,6 +17,41 @@ CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
 -- Tables, each with its indexes
 --
 
+CREATE TABLE public.analytics_days (
+    day date NOT NULL,
+    messages integer DEFAULT 0 NOT NULL,
+    senders integer DEFAULT 0 NOT NULL,
+    first_replies integer DEFAULT 0 NOT NULL,
+    first_reply_seconds integer[] DEFAULT '{}'::integer[] NOT NULL,
+    attachments integer DEFAULT 0 NOT NULL,
+    attachment_bytes bigint DEFAULT 0 NOT NULL,
+    reports_opened integer DEFAULT 0 NOT NULL,
+    resolved_dismiss integer DEFAULT 0 NOT NULL,
+    resolved_warn integer DEFAULT 0 NOT NULL,
+    resolved_suspend integer DEFAULT 0 NOT NULL,
+    resolved_redact integer DEFAULT 0 NOT NULL,
+    blocks integer DEFAULT 0 NOT NULL,
+    computed_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT analytics_days_pkey PRIMARY KEY (day),
+    CONSTRAINT analytics_days_check CHECK ((cardinality(first_reply_seconds) = first_replies))
+);
+
+CREATE TABLE public.analytics_day_conversations (
+    day date NOT NULL,
+    kind text NOT NULL,
+    started integer NOT NULL,
+    CONSTRAINT analytics_day_conversations_pkey PRIMARY KEY (day, kind),
+    CONSTRAINT analytics_day_conversations_kind_check CHECK ((kind = ANY (ARRAY['direct'::text, 'group'::text]))),
+    CONSTRAINT analytics_day_conversations_day_fkey FOREIGN KEY (day) REFERENCES public.analytics_days(day) ON DELETE CASCADE
+);
+
+CREATE TABLE public.analytics_rollup_state (
+    only_row boolean DEFAULT true NOT NULL,
+    rolled_through date,
+    CONSTRAINT analytics_rollup_state_pkey PRIMARY KEY (only_row),
+    CONSTRAINT analytics_rollup_state_only_row_check CHECK (only_row)
+);
+
 CREATE TABLE public.app_settings (
     key text NOT NULL,
     value text NOT NULL,
@@ -39,6 +74,7 @@ CREATE TABLE public.audit_log (
 );
 ALTER SEQUENCE public.audit_log_id_seq OWNED BY public.audit_log.id;
 CREATE INDEX audit_log_actor_idx ON public.audit_log USING btree (actor_id, id);
+CREATE INDEX audit_log_blocked_idx ON public.audit_log USING btree (at) WHERE (action = 'user.blocked'::text);
 CREATE INDEX audit_log_report_idx ON public.audit_log USING btree (report_id, id) WHERE (report_id IS NOT NULL);
 CREATE INDEX audit_log_subject_idx ON public.audit_log USING btree (subject_user_id, id);
 
@@ -98,6 +134,7 @@ CREATE TABLE public.users (
     email_confirmed_at timestamp with time zone,
     time_zone text,
     headline text DEFAULT ''::text NOT NULL,
+    admin_weekly_report boolean DEFAULT true NOT NULL,
     CONSTRAINT users_pkey PRIMARY KEY (id),
     CONSTRAINT users_username_key UNIQUE (username),
     CONSTRAINT users_display_name_check CHECK (((char_length(display_name) >= 1) AND (char_length(display_name) <= 50))),
@@ -110,6 +147,15 @@ CREATE TABLE public.users (
 CREATE UNIQUE INDEX users_confirmed_email_idx ON public.users USING btree (lower(email)) WHERE (email_confirmed_at IS NOT NULL);
 CREATE INDEX users_display_name_trgm_idx ON public.users USING gin (lower(display_name) public.gin_trgm_ops);
 CREATE INDEX users_username_trgm_idx ON public.users USING gin (username public.gin_trgm_ops);
+
+CREATE TABLE public.admin_weekly_reports (
+    user_id bigint NOT NULL,
+    week_start date NOT NULL,
+    claimed_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT admin_weekly_reports_pkey PRIMARY KEY (user_id, week_start),
+    CONSTRAINT admin_weekly_reports_week_start_check CHECK ((EXTRACT(isodow FROM week_start) = (1)::numeric)),
+    CONSTRAINT admin_weekly_reports_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE
+);
 
 CREATE TABLE public.blocks (
     blocker_id bigint NOT NULL,
@@ -156,6 +202,7 @@ CREATE TABLE public.conversations (
     CONSTRAINT conversations_user_low_fkey FOREIGN KEY (user_low) REFERENCES public.users(id) ON DELETE CASCADE
 );
 CREATE INDEX conversations_created_by_idx ON public.conversations USING btree (created_by, created_at) WHERE (created_by IS NOT NULL);
+CREATE INDEX conversations_created_idx ON public.conversations USING btree (created_at);
 
 CREATE TABLE public.conversation_participants (
     conversation_id bigint NOT NULL,
@@ -233,6 +280,7 @@ CREATE TABLE public.messages (
 );
 CREATE UNIQUE INDEX messages_client_id_idx ON public.messages USING btree (sender_id, client_id) WHERE (client_id IS NOT NULL);
 CREATE INDEX messages_conversation_idx ON public.messages USING btree (conversation_id, id);
+CREATE INDEX messages_created_brin ON public.messages USING brin (created_at);
 CREATE INDEX messages_search_keys_idx ON public.messages USING gin (search_keys) WITH (fastupdate=off);
 CREATE INDEX messages_sender_time_idx ON public.messages USING btree (sender_id, created_at);
 
@@ -347,8 +395,10 @@ CREATE TABLE public.reports (
     CONSTRAINT reports_resolved_by_fkey FOREIGN KEY (resolved_by) REFERENCES public.users(id) ON DELETE SET NULL
 );
 ALTER SEQUENCE public.reports_id_seq OWNED BY public.reports.id;
+CREATE INDEX reports_created_idx ON public.reports USING btree (created_at);
 CREATE INDEX reports_reported_idx ON public.reports USING btree (reported_id);
 CREATE INDEX reports_reporter_time_idx ON public.reports USING btree (reporter_id, created_at);
+CREATE INDEX reports_resolved_idx ON public.reports USING btree (resolved_at) WHERE (resolved_at IS NOT NULL);
 CREATE INDEX reports_status_idx ON public.reports USING btree (status, id DESC);
 
 CREATE SEQUENCE public.moderation_notices_id_seq AS bigint;

@@ -1,8 +1,11 @@
 import type pg from 'pg';
+import { ANALYTICS_ROLLUP_CRONTAB, ANALYTICS_ROLLUP_TASK, analyticsRollupTask, queueAnalyticsRollup } from './admin/analytics-rollup.js';
+import { WEEKLY_REPORT_CRONTAB, WEEKLY_REPORT_EMAIL_TASK, WEEKLY_REPORT_TASK, weeklyReportEmailTask, weeklyReportTask } from './admin/weekly-report.js';
 import { sweepExpiredSessions } from './auth/session-sweep-queries.js';
 import type { Db } from './db/database.js';
 import { ACCOUNT_EMAIL_TASK, accountEmailTask } from './email/account-mail.js';
 import { sweepTokens } from './email/token-queries.js';
+import type { UnsubscribeKind } from './email/unsubscribe.js';
 import { sweepExpiredRateLimits } from './http/rate-limit-store.js';
 import { startJobRunner, type JobRunner } from './jobs/runner.js';
 import { sweepTask, SWEEP_CRONTAB, SWEEP_TASK } from './jobs/sweep.js';
@@ -19,7 +22,7 @@ export interface AppJobs {
 }
 
 /** The host app's background work, through the one job queue: its own tasks and the messaging module's. */
-export function appJobs(options: { db: Db; pool: pg.Pool; log: Logger; mail: MailTransport; appUrl: string; messaging: Pick<Messaging, 'jobs' | 'sweepPendingAttachments' | 'sweepDevices'> }): AppJobs {
+export function appJobs(options: { db: Db; pool: pg.Pool; log: Logger; mail: MailTransport; appUrl: string; unsubscribeUrl: (userId: number, kind: UnsubscribeKind) => string; messaging: Pick<Messaging, 'jobs' | 'sweepPendingAttachments' | 'sweepDevices'> }): AppJobs {
   const { db, pool, log, mail, messaging } = options;
   const away = messaging.jobs;
   let runner: JobRunner | undefined;
@@ -31,6 +34,9 @@ export function appJobs(options: { db: Db; pool: pg.Pool; log: Logger; mail: Mai
         tasks: {
           ...away.tasks,
           [ACCOUNT_EMAIL_TASK]: accountEmailTask({ db, mail, appUrl: options.appUrl }),
+          [ANALYTICS_ROLLUP_TASK]: analyticsRollupTask(db, log),
+          [WEEKLY_REPORT_TASK]: weeklyReportTask(db, log),
+          [WEEKLY_REPORT_EMAIL_TASK]: weeklyReportEmailTask({ db, mail, appUrl: options.appUrl, unsubscribeUrl: (userId) => options.unsubscribeUrl(userId, 'analytics') }),
           [SWEEP_TASK]: sweepTask(pool, log, {
             sessions: () => sweepExpiredSessions(db),
             'rate limits': () => sweepExpiredRateLimits(db),
@@ -40,9 +46,11 @@ export function appJobs(options: { db: Db; pool: pg.Pool; log: Logger; mail: Mai
             'push devices': () => messaging.sweepDevices(),
           }),
         },
-        crontab: [SWEEP_CRONTAB, ...away.crontab].join('\n'),
+        crontab: [SWEEP_CRONTAB, ANALYTICS_ROLLUP_CRONTAB, WEEKLY_REPORT_CRONTAB, ...away.crontab].join('\n'),
       });
       await away.start();
+      // Days missed while no instance ran are rolled up now, not at the next tick.
+      await queueAnalyticsRollup(db);
     },
     async stop() {
       await runner?.stop();

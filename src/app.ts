@@ -29,12 +29,13 @@ import { sessionCarryOver } from './http/carry-over.js';
 import { messagingPolicy } from './connections/messaging-policy.js';
 import { requireAdmin } from './admin/policy.js';
 import { adminRoutes } from './admin/routes.js';
+import { setWeeklyReport } from './admin/weekly-report-queries.js';
 import { noticeRoutes, safetyRoutes } from './safety/routes.js';
 import { passwordResetRoutes } from './auth/password-reset-routes.js';
 import { confirmedAddresses } from './email/addresses.js';
 import { mailPhotoOf } from './people/avatar-mail.js';
 import { emailRoutes } from './email/routes.js';
-import { unsubscribeTokens } from './email/unsubscribe.js';
+import { unsubscribeTokens, type UnsubscribeKind } from './email/unsubscribe.js';
 import { devMailRoutes } from './mail/dev-mail-routes.js';
 import { createMailTransport } from './mail/transport.js';
 import { appJobs } from './app-jobs.js';
@@ -70,6 +71,7 @@ export function createApp(deps: AppDeps): App {
   const mailConfig = deps.mail ?? { smtpUrl: undefined, from: 'Courier <no-reply@localhost>', appUrl: 'http://localhost:3000', delaySeconds: 600 };
   const mail = createMailTransport({ smtpUrl: mailConfig.smtpUrl, from: mailConfig.from, db: db });
   const unsubscribe = unsubscribeTokens(deps.sessionSecret);
+  const unsubscribeUrl = (userId: number, kind: UnsubscribeKind) => `${mailConfig.appUrl}/email/unsubscribe?token=${unsubscribe.make(userId, kind)}`;
   // Push services want a way to reach whoever runs the site: the address mail comes from.
   const push = createPushSender({
     db,
@@ -113,7 +115,7 @@ export function createApp(deps: AppDeps): App {
       photoOf: (userId) => mailPhotoOf(db, userId),
       send: (message) => mail.send(message),
       push,
-      unsubscribeUrl: (userId, kind) => `${mailConfig.appUrl}/email/unsubscribe?token=${unsubscribe.make(userId, kind)}`,
+      unsubscribeUrl,
     },
   });
   const { realtime } = messaging;
@@ -153,7 +155,8 @@ export function createApp(deps: AppDeps): App {
     emailRoutes({
       db,
       sessionSecret: deps.sessionSecret,
-      turnOff: (userId, kind) => messaging.notificationPreferences.save(userId, kind === 'messages' ? { emailMessages: 'off' } : { emailDigest: 'off' }),
+      turnOff: (userId, kind) =>
+        kind === 'analytics' ? setWeeklyReport(db, userId, false) : messaging.notificationPreferences.save(userId, kind === 'messages' ? { emailMessages: 'off' } : { emailDigest: 'off' }),
     }),
   );
   if (deps.devMail) app.use('/dev/mail', devMailRoutes(db));
@@ -177,7 +180,7 @@ export function createApp(deps: AppDeps): App {
   app.use(errorHandler(log, { devErrors: deps.devErrors }));
 
   // Background work: this instance runs the queue if asked (every server instance does).
-  const jobs = appJobs({ db, pool: deps.pool, log, mail, appUrl: mailConfig.appUrl, messaging });
+  const jobs = appJobs({ db, pool: deps.pool, log, mail, appUrl: mailConfig.appUrl, unsubscribeUrl, messaging });
   const ready = Promise.all([realtime.start(), deps.runJobs ? jobs.start() : undefined]).then(() => undefined);
   ready.catch((err) => log.error({ err }, 'realtime events or the job queue could not start'));
   const stopJobs = async () => {

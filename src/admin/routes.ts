@@ -11,6 +11,7 @@ import type { Moderation } from '../messaging/index.js';
 import { findReport, listReports, reportHistory } from '../safety/report-queries.js';
 import { reasonLabels, type ReportFilter } from '../safety/reports.js';
 import { ACTIONS, applyAction, SUSPEND_DAYS } from './actions.js';
+import { analyticsRoutes } from './analytics-routes.js';
 
 const FILTERS: readonly ReportFilter[] = ['open', 'resolved', 'all'];
 
@@ -22,6 +23,7 @@ export function adminRoutes(db: Db, moderation: Pick<Moderation, 'redactMessages
   const router = Router();
 
   router.get('/', (_req, res) => res.redirect(303, '/admin/reports'));
+  router.use(analyticsRoutes(db));
 
   router.get('/reports', async (req, res) => {
     const status = FILTERS.includes(req.query.status as ReportFilter) ? (req.query.status as ReportFilter) : 'open';

@@ -20,7 +20,9 @@ export type AuditAction =
   | 'report.created'
   | 'report.viewed'
   | 'report.resolved'
-  | 'notice.acknowledged';
+  | 'notice.acknowledged'
+  | 'analytics.viewed'
+  | 'analytics.exported';
 
 /** Metadata only: ids, an action, an IP, and small non-textual details. Never message text or passwords. */
 export interface AuditEntry {

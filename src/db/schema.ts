@@ -17,6 +17,10 @@ export interface Database {
   audit_log: AuditLogTable;
   email_tokens: EmailTokensTable;
   mail_outbox: MailOutboxTable;
+  analytics_days: AnalyticsDaysTable;
+  analytics_day_conversations: AnalyticsDayConversationsTable;
+  analytics_rollup_state: AnalyticsRollupStateTable;
+  admin_weekly_reports: AdminWeeklyReportsTable;
 }
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
@@ -44,6 +48,8 @@ export interface UsersTable {
   time_zone: ColumnType<string | null, string | null | undefined, string | null>;
   /** One line under the name (profile, thread header); '' when none. */
   headline: ColumnType<string, string | undefined, string>;
+  /** An admin's choice to get the weekly analytics email (migration 0026); on by default. */
+  admin_weekly_report: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 /** One-time links sent by email (migration 0018): only a digest of each token is kept. */
@@ -148,4 +154,45 @@ export interface AuditLogTable {
   report_id: number | null;
   ip: string | null;
   detail: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+}
+
+/**
+ * Admin analytics' daily rollups (migration 0025): aggregates of metadata per UTC day. `day` is a
+ * SQL date: read it as text (to_char), since the driver would turn it into a local-time Date.
+ */
+export interface AnalyticsDaysTable {
+  day: string;
+  messages: number;
+  senders: number;
+  first_replies: number;
+  /** Each first reply's delay that day, in seconds, sorted. */
+  first_reply_seconds: number[];
+  attachments: number;
+  attachment_bytes: number;
+  reports_opened: number;
+  resolved_dismiss: number;
+  resolved_warn: number;
+  resolved_suspend: number;
+  resolved_redact: number;
+  blocks: number;
+  computed_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+export interface AnalyticsDayConversationsTable {
+  day: string;
+  kind: 'direct' | 'group';
+  started: number;
+}
+
+export interface AnalyticsRollupStateTable {
+  only_row: boolean;
+  /** The last day the rollup job computed after it had ended; null until it first runs. */
+  rolled_through: string | null;
+}
+
+/** One admin's weekly report, claimed once per week (migration 0026). `week_start` is the Monday of the week reported. */
+export interface AdminWeeklyReportsTable {
+  user_id: number;
+  week_start: string;
+  claimed_at: ColumnType<Date, Date | undefined, never>;
 }

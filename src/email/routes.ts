@@ -13,7 +13,14 @@ export interface EmailRouteDeps {
   turnOff(userId: number, kind: UnsubscribeKind): Promise<void>;
 }
 
-const KIND_NAMES: Record<UnsubscribeKind, string> = { messages: 'emails about messages you missed', digest: 'the digest of unread conversations' };
+const KIND_NAMES: Record<UnsubscribeKind, string> = { messages: 'emails about messages you missed', digest: 'the digest of unread conversations', analytics: 'the weekly analytics report' };
+/** Where each kind is turned on again. */
+const NOTIFICATION_SETTINGS = { href: '/settings/notifications', label: 'Notification settings', again: 'You can turn them on again in your notification settings.' };
+const KIND_SETTINGS: Record<UnsubscribeKind, { href: string; label: string; again: string }> = {
+  messages: NOTIFICATION_SETTINGS,
+  digest: NOTIFICATION_SETTINGS,
+  analytics: { href: '/admin/analytics', label: 'Analytics', again: 'You can turn it on again on the analytics page.' },
+};
 
 /**
  * GET /email/confirm?token= (confirms an address, once) and GET/POST /email/unsubscribe (no login:
@@ -59,7 +66,7 @@ export function emailRoutes(deps: EmailRouteDeps): Router {
     const found = unsubscribe.read(req.query.token);
     res.set('Referrer-Policy', 'no-referrer');
     if (!found) return render(res, 'email/unsubscribe', { title: 'Unsubscribe', invalid: true }, 400);
-    render(res, 'email/unsubscribe', { title: 'Unsubscribe', token: req.query.token, what: KIND_NAMES[found.kind] });
+    render(res, 'email/unsubscribe', { title: 'Unsubscribe', token: req.query.token, what: KIND_NAMES[found.kind], settings: KIND_SETTINGS[found.kind] });
   });
 
   // No CSRF token: a mail app posts here by itself (RFC 8058), and the signed token names the one
@@ -69,7 +76,7 @@ export function emailRoutes(deps: EmailRouteDeps): Router {
     const found = unsubscribe.read(token);
     if (!found) return render(res, 'email/unsubscribe', { title: 'Unsubscribe', invalid: true }, 400);
     await deps.turnOff(found.userId, found.kind);
-    render(res, 'email/unsubscribe', { title: 'Unsubscribed', done: true, what: KIND_NAMES[found.kind] });
+    render(res, 'email/unsubscribe', { title: 'Unsubscribed', done: true, what: KIND_NAMES[found.kind], settings: KIND_SETTINGS[found.kind] });
   });
 
   return router;

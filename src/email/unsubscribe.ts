@@ -1,7 +1,8 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 
-export type UnsubscribeKind = 'messages' | 'digest';
-const KINDS: readonly UnsubscribeKind[] = ['messages', 'digest'];
+/** `analytics`: an admin's weekly analytics report. */
+export type UnsubscribeKind = 'messages' | 'digest' | 'analytics';
+const KINDS: readonly UnsubscribeKind[] = ['messages', 'digest', 'analytics'];
 
 /**
  * One-click unsubscribe links (RFC 8058) work without a login, so the link itself is the proof:

@@ -7,6 +7,9 @@ export interface EmailContent {
   /** Why this person got it (the footer). */
   why: string;
   unsubscribeUrl?: string;
+  /** Where this kind of email is turned on and off (default: the notification settings). */
+  settingsUrl?: string;
+  settingsLabel?: string;
   appUrl: string;
 }
 

@@ -33,7 +33,7 @@ export function barChart(bars: readonly Bar[], summary: string): { svg: string; 
     })
     .join('');
   const grid = `<line x1="0" y1="0.5" x2="${WIDTH}" y2="0.5" stroke="#e2e8f0" stroke-width="1" vector-effect="non-scaling-stroke"/><line x1="0" y1="${HEIGHT - 0.5}" x2="${WIDTH}" y2="${HEIGHT - 0.5}" stroke="#94a3b8" stroke-width="1" vector-effect="non-scaling-stroke"/>`;
-  const svg = `<svg viewBox="0 0 ${WIDTH} ${HEIGHT}" preserveAspectRatio="none" class="block h-28 w-full text-brand-600" role="img" aria-label="${escapeXml(summary)}" focusable="false">${grid}${rects}</svg>`;
+  const svg = `<svg viewBox="0 0 ${WIDTH} ${HEIGHT}" preserveAspectRatio="none" class="block h-24 w-full text-brand-600" role="img" aria-label="${escapeXml(summary)}" focusable="false">${grid}${rects}</svg>`;
   return { svg, max };
 }
 

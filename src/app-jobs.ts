@@ -1,3 +1,4 @@
+import type { TaskList } from 'graphile-worker';
 import type pg from 'pg';
 import { ANALYTICS_ROLLUP_CRONTAB, ANALYTICS_ROLLUP_TASK, analyticsRollupTask, queueAnalyticsRollup } from './admin/analytics-rollup.js';
 import { WEEKLY_REPORT_CRONTAB, WEEKLY_REPORT_EMAIL_TASK, WEEKLY_REPORT_TASK, weeklyReportEmailTask, weeklyReportTask } from './admin/weekly-report.js';
@@ -28,24 +29,30 @@ export function appJobs(options: { db: Db; pool: pg.Pool; log: Logger; mail: Mai
   let runner: JobRunner | undefined;
   return {
     async start() {
-      runner = await startJobRunner({
-        pool,
-        log,
-        tasks: {
-          ...away.tasks,
-          [ACCOUNT_EMAIL_TASK]: accountEmailTask({ db, mail, appUrl: options.appUrl }),
-          [ANALYTICS_ROLLUP_TASK]: analyticsRollupTask(db, log),
-          [WEEKLY_REPORT_TASK]: weeklyReportTask(db, log),
-          [WEEKLY_REPORT_EMAIL_TASK]: weeklyReportEmailTask({ db, mail, appUrl: options.appUrl, unsubscribeUrl: (userId) => options.unsubscribeUrl(userId, 'analytics') }),
-          [SWEEP_TASK]: sweepTask(pool, log, {
+      const tasks: TaskList = {
+        ...away.tasks,
+        [ACCOUNT_EMAIL_TASK]: accountEmailTask({ db, mail, appUrl: options.appUrl }),
+        [ANALYTICS_ROLLUP_TASK]: analyticsRollupTask(db, log),
+        [WEEKLY_REPORT_TASK]: weeklyReportTask(db, log),
+        [WEEKLY_REPORT_EMAIL_TASK]: weeklyReportEmailTask({ db, mail, appUrl: options.appUrl, unsubscribeUrl: (userId) => options.unsubscribeUrl(userId, 'analytics') }),
+        [SWEEP_TASK]: sweepTask(
+          pool,
+          log,
+          {
             sessions: () => sweepExpiredSessions(db),
             'rate limits': () => sweepExpiredRateLimits(db),
             'one-time links': () => sweepTokens(db),
             outbox: () => sweepOutbox(db),
             'unsent files': () => messaging.sweepPendingAttachments(),
             'push devices': () => messaging.sweepDevices(),
-          }),
-        },
+          },
+          () => Object.keys(tasks),
+        ),
+      };
+      runner = await startJobRunner({
+        pool,
+        log,
+        tasks,
         crontab: [SWEEP_CRONTAB, ANALYTICS_ROLLUP_CRONTAB, WEEKLY_REPORT_CRONTAB, ...away.crontab].join('\n'),
       });
       await away.start();

@@ -12,14 +12,18 @@ export const SWEEP_CRONTAB = `*/10 * * * * ${SWEEP_TASK}`;
  * of ended sessions, and the queue's own jobs that failed for good (kept a while for a look, then
  * gone). One failing sweep does not stop the others; the task fails (and is retried) if any did.
  */
-export function sweepTask(pool: pg.Pool, log: Logger, sweeps: Record<string, () => Promise<unknown>>): () => Promise<void> {
+export function sweepTask(pool: pg.Pool, log: Logger, sweeps: Record<string, () => Promise<unknown>>, taskNames: () => string[]): () => Promise<void> {
   return async () => {
     const all = {
       ...sweeps,
       'failed jobs': async () => {
         const utils = await makeWorkerUtils({ pgPool: pool });
         try {
-          await utils.cleanup({ tasks: ['DELETE_PERMAFAILED_JOBS', 'GC_TASK_IDENTIFIERS', 'GC_JOB_QUEUES'] });
+          // The queue's task names no job uses any more are dropped, but never ours: a running
+          // worker knows each task by the id it read at start, and a name dropped and added again
+          // gets a new id, so its jobs would wait, unseen, until the instance restarted (every
+          // email after the first sweep with none pending, in every instance).
+          await utils.cleanup({ tasks: ['DELETE_PERMAFAILED_JOBS', 'GC_TASK_IDENTIFIERS', 'GC_JOB_QUEUES'], taskIdentifiersToKeep: taskNames() });
         } finally {
           await utils.release();
         }

@@ -8,18 +8,13 @@
 //
 //   npm run bench:analytics                                (defaults below; DATABASE_URL to use your server)
 //   SMALL=1000 MESSAGES=10000000 DAYS=365 CONVERSATIONS=10000 USERS=5000 RUNS=40 npm run bench:analytics
-import { once } from 'node:events';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { rollUpAnalytics } from '../src/admin/analytics-rollup.js';
 import { addDays, utcDay } from '../src/admin/analytics-days.js';
-import { createApp } from '../src/app.js';
-import { openDatabase } from '../src/db/database.js';
-import { createLogger } from '../src/logger.js';
-import { benchDatabase, createUsers, percentile, round, SECRET, startAppProcess, type BenchDatabase, type BenchUser } from './support.js';
+import { countingApp } from './counting-app.js';
+import { benchDatabase, createUsers, percentile, round, startAppProcess, type BenchDatabase, type BenchUser } from './support.js';
 
 const SMALL = Number(process.env.SMALL ?? 1000);
 const MESSAGES = Number(process.env.MESSAGES ?? 10_000_000);
@@ -146,33 +141,6 @@ async function timed(base: string, user: BenchUser, path: string): Promise<numbe
   return times.sort((a, b) => a - b);
 }
 
-/** The app in this process with every query counted at the driver (as bench/thread.ts does). */
-async function countingApp(url: string) {
-  let count = 0;
-  const original = pg.Client.prototype.query;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a counting wrapper around pg's overloaded query()
-  (pg.Client.prototype as any).query = function (this: pg.Client, ...args: unknown[]) {
-    count += 1;
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    return (original as any).apply(this, args);
-  };
-  const handle = openDatabase(url, createLogger('silent'), 10);
-  const instance = createApp({ db: handle.db, pool: handle.pool, log: createLogger('silent'), sessionSecret: SECRET, pruneSessions: false });
-  await instance.ready;
-  const server = instance.app.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    count: () => count,
-    async close() {
-      instance.closeStreams();
-      await new Promise((resolve) => server.close(resolve));
-      await instance.close();
-      await handle.close();
-      pg.Client.prototype.query = original;
-    },
-  };
-}
 
 /** Statements per request: 20 of them, counted at the driver. */
 async function statementsPer(app: Awaited<ReturnType<typeof countingApp>>, user: BenchUser, path: string): Promise<number> {

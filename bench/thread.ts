@@ -6,17 +6,12 @@
 //
 //   npm run bench:thread                               (defaults below; DATABASE_URL to use your server)
 //   MESSAGES=1000000 RUNS=40 SECONDS=5 CONCURRENCY=8 npm run bench:thread
-import { once } from 'node:events';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { wholeDatabase } from '../src/app-database.js';
-import { createApp } from '../src/app.js';
-import { openDatabase } from '../src/db/database.js';
-import { createLogger } from '../src/logger.js';
-import { benchDatabase, createConversations, createUsers, percentile, round, SECRET, startAppProcess, type BenchUser } from './support.js';
+import { countingApp } from './counting-app.js';
+import { benchDatabase, createConversations, createUsers, percentile, round, startAppProcess, type BenchUser } from './support.js';
 
 const MESSAGES = Number(process.env.MESSAGES ?? 1_000_000);
 const SMALL = 10;
@@ -123,37 +118,6 @@ async function timedPair(base: string, users: [BenchUser, BenchUser], paths: [st
   return [times[0].sort((a, b) => a - b), times[1].sort((a, b) => a - b)];
 }
 
-/**
- * The app in this process with every query counted at the driver (Kysely's and the session
- * store's alike): what one request costs in statements, exactly, while the timings above come from
- * the app in its own process.
- */
-async function countingApp(url: string) {
-  let count = 0;
-  const original = pg.Client.prototype.query;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a counting wrapper around pg's overloaded query()
-  (pg.Client.prototype as any).query = function (this: pg.Client, ...args: unknown[]) {
-    count += 1;
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    return (original as any).apply(this, args);
-  };
-  const handle = openDatabase(url, createLogger('silent'), 10);
-  const instance = createApp({ db: handle.db, pool: handle.pool, log: createLogger('silent'), sessionSecret: SECRET, pruneSessions: false });
-  await instance.ready;
-  const server = instance.app.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    count: () => count,
-    async close() {
-      instance.closeStreams();
-      await new Promise((resolve) => server.close(resolve));
-      await instance.close();
-      await handle.close();
-      pg.Client.prototype.query = original;
-    },
-  };
-}
 
 /** Statements per request: 50 of them, counted at the driver. */
 async function statementsPer(app: Awaited<ReturnType<typeof countingApp>>, user: BenchUser, path: string, status = 200, headers: Record<string, string> = {}): Promise<number> {

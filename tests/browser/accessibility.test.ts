@@ -140,6 +140,9 @@ const pages: { name: string; path: () => string }[] = [
   { name: 'connections', path: () => '/connections' },
   { name: 'admin-reports', path: () => '/admin/reports' },
   { name: 'admin-report', path: () => `/admin/reports/${seed.report}` },
+  { name: 'admin-analytics', path: () => '/admin/analytics' },
+  { name: 'saved-replies', path: () => '/settings/replies' },
+  { name: 'saved-replies-insert', path: () => `/messages/${seed.thread}/saved-replies` },
 ];
 
 const variants = [
@@ -446,6 +449,9 @@ for (const { javaScript, width, label } of variants) {
         const toggle = page.getByRole('button', { name: 'Insert emoji' });
         await box.focus();
         await page.keyboard.press('Shift+Tab');
+        assert.equal(await focused(page), 'Saved replies', 'Shift+Tab from the box reaches the saved replies first');
+        // Then the emoji button (the file input's Tab stop is after the box, in the files row).
+        await page.keyboard.press('Shift+Tab');
         assert.equal(await focused(page), 'Insert emoji', 'Shift+Tab from the box reaches the picker button');
         await page.keyboard.press('Enter');
         await page.locator('#emoji-panel').waitFor({ state: 'visible' });
@@ -458,7 +464,7 @@ for (const { javaScript, width, label } of variants) {
         await page.locator('#emoji-panel').waitFor({ state: 'hidden' });
         assert.equal(await box.inputValue(), emoji);
         assert.equal(await page.evaluate(() => document.activeElement?.id), 'composer-body', 'focus is back in the box');
-        await page.keyboard.press('Shift+Tab');
+        await toggle.focus();
         await page.keyboard.press('Space');
         await page.locator('#emoji-panel').waitFor({ state: 'visible' });
         await page.keyboard.press('Escape');

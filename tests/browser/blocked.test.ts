@@ -7,6 +7,8 @@ import { openConversation } from '../../src/messaging/queries/conversations.js';
 import { sendMessage } from '../../src/messaging/queries/messages.js';
 import { logInPage, shot, startBrowserHarness, type BrowserHarness } from '../support/browser.js';
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 // A block, as both people see it: the blocker's thread keeps its header in view under the
 // "You blocked…" notices; the blocked person's open thread loses its message box at once (with
 // JS: one live event), or, without JS, their next send shows the barrier with the text kept; and
@@ -172,6 +174,31 @@ for (const { javaScript, width, label } of variants) {
   });
 }
 
+/** From now on, what reaches the page: its requests (the stream aside) and its live events with their sizes. */
+async function countLive(page: Page) {
+  const requests: string[] = [];
+  page.on('request', (req) => {
+    if (!req.url().includes('/events')) requests.push(`${req.method()} ${new URL(req.url()).pathname}`);
+  });
+  await page.evaluate(() => {
+    const w = window as unknown as { liveEvents: { type: string; bytes: number }[] };
+    w.liveEvents = [];
+    document.addEventListener('htmx:sseBeforeMessage', (event) => {
+      const detail = (event as CustomEvent<{ type: string; data: string }>).detail;
+      w.liveEvents.push({ type: detail.type, bytes: new TextEncoder().encode(detail.data).length });
+    });
+  });
+  return {
+    async take() {
+      const events = await page.evaluate(() => {
+        const w = window as unknown as { liveEvents: { type: string; bytes: number }[] };
+        return w.liveEvents.splice(0);
+      });
+      return { requests: requests.splice(0), events };
+    },
+  };
+}
+
 for (const width of [390, 1280]) {
   describe(`a block and an unblock, live in every open page (js-${width})`, () => {
     test("the blocker's other tab gets the barrier and can unblock from it; the blocked side gets the box back with what was typed; presence follows", async () => {
@@ -196,6 +223,8 @@ for (const width of [390, 1280]) {
       await annInbox.locator(`#inbox-row-${conversation} [data-presence-dot="${ben}"][data-active="true"]`).waitFor({ timeout: 5000 });
       await benPage.getByLabel('Write a message to Ann Blocker').fill('Something I had not sent yet');
 
+      await sleep(500); // his typing's own request goes out before counting starts
+      const [benLive, annTabLive, annInboxLive] = [await countLive(benPage), await countLive(annTab), await countLive(annInbox)];
       // Ann blocks Ben from somewhere else (a request of her own, as from another device).
       const blocked = await annInbox.evaluate(async (username) => {
         const token = JSON.parse(document.body.getAttribute('hx-headers') || '{}')['X-CSRF-Token'];
@@ -217,6 +246,17 @@ for (const width of [390, 1280]) {
       assert.equal(await annInbox.locator(`#inbox-row-${conversation}[data-typing-now]`).count(), 0, 'his "typing…" in her rows ends with the block');
       assert.equal(await benPage.locator('[data-presence-user][data-active]').count(), 0);
       await benPage.screenshot({ path: shot(`blocked-live-kept-text-js-${width}`) });
+      // What the block cost each open page: no request; one presence event each, and on a page
+      // showing the thread one more that swaps its message box (Ann's inbox page made the block's own POST).
+      await sleep(300);
+      const blockCost = { ben: await benLive.take(), annTab: await annTabLive.take(), annInbox: await annInboxLive.take() };
+      console.log(`# block, per page (${width} px): ${JSON.stringify(blockCost)}`);
+      assert.deepEqual(blockCost.ben.requests, []);
+      assert.deepEqual(blockCost.annTab.requests, []);
+      assert.deepEqual(blockCost.ben.events.map((e) => e.type).sort(), ['message', 'presence']);
+      assert.deepEqual(blockCost.annTab.events.map((e) => e.type).sort(), ['message', 'presence']);
+      assert.deepEqual(blockCost.annInbox.events.map((e) => e.type), ['presence']);
+      for (const e of [...blockCost.ben.events, ...blockCost.annTab.events, ...blockCost.annInbox.events]) assert.ok(e.bytes < 1024, `${e.type}: ${e.bytes} bytes`);
       await annTab.screenshot({ path: shot(`blocked-live-blocker-tab-js-${width}`) });
 
       // Ann unblocks from that tab (the form came in an event: htmx sends the page's token).
@@ -228,6 +268,15 @@ for (const width of [390, 1280]) {
       await benBox.waitFor({ timeout: 5000 });
       assert.equal(await benBox.inputValue(), 'Something I had not sent yet');
       assert.equal(await benPage.locator('#thread-barrier').count(), 0);
+      // What the unblock cost Ben's open thread: one presence event, one event swapping in a
+      // placeholder, and one request fetching the message box with his page's token.
+      await sleep(300);
+      const unblockCost = { ben: await benLive.take(), annInbox: await annInboxLive.take() };
+      console.log(`# unblock, per page (${width} px): ${JSON.stringify(unblockCost)}`);
+      assert.deepEqual(unblockCost.ben.requests, [`GET /messages/${conversation}/compose`]);
+      assert.deepEqual(unblockCost.ben.events.map((e) => e.type).sort(), ['message', 'presence']);
+      assert.deepEqual(unblockCost.annInbox.requests, []);
+      assert.deepEqual(unblockCost.annInbox.events.map((e) => e.type), ['presence']);
       await benPage.getByRole('button', { name: 'Send' }).click();
       await annTab.locator('#thread-messages li', { hasText: 'Something I had not sent yet' }).waitFor({ timeout: 5000 });
       // Presence is back on both sides.

@@ -50,10 +50,8 @@ function step(by) {
 
 function build() {
   if (!markup) return null;
-  var holder = document.createElement('template');
-  holder.innerHTML = markup;
-  var dialog = holder.content.querySelector('dialog');
-  if (!dialog) return null;
+  var dialog = Courier.firstElementOf(markup);
+  if (!dialog || dialog.tagName !== 'DIALOG') return null;
   document.body.appendChild(dialog);
   dialog.addEventListener('click', function (event) {
     var stepper = event.target.closest('[data-viewer-step]');

@@ -54,12 +54,8 @@ function refreshBadge() {
 
 
 
-// An event's data is one element (and what it holds): parse it without adding it to the page.
-function firstElementOf(data) {
-  var holder = document.createElement('div');
-  holder.innerHTML = data;
-  return holder.firstElementChild;
-}
+// An event's data is one element (and what it holds): parsed without adding it to the page.
+var firstElementOf = Courier.firstElementOf;
 
 
 

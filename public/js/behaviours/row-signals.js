@@ -39,11 +39,7 @@ function rowTyping(conversationId) {
   }, 5000);
 }
 
-function firstOf(html) {
-  var holder = document.createElement('template');
-  holder.innerHTML = html;
-  return holder.content.firstElementChild;
-}
+var firstOf = Courier.firstElementOf;
 
 document.addEventListener('htmx:sseBeforeMessage', function (event) {
   var type = event.detail.type;

@@ -5,14 +5,19 @@
 
 // For a request made with fetch rather than htmx: the headers htmx would send (the CSRF token from
 // <body hx-headers>, and HX-Request so the server answers as it does to htmx).
+// The first element of some markup (an event's data, a fetched part), parsed inert: nothing in it
+// loads or runs until it is put in the page.
+Courier.firstElementOf = function (html) {
+  var holder = document.createElement('template');
+  holder.innerHTML = html;
+  return holder.content.firstElementChild;
+};
+
 // The page's inert markup for the script: <script type="text/html" id=…>, not <template>, which a
 // browser without CSS or scripts (w3m) prints. A fresh copy of its first element each time.
 Courier.fromPage = function (id) {
   var source = document.getElementById(id);
-  if (!source) return null;
-  var holder = document.createElement('template');
-  holder.innerHTML = source.textContent;
-  return holder.content.firstElementChild;
+  return source ? Courier.firstElementOf(source.textContent) : null;
 };
 
 // The open thread of that conversation on this page, if any.

@@ -84,7 +84,8 @@ for (const width of [1280, 390]) {
     await chip.waitFor();
     assert.match(await chip.innerText(), /Replying to Ben Replies/);
     assert.match(await chip.innerText(), /Thursday at the library/);
-    assert.equal(await pageA.evaluate(() => document.activeElement?.id), 'composer-body');
+    // Focus moves once htmx has settled the quote (htmx:load), a moment after it shows.
+    await pageA.waitForFunction(() => document.activeElement?.id === 'composer-body', undefined, { timeout: 2000 });
     assert.equal(await chip.locator('input[name=reply_to]').isHidden(), true, 'with JS the tick box gives way to the × button');
     await pageA.screenshot({ path: shot(`reply-composer-${width}`) });
     await pageA.locator('#composer-body').fill('Thursday it is, bring the notes');

@@ -56,6 +56,20 @@ function compactTimeIn(timeZone: string | undefined, date: Date | string): strin
   return (f.day.format(d).slice(0, 4) === f.day.format(now).slice(0, 4) ? f.dayMonth : f.dayMonthYear).format(d);
 }
 
+const wallClocks = new Map<string, Intl.DateTimeFormat>();
+
+/** "Tue 15 Dec 2026, 14:30" as the clock shows it in `timeZone` (a meeting's time: day, date and clock). */
+export function wallClock(date: Date | string, timeZone: string): string {
+  let format = wallClocks.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-GB', { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone });
+    wallClocks.set(timeZone, format);
+  }
+  const part = (parts: Intl.DateTimeFormatPart[], type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
+  const parts = format.formatToParts(new Date(date));
+  return `${part(parts, 'weekday')} ${part(parts, 'day')} ${part(parts, 'month')} ${part(parts, 'year')}, ${part(parts, 'hour')}:${part(parts, 'minute')}`;
+}
+
 // Each passes 4.5:1 contrast with the white initials drawn on it.
 const palette = ['bg-sky-700', 'bg-emerald-700', 'bg-violet-600', 'bg-rose-600', 'bg-amber-700', 'bg-teal-700', 'bg-indigo-600', 'bg-fuchsia-700'];
 
@@ -94,6 +108,14 @@ export const viewHelpers = {
   /** A short time for lists and bubbles, in UTC (helpersIn gives the reader's own zone). */
   compactTime(date: Date | string): string {
     return compactTimeIn(undefined, date);
+  },
+
+  /** The reader's zone; undefined when they never gave one (times are then in UTC, and say so). */
+  zone: undefined as string | undefined,
+
+  /** A meeting's start, day, date and clock, in the reader's zone (in UTC, saying so, without one). */
+  meetingTime(date: Date | string): string {
+    return `${wallClock(date, 'UTC')} UTC`;
   },
 
   /** "just now", "12 min ago", "3 h ago", "2 days ago". */
@@ -136,6 +158,8 @@ export function helpersIn(timeZone: string | null | undefined): ViewHelpers {
     helpers = {
       ...viewHelpers,
       compactTime: (date: Date | string) => compactTimeIn(timeZone, date),
+      zone: timeZone,
+      meetingTime: (date: Date | string) => wallClock(date, timeZone),
       day: (date: Date | string) => dayIn(timeZone, date),
       shortDate: (date: Date | string) => f.dayMonthYear.format(new Date(date)),
     };

@@ -8,6 +8,7 @@ import type { InboxRow } from './queries/inbox.js';
 import { EDIT_WINDOW_MINUTES } from './queries/edit.js';
 import type { MessageRow, QuotedRow } from './queries/messages.js';
 import type { ReactionCount } from './queries/reactions.js';
+import { presentMeeting, type MeetingView } from './meetings/present-meeting.js';
 
 /** What templates need to draw messages and inbox rows: derived here once, not in the templates. */
 
@@ -35,6 +36,10 @@ export interface MessageView {
   editable: boolean;
   /** The message it answers, as a quote. */
   quote?: QuoteView;
+  /** A meeting's card (drawn in place of the bubble). */
+  meeting?: MeetingView;
+  /** A line about a meeting (moved, changed, cancelled), drawn small across the thread. */
+  meetingLine: boolean;
 }
 
 export interface QuoteView {
@@ -119,7 +124,15 @@ export function presentMessages(rows: MessageRow[], people: ThreadPeople, access
     edited: m.edited_at !== null && !m.deleted_at && !m.redacted_at,
     editable: m.sender_id === me && !m.deleted_at && !m.redacted_at && m.created_at.getTime() > editableAfter,
     quote: m.reply && !m.deleted_at && !m.redacted_at ? presentQuote(m.reply, people, access) : undefined,
+    ...meetingOf(m, people),
   }));
+}
+
+function meetingOf(m: MessageRow, people: ThreadPeople): { meeting?: MeetingView; meetingLine: boolean; editable?: false } {
+  if (!m.meeting || m.deleted_at || m.redacted_at) return { meetingLine: false };
+  // A meeting's messages are changed through the meeting, never as text.
+  if (Number(m.meeting.card_message_id) !== m.id) return { meetingLine: true, editable: false };
+  return { meeting: presentMeeting(m.meeting, people.me.id, [people.me, people.other]), meetingLine: false, editable: false };
 }
 
 /** A quoted message as I may see it: one I cleared from my view quotes nothing of its text. */

@@ -15,6 +15,10 @@ export interface MessagingTables {
   message_search_counts: SearchCountsTable;
   push_subscriptions: PushSubscriptionsTable;
   saved_replies: SavedRepliesTable;
+  meetings: MeetingsTable;
+  meeting_answers: MeetingAnswersTable;
+  meeting_reminders: MeetingRemindersTable;
+  meeting_feeds: MeetingFeedsTable;
 }
 
 export type MessagingDb = Kysely<MessagingTables>;
@@ -64,6 +68,8 @@ export interface MessagesTable {
   edited_at: Date | null;
   /** The message of the same conversation this one answers. */
   reply_to_id: number | null;
+  /** A meeting's card or one of its change lines (migration 0028). */
+  meeting_id: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface RealtimeInstancesTable {
@@ -122,6 +128,52 @@ export interface PreferencesTable {
   email_preview: ColumnType<boolean, boolean | undefined, boolean>;
   push: ColumnType<boolean, boolean | undefined, boolean>;
   digest_sent_at: Date | null;
+  /** Minutes before a meeting its reminder comes; 0: none. */
+  meeting_reminder_minutes: ColumnType<ReminderMinutes, ReminderMinutes | undefined, ReminderMinutes>;
+}
+
+export type ReminderMinutes = 0 | 5 | 15 | 60;
+export type MeetingAnswer = 'yes' | 'no' | 'maybe';
+
+export interface MeetingsTable {
+  id: Generated<number>;
+  conversation_id: number;
+  organiser_id: number;
+  title: string;
+  starts_at: Timestamp;
+  /** The organiser's IANA zone: what the time they typed meant. */
+  time_zone: string;
+  minutes: number;
+  link: string | null;
+  notes: ColumnType<string, string | undefined, string>;
+  sequence: ColumnType<number, number | undefined, number>;
+  cancelled_at: Date | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+  client_id: string | null;
+  /** The message that shows it in its thread. */
+  card_message_id: number | null;
+}
+
+export interface MeetingAnswersTable {
+  meeting_id: number;
+  user_id: number;
+  answer: MeetingAnswer;
+  answered_at: Generated<Date>;
+}
+
+/** A reminder sent: one per person, meeting and start time. */
+export interface MeetingRemindersTable {
+  meeting_id: number;
+  user_id: number;
+  starts_at: Timestamp;
+  sent_at: Generated<Date>;
+}
+
+export interface MeetingFeedsTable {
+  user_id: number;
+  token: string;
+  created_at: Generated<Date>;
 }
 
 export type EmailMessages = 'off' | 'after_10_minutes' | 'after_1_hour';

@@ -28,6 +28,7 @@ export async function editMessage(
       .select((eb) => [
         'sender_id',
         'body',
+        'meeting_id',
         sql<boolean>`deleted_at is not null or redacted_at is not null`.as('gone'),
         sql<boolean>`created_at > now() - make_interval(mins => ${EDIT_WINDOW_MINUTES})`.as('in_window'),
         eb.exists(eb.selectFrom('attachments').select('id').whereRef('attachments.message_id', '=', 'messages.id')).as('has_files'),
@@ -37,7 +38,8 @@ export async function editMessage(
       .forUpdate()
       .executeTakeFirst();
     if (!found) return { outcome: 'not-found' };
-    if (found.sender_id !== input.me) return { outcome: 'forbidden' };
+    // A meeting's card and lines change through the meeting, never as text.
+    if (found.sender_id !== input.me || found.meeting_id !== null) return { outcome: 'forbidden' };
     if (found.gone) return { outcome: 'gone' };
     if (!found.in_window) return { outcome: 'too-late' };
     if (input.body.trim() === '' && !found.has_files) return { outcome: 'empty' };

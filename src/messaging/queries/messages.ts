@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { MeetingCardRow } from '../meetings/meetings-queries.js';
 import { RateLimited, type MessagingLimits } from '../limits.js';
 import { LOCK_SPACES } from './locks.js';
 import { CHANNEL } from '../realtime/channel.js';
@@ -17,6 +18,8 @@ export interface MessageRow {
   reply_to_id: number | null;
   /** What it quotes of the message it answers (read with it: courier_message_quote, migration 0022). */
   reply: QuotedRow | null;
+  /** The meeting it is the card or a line of (read with it: courier_meeting_card, migration 0028). */
+  meeting: MeetingCardRow | null;
 }
 
 /** The start of an answered message's text; null once that message is deleted or removed. */
@@ -27,20 +30,20 @@ export interface QuotedRow {
 }
 
 /** The one shape of a message row: every query that reads messages selects these (a field added here and in a migration reaches every view). */
-const columns = ['id', 'conversation_id', 'sender_id', 'body', 'created_at', 'deleted_at', 'redacted_at', 'edited_at', 'reply_to_id', sql<QuotedRow | null>`courier_message_quote(reply_to_id)`.as('reply')] as const;
+const columns = ['id', 'conversation_id', 'sender_id', 'body', 'created_at', 'deleted_at', 'redacted_at', 'edited_at', 'reply_to_id', sql<QuotedRow | null>`courier_message_quote(reply_to_id)`.as('reply'), sql<MeetingCardRow | null>`courier_meeting_card(meeting_id)`.as('meeting')] as const;
 
 /** The same columns from `messages as m` joined beside other tables (whose ids they must not shadow). */
 export const joinedMessageColumns = [
   'm.id as message_id', 'm.conversation_id as message_conversation_id', 'm.sender_id as message_sender_id', 'm.body', 'm.created_at', 'm.deleted_at', 'm.redacted_at',
-  'm.edited_at', 'm.reply_to_id', sql<QuotedRow | null>`courier_message_quote(m.reply_to_id)`.as('reply'),
+  'm.edited_at', 'm.reply_to_id', sql<QuotedRow | null>`courier_message_quote(m.reply_to_id)`.as('reply'), sql<MeetingCardRow | null>`courier_meeting_card(m.meeting_id)`.as('meeting'),
 ] as const;
 
 /** A MessageRow back from `joinedMessageColumns`. */
 export function messageFromJoined(row: {
   message_id: number | string; message_conversation_id: number; message_sender_id: number; body: string | null; created_at: Date; deleted_at: Date | null; redacted_at: Date | null;
-  edited_at: Date | null; reply_to_id: number | string | null; reply: QuotedRow | null;
+  edited_at: Date | null; reply_to_id: number | string | null; reply: QuotedRow | null; meeting: MeetingCardRow | null;
 }): MessageRow {
-  return pick({ id: Number(row.message_id), conversation_id: row.message_conversation_id, sender_id: row.message_sender_id, body: row.body, created_at: row.created_at, deleted_at: row.deleted_at, redacted_at: row.redacted_at, edited_at: row.edited_at, reply_to_id: row.reply_to_id === null ? null : Number(row.reply_to_id), reply: row.reply });
+  return pick({ meeting: row.meeting, id: Number(row.message_id), conversation_id: row.message_conversation_id, sender_id: row.message_sender_id, body: row.body, created_at: row.created_at, deleted_at: row.deleted_at, redacted_at: row.redacted_at, edited_at: row.edited_at, reply_to_id: row.reply_to_id === null ? null : Number(row.reply_to_id), reply: row.reply });
 }
 
 export class ClientIdReused extends Error {}
@@ -103,6 +106,8 @@ const pick = (row: MessageRow): MessageRow => ({
   edited_at: row.edited_at,
   reply_to_id: row.reply_to_id === null ? null : Number(row.reply_to_id),
   reply: row.reply === null ? null : { id: Number(row.reply.id), sender_id: Number(row.reply.sender_id), body: row.reply.body },
+  // The send function returns no meeting: a message just sent is drawn before it is tied to one.
+  meeting: row.meeting ?? null,
 });
 
 /** The page of messages before `before` (or the newest), oldest first, and whether older ones exist. */
@@ -149,14 +154,14 @@ export async function messagesFrom(db: MessagingDb, conversationId: number, from
     .execute();
 }
 
-export type DeleteOutcome = 'deleted' | 'not-found' | 'forbidden';
+export type DeleteOutcome = 'deleted' | 'not-found' | 'forbidden' | 'meeting';
 
 /** Deletes my own message for both sides: its text is erased, its place in the thread stays. */
 export async function deleteMessage(db: MessagingDb, conversationId: number, messageId: number, me: number, fromStream?: string): Promise<DeleteOutcome> {
   return db.transaction().execute(async (trx) => {
     const message = await trx
       .selectFrom('messages')
-      .select(['sender_id', 'deleted_at'])
+      .select(['sender_id', 'deleted_at', 'meeting_id'])
       .where('id', '=', messageId)
       .where('conversation_id', '=', conversationId)
       .forUpdate()
@@ -164,6 +169,7 @@ export async function deleteMessage(db: MessagingDb, conversationId: number, mes
     if (!message) return 'not-found';
     if (message.sender_id !== me) return 'forbidden';
     if (message.deleted_at) return 'deleted';
+    if (message.meeting_id !== null) return 'meeting';
     await trx.updateTable('messages').set({ body: null, deleted_at: sql`now()` }).where('id', '=', messageId).execute();
     // Its files go too, for both sides.
     await trx.deleteFrom('attachments').where('message_id', '=', messageId).execute();

@@ -102,8 +102,9 @@ export function messageHandlers(deps: MessagingDeps): { send: RequestHandler; re
     const outcome = messageId === undefined ? 'not-found' : await deleteMessage(deps.db, access.id, messageId, me.id, streamOf(req));
     if (outcome === 'not-found') throw notFound('That message');
     if (outcome === 'forbidden') throw forbidden('You can only delete your own messages.');
+    if (outcome === 'meeting') throw new HttpError(409, 'A meeting’s messages stay in the thread. To call the meeting off, cancel it from its card.');
     if (!isHtmx(req)) return res.redirect(303, `/messages/${access.id}#m-${messageId}`);
-    const message: MessageRow = { id: messageId!, conversation_id: access.id, sender_id: me.id, body: null, created_at: new Date(), deleted_at: new Date(), redacted_at: null, edited_at: null, reply_to_id: null, reply: null };
+    const message: MessageRow = { id: messageId!, conversation_id: access.id, sender_id: me.id, body: null, created_at: new Date(), deleted_at: new Date(), redacted_at: null, edited_at: null, reply_to_id: null, reply: null, meeting: null };
     await renderOne(req, res, access, message, {});
   };
 

@@ -171,6 +171,7 @@ export function createApp(deps: AppDeps): App {
   app.use('/messages', messaging.router);
   app.use('/push', messaging.devices);
   app.use('/settings/replies', messaging.savedReplies);
+  app.use('/meetings', messaging.meetings);
   // The settings form is multipart: its router checks CSRF itself, first (src/settings/form.ts).
   app.use('/settings/notifications', ...signedIn, notificationRoutes(db, messaging.notificationPreferences));
   app.use('/settings', requireUser, securityRoutes(db, lifetime), timeZoneRoutes(db), settingsRoutes(db, messaging.preferences));

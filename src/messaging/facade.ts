@@ -13,6 +13,7 @@ import { deviceCount } from './away/push-queries.js';
 import { sweepDevices } from './away/push-sweep.js';
 import { savedRepliesSettings } from './saved-replies/settings-routes.js';
 import { createMessagingRouter } from './router.js';
+import { createMeetingsRouter } from './meetings/router.js';
 import { deviceRoutes } from './routes/devices.js';
 import { pageViews } from './routes/page-view.js';
 import type { MessagingDb } from './schema.js';
@@ -60,6 +61,8 @@ export interface Messaging {
   devices: Router;
   /** Mounted at /settings/replies: my saved replies, which the composer offers. */
   savedReplies: Router;
+  /** Mounted at /meetings: my meetings, answers and changes to them, calendars. */
+  meetings: Router;
   /** On every page: the navbar's unread count (and delivery of what reached an open page). */
   badge: RequestHandler;
   /** On every page: which page an event stream shows, for live updates. */
@@ -89,6 +92,7 @@ export function createMessaging(setup: MessagingSetup): Messaging {
     router: createMessagingRouter(setup),
     devices: deviceRoutes(setup),
     savedReplies: savedRepliesSettings(setup),
+    meetings: createMeetingsRouter(setup),
     badge: unreadBadge(setup),
     pageViews: pageViews(setup),
     realtime: createRealtime(setup, setup.connectionString, setup.log, { heartbeatMs: setup.heartbeatMs }),

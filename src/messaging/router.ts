@@ -18,6 +18,7 @@ import { replyHandler } from './routes/reply.js';
 import { rowMenuHandler } from './routes/row-menu.js';
 import { setReactionHandler } from './routes/reactions.js';
 import { savedReplyHandlers } from './routes/saved-replies.js';
+import { scheduleHandlers } from './meetings/schedule-routes.js';
 import { searchPage } from './routes/search.js';
 import { reportView } from './routes/views.js';
 
@@ -38,6 +39,7 @@ export function createMessagingRouter(deps: MessagingDeps): Router {
   const edits = editHandlers(deps);
   const confirms = confirmHandlers(deps);
   const saved = savedReplyHandlers(deps);
+  const meetings = scheduleHandlers(deps);
 
   const router = Router();
   router.use(deps.authenticate, formCheck(deps), attachmentLocals(deps));
@@ -61,6 +63,8 @@ export function createMessagingRouter(deps: MessagingDeps): Router {
   one.get('/saved-replies', saved.list);
   one.post('/saved-replies', saved.carry);
   one.post('/saved-replies/insert', saved.insert);
+  one.get('/meetings/new', meetings.form);
+  one.post('/meetings', meetings.schedule);
   one.get('/menu', rowMenuHandler(deps));
   one.get('/messages/:messageId', edits.one);
   one.get('/messages/:messageId/text', edits.text);

@@ -117,3 +117,16 @@ export function linkService(link: string | null): string | undefined {
 export function formOf(values: Partial<Omit<MeetingForm, 'errors'>>): MeetingForm {
   return { title: '', startsAt: '', timeZone: 'UTC', minutes: '30', link: '', notes: '', clientId: '', ...values, errors: {} };
 }
+
+const inputFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** The instant as an `<input type="datetime-local">` value on the clock of `timeZone` (editing shows what the organiser typed). */
+export function localInputValue(date: Date, timeZone: string): string {
+  let format = inputFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone });
+    inputFormats.set(timeZone, format);
+  }
+  const parts = Object.fromEntries(format.formatToParts(date).map((p) => [p.type, p.value]));
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`;
+}

@@ -99,6 +99,8 @@ export interface AttachmentSettings {
 export interface MessagingUser {
   id: number;
   username: string;
+  /** Their IANA zone, if they gave one: what live events draw times in (meetings). */
+  time_zone?: string | null;
 }
 
 /** How the host shows a person: what the avatar and name partials need. */

@@ -14,6 +14,8 @@ export interface Stream {
   /** Its name in the registry every instance shares. */
   id: string;
   userId: number;
+  /** The person's zone as the stream opened (a meeting's time in a live event is drawn on their clock). */
+  timeZone?: string;
   /** The session that opened it (the host's opaque key): the stream ends with it. */
   sessionKey: string;
   res: Response;

@@ -70,7 +70,7 @@ export function createRealtime(deps: MessagingDeps, connectionString: string, lo
     // Jittered, so a restart does not bring every browser back in the same second.
     body.write(`retry: ${2000 + Math.floor(Math.random() * 3000)}\n\n`);
     const alreadyHere = hub.has(user.id);
-    const stream: Stream = { id: randomUUID(), userId: user.id, sessionKey: session.key, res, body };
+    const stream: Stream = { id: randomUUID(), userId: user.id, timeZone: user.time_zone ?? undefined, sessionKey: session.key, res, body };
     hub.add(stream);
     // The page learns its stream's name, to say what it shows (POST /messages/view).
     hub.sendTo(stream, 'hello', stream.id);

@@ -9,7 +9,7 @@ import { unreadCount } from '../queries/receipts.js';
 import type { RealtimeSignal } from './channel.js';
 import type { StreamHub } from './hub.js';
 import { mayShow } from './live-delivery.js';
-import { changedFragment, countFragment, rowFragment } from './live-fragments.js';
+import { changedFragment, countFragment, helpersFor, rowFragment } from './live-fragments.js';
 
 /**
  * Messages already drawn changed (deleted, removed by a moderator, reacted to): each open page of
@@ -36,7 +36,7 @@ export async function messagesChanged(deps: MessagingDeps, hub: StreamHub, signa
     ]);
     const messages = presentMessages(rows, threadPeopleFrom(people, user, access.otherUserId), access, { reactions, attachments });
     const mine = (count === undefined ? '' : countFragment(count)) + (row ? rowFragment(presentInboxRows([row], people, user)[0]!) : '');
-    const withMessages = (messages.length > 0 ? changedFragment(signal.c, messages) : '') + mine;
+    const withMessages = (messages.length > 0 ? changedFragment(signal.c, messages, helpersFor(pages)) : '') + mine;
     for (const page of pages) {
       const html = mayShow(page, signal.c) ? withMessages : mine;
       if (html) hub.sendTo(page, 'message', html);

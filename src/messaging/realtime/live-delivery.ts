@@ -4,7 +4,7 @@ import { deliveriesFor, inboxRowOfDelivery } from '../queries/delivery.js';
 import { deliveredTo, seenAsDelivered } from '../seen.js';
 import type { RealtimeSignal } from './channel.js';
 import type { Stream, StreamHub } from './hub.js';
-import { countFragment, messageFragment, noteFragment, rowFragment } from './live-fragments.js';
+import { countFragment, helpersFor, messageFragment, noteFragment, rowFragment } from './live-fragments.js';
 
 export type MessageSignal = Extract<RealtimeSignal, { t: 'message' }>;
 
@@ -48,7 +48,7 @@ export async function deliverMessages(deps: MessagingDeps, hub: StreamHub, signa
     const [message] = presentMessages([delivery.message], threadPeopleFrom(persons, signal.r, signal.s), delivery.access, { attachments });
     const [row] = presentInboxRows([inboxRowOfDelivery(delivery)], persons, signal.r);
     const rest = rowFragment(row!, true) + countFragment(delivery.unreadCount) + noteFragment(signal.c, message!.from.display_name, row!.preview, delivery.muted);
-    const withMessage = messageFragment(signal.c, message!) + rest;
+    const withMessage = messageFragment(signal.c, message!, helpersFor(hub.streamsOf(signal.r))) + rest;
     for (const stream of hub.streamsOf(signal.r)) if (hub.sendTo(stream, 'message', mayShow(stream, signal.c) ? withMessage : rest)) reached.add(signal.r);
   }
   for (const signal of senders) {
@@ -57,7 +57,7 @@ export async function deliverMessages(deps: MessagingDeps, hub: StreamHub, signa
     const [message] = presentMessages([own.message], threadPeopleFrom(persons, signal.s, signal.r), own.access, { attachments: new Map([[signal.m, own.attachments]]) });
     const [rowView] = presentInboxRows([inboxRowOfDelivery(own)], persons, signal.s);
     const rest = rowFragment(rowView!, true);
-    const withMessage = messageFragment(signal.c, message!) + rest;
+    const withMessage = messageFragment(signal.c, message!, helpersFor(hub.streamsOf(signal.s))) + rest;
     for (const stream of hub.streamsOf(signal.s)) hub.sendTo(stream, 'message', mayShow(stream, signal.c) ? withMessage : rest);
   }
   // What reached an open page is delivered (each sender hears of it through a receipt signal).

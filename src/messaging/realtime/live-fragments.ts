@@ -1,5 +1,6 @@
 import { renderView } from '../../http/render.js';
-import { viewHelpers } from '../../http/view-helpers.js';
+import { helpersIn, viewHelpers, type ViewHelpers } from '../../http/view-helpers.js';
+import type { Stream } from './hub.js';
 import type { InboxRowView, MessageView } from '../present.js';
 
 // The pieces of a live event, each drawn by the same partials as the pages and marked for an
@@ -7,11 +8,14 @@ import type { InboxRowView, MessageView } from '../present.js';
 // page's own token in a header.
 const base = { h: viewHelpers, csrf: () => '' };
 
+/** The helpers for a person's live events: their clock, as their pages opened with it. */
+export const helpersFor = (pages: readonly Stream[]): ViewHelpers => helpersIn(pages.find((p) => p.timeZone)?.timeZone);
+
 /** The message, appended to the thread's list on a page that shows that conversation. */
-export const messageFragment = (conversationId: number, message: MessageView) => renderView('messages/_live_message', { ...base, conversationId, message });
+export const messageFragment = (conversationId: number, message: MessageView, h: ViewHelpers = viewHelpers) => renderView('messages/_live_message', { ...base, h, conversationId, message });
 
 /** Messages the page already shows, redrawn in place (a deletion, a reaction). */
-export const changedFragment = (conversationId: number, messages: MessageView[]) => renderView('messages/_live_changed', { ...base, conversationId, messages });
+export const changedFragment = (conversationId: number, messages: MessageView[], h: ViewHelpers = viewHelpers) => renderView('messages/_live_changed', { ...base, h, conversationId, messages });
 
 /** My row of the conversation, for the page's inbox list if it has one (`top`: a new message moved it up). */
 export const rowFragment = (row: InboxRowView, top = false) => renderView('messages/_row_sink', { ...base, row, active: false, top });

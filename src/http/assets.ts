@@ -70,7 +70,9 @@ export function serveAssets(): RequestHandler {
       'X-Content-Type-Options': 'nosniff',
     });
     res.type(path.extname(name));
-    res.sendFile(file, { lastModified: true, etag: true }, (err) => err && next(err));
+    // No validators: the URL changes with the content and the browser never asks again (immutable),
+    // so ETag and Last-Modified would only be bytes on every first load. Nor ranges of a compressed file.
+    res.sendFile(file, { lastModified: false, etag: false, acceptRanges: false }, (err) => err && next(err));
   });
   for (const dir of assetDirs) {
     router.use(

@@ -12,6 +12,7 @@ import { openConversation } from '../../src/messaging/queries/conversations.js';
 import { deleteMessage, sendMessage } from '../../src/messaging/queries/messages.js';
 import { applyViewAction } from '../../src/messaging/queries/my-view.js';
 import { setReaction } from '../../src/messaging/queries/reactions.js';
+import { scheduleMeeting } from '../../src/messaging/meetings/meetings-queries.js';
 import { logInPage, shot, startBrowserHarness, type BrowserHarness } from '../support/browser.js';
 
 // Quality of the page (issue #8): axe-core finds no serious or critical violation on the pages
@@ -26,7 +27,7 @@ let h: BrowserHarness;
 let passwordHash: string;
 
 /** What the pages are seeded with; filled in `before`. */
-const seed = { thread: 0, report: 0, admin: 'ava_admin', other: 'ben_photo', word: 'lighthouse' };
+const seed = { thread: 0, report: 0, meeting: 0, admin: 'ava_admin', other: 'ben_photo', word: 'lighthouse' };
 
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n');
 
@@ -113,6 +114,11 @@ before(async () => {
     assert.equal(res.status(), 303, `Ben sends ${file.name}`);
   }
   await say(t, ava, ben, 'Wow, see you there!');
+  // A meeting Ava organises, which Ben said yes to: its card in the thread, its edit and cancel pages.
+  const startsAt = new Date(Date.now() + 3 * 86_400_000);
+  const made = await scheduleMeeting(db(), { conversationId: t, organiserId: ava, recipientId: ben, startsAt, meeting: { title: 'Trail planning', localStart: '', timeZone: 'Europe/Paris', minutes: 45, link: 'https://us02web.zoom.us/j/123', notes: 'Bring the map.', clientId: undefined } }, defaultLimits.messages);
+  seed.meeting = made.meetingId;
+  await db().insertInto('meeting_answers').values({ meeting_id: made.meetingId, user_id: ben, answer: 'yes' }).execute();
   await benContext.close();
 
   // Ava reported Ivy with one of Ivy's messages; Ava is an admin, so she sees the queue too.
@@ -143,6 +149,9 @@ const pages: { name: string; path: () => string }[] = [
   { name: 'admin-analytics', path: () => '/admin/analytics' },
   { name: 'saved-replies', path: () => '/settings/replies' },
   { name: 'saved-replies-insert', path: () => `/messages/${seed.thread}/saved-replies` },
+  { name: 'meeting-new', path: () => `/messages/${seed.thread}/meetings/new` },
+  { name: 'meeting-edit', path: () => `/meetings/${seed.meeting}/edit` },
+  { name: 'meeting-cancel', path: () => `/meetings/${seed.meeting}/cancel` },
 ];
 
 const variants = [

@@ -201,3 +201,21 @@ describe('live', () => {
     assert.equal(stream.events.length, before + 1, 'one event for the answer');
   });
 });
+
+describe('links', () => {
+  test('Meet, Zoom and Teams are recognised by their host, not by a name inside another host', async () => {
+    const { linkService, checkLink } = await import('../../src/messaging/meetings/meeting-form.js');
+    assert.equal(linkService('https://meet.google.com/abc-defg-hij'), 'Google Meet');
+    assert.equal(linkService('https://us02web.zoom.us/j/123'), 'Zoom');
+    assert.equal(linkService('https://zoom.us/j/123'), 'Zoom');
+    assert.equal(linkService('https://teams.microsoft.com/l/meetup-join/x'), 'Microsoft Teams');
+    assert.equal(linkService('https://zoom.us.example.com/j/1'), undefined);
+    assert.equal(linkService('https://evilzoom.us/j/1'), undefined);
+    assert.equal(linkService('https://jitsi.example.org/room'), undefined);
+    assert.deepEqual(checkLink('https://jitsi.example.org/room'), { url: 'https://jitsi.example.org/room' });
+    assert.ok(checkLink('javascript:alert(1)').error);
+    assert.ok(checkLink('http://example.com').error);
+    assert.ok(checkLink('https://user:pw@example.com').error);
+    assert.ok(checkLink('meet.google.com/abc').error, 'not a whole address');
+  });
+});

@@ -118,6 +118,11 @@ export const viewHelpers = {
     return `${wallClock(date, 'UTC')} UTC`;
   },
 
+  /** The same on another zone's clock (a meeting's, as its organiser set it). */
+  meetingTimeIn(date: Date | string, timeZone: string): string {
+    return wallClock(date, timeZone);
+  },
+
   /** "just now", "12 min ago", "3 h ago", "2 days ago". */
   ago(date: Date | string): string {
     const minutes = Math.max(0, Math.round((Date.now() - new Date(date).getTime()) / 60_000));

@@ -67,7 +67,7 @@ describe('scheduling', () => {
     assert.equal(card.find('a[href$="/edit"]').length, 1, 'the organiser may edit');
     const theirs = (await thread(ben, conversation))(`[data-meeting="${meeting.id}"]`);
     assert.equal(theirs.find('[data-meeting-time]').text(), 'Wed 15 Jan 2031, 08:30', 'Ben reads it on New York’s clock');
-    assert.match(theirs.text(), /Set in Europe\/Paris/);
+    assert.match(theirs.text(), /Set as Wed 15 Jan 2031, 14:30 in Europe\/Paris/);
     assert.equal(theirs.find('a[href$="/edit"]').length, 0, 'only the organiser edits');
     assert.equal(theirs.find('button[name=answer]').length, 3);
     // The inbox row previews it as a message.

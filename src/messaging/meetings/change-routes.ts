@@ -109,8 +109,8 @@ export function meetingChangeHandlers(deps: MessagingDeps) {
     // Across a block the meeting is still called off, without a line the other person could not be sent.
     const postLine = (await deps.policy.barrier(me, meeting.other_user_id)) === undefined;
     const outcome = await changeMeeting(deps.db, meeting, me, { kind: 'cancel' }, limits.messages, { postLine, fromStream: streamOf(req) }).catch(async (err: unknown) => {
-      if (err instanceof RateLimited) return changeMeeting(deps.db, meeting, me, { kind: 'cancel' }, limits.messages, { postLine: false, fromStream: streamOf(req) });
-      if (err instanceof WriteRefused) return changeMeeting(deps.db, meeting, me, { kind: 'cancel' }, limits.messages, { postLine: false, fromStream: streamOf(req) });
+      // Past the message limit, or a block that landed meanwhile: still cancelled, without the line.
+      if (err instanceof RateLimited || err instanceof WriteRefused) return changeMeeting(deps.db, meeting, me, { kind: 'cancel' }, limits.messages, { postLine: false, fromStream: streamOf(req) });
       throw err;
     });
     if (outcome === 'forbidden') throw forbidden('Only the person who scheduled this meeting can cancel it.');

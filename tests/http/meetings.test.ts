@@ -202,6 +202,28 @@ describe('live', () => {
   });
 });
 
+describe('cost', () => {
+  test('a thread page with meetings costs the statements of one without (the card is read with its message)', async () => {
+    const plain = await trio('mtc1');
+    const withMeetings = await trio('mtc2');
+    for (const { ann, ben, conversation } of [plain, withMeetings]) {
+      await ann.agent.post(`/messages/${conversation}/messages`).type('form').send({ _csrf: ann.token, body: 'Hello' });
+      await ben.agent.post(`/messages/${conversation}/messages`).type('form').send({ _csrf: ben.token, body: 'Hi' });
+    }
+    await schedule(withMeetings.ann, withMeetings.conversation);
+    await schedule(withMeetings.ann, withMeetings.conversation, { title: 'Second' });
+    const meeting = await meetingOf(withMeetings.conversation);
+    await withMeetings.ben.agent.post(`/meetings/${meeting.id}/answer`).type('form').send({ _csrf: withMeetings.ben.token, answer: 'yes' });
+    // Each read once first, so both pages are in the same state (read, delivered).
+    await thread(plain.ben, plain.conversation);
+    await thread(withMeetings.ben, withMeetings.conversation);
+    const without = await t.countQueries(() => plain.ben.agent.get(`/messages/${plain.conversation}`));
+    const withCards = await t.countQueries(() => withMeetings.ben.agent.get(`/messages/${withMeetings.conversation}`));
+    assert.ok(without.length > 0, 'the premise: statements are counted');
+    assert.equal(withCards.length, without.length, `with meetings:\n${withCards.join('\n')}\nwithout:\n${without.join('\n')}`);
+  });
+});
+
 describe('links', () => {
   test('Meet, Zoom and Teams are recognised by their host, not by a name inside another host', async () => {
     const { linkService, checkLink } = await import('../../src/messaging/meetings/meeting-form.js');

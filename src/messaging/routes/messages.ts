@@ -42,9 +42,11 @@ export function messageHandlers(deps: MessagingDeps): { send: RequestHandler; re
   const send: RequestHandler = async (req, res) => {
     const me = viewer(deps, req);
     const access = conversationOf(req);
-    // Across a block the form is still read (its files refused unread) so that what was typed can be
-    // shown back: a block made while the page was open is learnt here, not by losing the text.
-    const barrier = await deps.policy.barrier(me.id, access.otherUserId);
+    // Across a block a form with files is still read (its files refused unread) so that what was
+    // typed can be shown back: a block made while the page was open is learnt here, not by losing
+    // the text. A plain form has nothing to refuse unread: the send itself checks (one statement
+    // fewer per message) and a refusal reads the barrier then.
+    const barrier = isMultipart(req) ? await deps.policy.barrier(me.id, access.otherUserId) : undefined;
     // A form with files: the sending limit is checked before a file is read, stored or decoded
     // (and counted again where the message is stored).
     const early = barrier === undefined && isMultipart(req) ? await sendingLimitReached(deps.db, me.id, limits.messages) : undefined;
@@ -92,7 +94,7 @@ export function messageHandlers(deps: MessagingDeps): { send: RequestHandler; re
     if (sent.duplicate) await discardPending(deps.db, upload.stored.map((f) => f.id));
     if (!isHtmx(req)) return res.redirect(303, `/messages/${access.id}#m-${sent.message.id}`);
     // My own inbox column moves this conversation up through the live event my pages get.
-    await renderOne(req, res, access, sent.message, { nextClientId: randomUUID(), replied: form.replyTo !== undefined });
+    await renderOne(req, res, access, sent.message, { nextClientId: randomUUID(), replied: form.replyTo !== undefined, files: files.length > 0 });
   };
 
   const remove: RequestHandler = async (req, res) => {
@@ -119,8 +121,9 @@ export function messageHandlers(deps: MessagingDeps): { send: RequestHandler; re
   };
 
   /** One message, drawn by the same partial as the page. */
-  async function renderOne(req: Request, res: Response, access: ThreadAccess, message: MessageRow, extra: { nextClientId?: string; replied?: boolean }) {
-    const view = await presentOne(deps, viewer(deps, req).id, access, message, { reactions: false });
+  async function renderOne(req: Request, res: Response, access: ThreadAccess, message: MessageRow, extra: { nextClientId?: string; replied?: boolean; files?: boolean }) {
+    // A message sent without files has none to look up; one just sent has no reactions yet.
+    const view = await presentOne(deps, viewer(deps, req).id, access, message, { reactions: false, attachments: extra.files ?? true });
     render(res, 'messages/_sent', { message: view, access, nextClientId: extra.nextClientId, replied: extra.replied });
   }
 

@@ -16,12 +16,12 @@ export async function findMessage(deps: MessagingDeps, access: ThreadAccess, mes
  * A message drawn as the page draws it: its reactions (mine marked) and its files. `reactions:
  * false` for one just sent, which has none yet (a send's answer spends no statement on them).
  */
-export async function presentOne(deps: MessagingDeps, me: number, access: ThreadAccess, row: MessageRow, { reactions: withReactions = true } = {}): Promise<MessageView> {
+export async function presentOne(deps: MessagingDeps, me: number, access: ThreadAccess, row: MessageRow, { reactions: withReactions = true, attachments: withAttachments = true } = {}): Promise<MessageView> {
   const live = row.deleted_at === null && row.redacted_at === null;
   const [people, reactions, attachments] = await Promise.all([
     deps.people.findByIds([me, access.otherUserId]),
     live && withReactions ? reactionsFor(deps.db, [row.id], me) : undefined,
-    live ? attachmentsOf(deps.db, [row.id]) : undefined,
+    live && withAttachments ? attachmentsOf(deps.db, [row.id]) : undefined,
   ]);
   return presentMessages([row], threadPeopleFrom(people, me, access.otherUserId), access, { reactions, attachments })[0]!;
 }

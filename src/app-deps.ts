@@ -33,6 +33,8 @@ export interface AppDeps {
   streamHeartbeatMs?: number;
   /** Email: SMTP_URL (absent: the app's outbox), from whom, the site's address for links, and the missed-message delay. */
   mail?: { smtpUrl: string | undefined; from: string; appUrl: string; delaySeconds: number };
+  /** How often the meeting-reminder sweep runs (default 20 s); tests make it short. */
+  meetingReminderSweepMs?: number;
   /** Run the job queue in this instance (the server does; most tests need not). */
   runJobs?: boolean;
   /** Show the outbox at /dev/mail (never in production). */

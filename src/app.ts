@@ -85,6 +85,7 @@ export function createApp(deps: AppDeps): App {
     connectionString: String(deps.pool.options.connectionString),
     log,
     heartbeatMs: deps.streamHeartbeatMs,
+    meetingReminderSweepMs: deps.meetingReminderSweepMs,
     currentUser,
     sessions: {
       of: (req) => {

@@ -34,6 +34,8 @@ export interface MessagingDeps {
   attachments?: AttachmentSettings;
   /** Email to people who are away (missed messages, digests): off unless given. */
   away?: AwayDeps;
+  /** How often the meeting-reminder sweep runs (default 20 s: a reminder is at most that late). */
+  meetingReminderSweepMs?: number;
 }
 
 /** What the module needs from the host to reach people who are not looking. */

@@ -8,12 +8,15 @@ import { render } from '../http/render.js';
 
 export type EmailMessagesChoice = 'off' | 'after_10_minutes' | 'after_1_hour';
 export type EmailDigestChoice = 'off' | 'daily' | 'weekly';
+/** Minutes before a meeting its reminder comes; 0: off. */
+export type MeetingReminderChoice = 0 | 5 | 15 | 60;
 
 export interface NotificationChoices {
   emailMessages: EmailMessagesChoice;
   emailDigest: EmailDigestChoice;
   emailPreview: boolean;
   push: boolean;
+  meetingReminderMinutes: MeetingReminderChoice;
 }
 
 /** Where a person's choices are kept (the messaging module's preferences, through its facade). */
@@ -28,16 +31,26 @@ export interface NotificationStore {
 
 const MESSAGES: readonly EmailMessagesChoice[] = ['off', 'after_10_minutes', 'after_1_hour'];
 const DIGESTS: readonly EmailDigestChoice[] = ['off', 'daily', 'weekly'];
+const REMINDERS: readonly MeetingReminderChoice[] = [0, 5, 15, 60];
 
 /**
  * The form's fields, checked: each must be one of its choices (a checkbox absent is off). `push` is
- * only read from a form that offers it (`push_form`): the page shows it once a device is subscribed.
+ * only read from a form that offers it (`push_form`). Refused (`ok: false`), the choices are still
+ * what was sent where it was valid (the form is drawn again as it was), the saved ones elsewhere.
  */
-function choicesFrom(body: Record<string, unknown>, current: NotificationChoices): NotificationChoices | undefined {
+function choicesFrom(body: Record<string, unknown>, current: NotificationChoices): { ok: boolean; choices: NotificationChoices } {
   const emailMessages = MESSAGES.find((c) => c === body.email_messages);
   const emailDigest = DIGESTS.find((c) => c === body.email_digest);
-  if (!emailMessages || !emailDigest) return undefined;
-  return { emailMessages, emailDigest, emailPreview: body.email_preview === 'on', push: body.push_form === '1' || body.push !== undefined ? body.push === 'on' : current.push };
+  // A form from before reminders were offered (an open tab) leaves them as they are.
+  const meetingReminderMinutes = body.meeting_reminder_minutes === undefined ? current.meetingReminderMinutes : REMINDERS.find((c) => String(c) === body.meeting_reminder_minutes);
+  const choices: NotificationChoices = {
+    emailMessages: emailMessages ?? current.emailMessages,
+    emailDigest: emailDigest ?? current.emailDigest,
+    emailPreview: body.email_preview === 'on',
+    push: body.push_form === '1' || body.push !== undefined ? body.push === 'on' : current.push,
+    meetingReminderMinutes: meetingReminderMinutes ?? current.meetingReminderMinutes,
+  };
+  return { ok: emailMessages !== undefined && emailDigest !== undefined && meetingReminderMinutes !== undefined, choices };
 }
 
 /**
@@ -60,8 +73,8 @@ export function notificationRoutes(db: Db, store: NotificationStore): Router {
 
   router.post('/', async (req, res) => {
     const me = userOf(req);
-    const choices = choicesFrom(bodyOf(req), await store.load(me.id));
-    if (!choices) return page(res, me.id, undefined, 'Choose one of the options for each kind of email.', 400);
+    const { ok, choices } = choicesFrom(bodyOf(req), await store.load(me.id));
+    if (!ok) return page(res, me.id, choices, 'Choose one of the options for each kind of email and for meeting reminders.', 400);
     await store.save(me.id, choices);
     await flash(req, 'Your notification settings are saved.');
     res.redirect(303, '/settings/notifications');

@@ -6,6 +6,7 @@ import { digestEmailTask, digestSweepTask } from './digest-email.js';
 import { DIGEST_EMAIL_TASK } from './digest-queries.js';
 import { PUSH_TASK } from './push-queries.js';
 import { pushTask } from './push-task.js';
+import { meetingReminderJobs } from '../meetings/reminder-jobs.js';
 
 const MISSED_SWEEP_TASK = 'messaging:missed-sweep';
 const DIGEST_SWEEP_TASK = 'messaging:digest-sweep';
@@ -30,7 +31,9 @@ export function messagingJobs(deps: MessagingDeps): MessagingJobs {
   // The send function queues pushes for anyone with a device: without push, they end as nothing.
   const push = away?.push;
   const pushes = push ? pushTask({ ...deps, away: { ...away, push } }) : async () => {};
-  if (!away) return { tasks: { [PUSH_TASK]: pushes }, crontab: [], start: async () => {} };
+  // Reminders reach open pages even without email or push.
+  const reminders = meetingReminderJobs(deps);
+  if (!away) return { tasks: { [PUSH_TASK]: pushes, ...reminders.tasks }, crontab: [], start: () => reminders.start() };
   const ready = { ...deps, away };
   const periodMs = Math.min(30_000, Math.max(500, (away.delaySeconds * 1000) / 10));
   const next = (delayMs: number) =>
@@ -49,9 +52,13 @@ export function messagingJobs(deps: MessagingDeps): MessagingJobs {
       [DIGEST_SWEEP_TASK]: digestSweepTask(ready),
       [DIGEST_EMAIL_TASK]: digestEmailTask(ready),
       [PUSH_TASK]: pushes,
+      ...reminders.tasks,
     },
     // Digests are due by the day or the week: looked for at five past every hour.
     crontab: [`5 * * * * ${DIGEST_SWEEP_TASK}`],
-    start: () => next(0),
+    start: async () => {
+      await next(0);
+      await reminders.start();
+    },
   };
 }

@@ -21,7 +21,9 @@ export type RealtimeSignal =
   /** A block went up or came down between a and b (the host's safety feature): their pages' presence and message box follow. */
   | { t: 'barrier'; a: number; b: number }
   /** Stream s of u is past the person's cap (migration 0017): the instance holding it closes it. */
-  | { t: 'stream-end'; u: number; s: string };
+  | { t: 'stream-end'; u: number; s: string }
+  /** u's reminder of meeting g was claimed (meeting-reminder-queries.ts): their pages show a toast and the meetings badge. */
+  | { t: 'reminder'; u: number; g: number };
 
 export function parseSignal(payload: string | undefined): RealtimeSignal | undefined {
   if (!payload) return undefined;

@@ -12,6 +12,7 @@ import { deliverMessages, type MessageSignal } from './live-delivery.js';
 import { myViewChanged, pageShows, receiptsMoved } from './live-views.js';
 import { messagesChanged } from './live-changes.js';
 import { barrierChanged } from './live-barrier.js';
+import { meetingReminded } from './live-reminder.js';
 
 /** A bare hint: "something in conversation c changed", for the page to refresh that part. */
 const hint = (conversationId: number, extra = '') => `<div data-conversation-id="${conversationId}"${extra}></div>`;
@@ -64,6 +65,9 @@ export class Dispatcher {
         return;
       case 'sessions':
         await this.guard.sessionsChanged(signal.u);
+        return;
+      case 'reminder':
+        await meetingReminded(this.deps, this.hub, signal);
         return;
       case 'stream-end': {
         const stream = this.hub.find(signal.u, signal.s);

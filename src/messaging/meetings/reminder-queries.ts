@@ -139,13 +139,17 @@ async function readReminder(db: MessagingDb, meetingId: number, userId: number, 
  * meeting lasts at most 12 hours).
  */
 export async function remindedCount(db: MessagingDb, userId: number): Promise<number> {
-  const { rows } = await sql<{ n: number }>`
-    select count(*)::int as n
+  const { rows } = await sql<{ n: number }>`select ${remindedCountExpression(userId)} as n`.execute(db);
+  return rows[0]?.n ?? 0;
+}
+
+/** The same count as a scalar subquery, for a statement that reads other counts too (the navbar's). */
+export function remindedCountExpression(userId: number): RawBuilder<number> {
+  return sql<number>`(select count(*)::int
       from meetings g
       join meeting_reminders r on r.meeting_id = g.id and r.user_id = ${userId} and r.starts_at = g.starts_at
      where g.cancelled_at is null
        and g.starts_at > now() - make_interval(mins => ${LONGEST_MEETING_MINUTES})
        and g.starts_at <= now() + make_interval(mins => ${LONGEST_LEAD_MINUTES})
-       and g.starts_at + make_interval(mins => g.minutes) > now()`.execute(db);
-  return rows[0]?.n ?? 0;
+       and g.starts_at + make_interval(mins => g.minutes) > now())`;
 }

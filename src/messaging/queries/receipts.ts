@@ -1,3 +1,4 @@
+import { remindedCountExpression } from '../meetings/reminder-queries.js';
 import { sql } from 'kysely';
 import { CHANNEL } from '../realtime/channel.js';
 import type { MessagingDb } from '../schema.js';
@@ -93,6 +94,18 @@ export async function latestIncomingId(db: MessagingDb, conversationId: number, 
 }
 
 /** Conversations with something I have not seen (or marked unread), muted ones excepted. */
+/** The navbar's counts in one statement: unread conversations, and meetings I was reminded of that have not ended. */
+export async function navbarCounts(db: MessagingDb, me: number): Promise<{ unread: number; meetingsSoon: number }> {
+  const row = await db
+    .selectFrom('conversation_participants')
+    .select((eb) => [eb.fn.countAll<number>().as('n'), remindedCountExpression(me).as('meetings')])
+    .where('user_id', '=', me)
+    .where(sql<boolean>`(latest_incoming_message_id > last_read_message_id or marked_unread)`)
+    .where('muted_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return { unread: Number(row.n), meetingsSoon: Number(row.meetings) };
+}
+
 export async function unreadCount(db: MessagingDb, me: number): Promise<number> {
   const row = await db
     .selectFrom('conversation_participants')

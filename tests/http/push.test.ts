@@ -63,7 +63,7 @@ before(async () => {
   });
   await new Promise<void>((resolve) => pushService.listen(0, '127.0.0.1', resolve));
   pushOrigin = `https://127.0.0.1:${(pushService.address() as AddressInfo).port}`;
-  t = await startTestApp({ runJobs: true, push: pushConfig });
+  t = await startTestApp({ runJobs: true, push: pushConfig, meetingReminderSweepMs: 300 });
   server = await listen(t.app);
   queue = t;
 });
@@ -344,5 +344,29 @@ describe('web push', () => {
     const page = html((await ben.agent.get('/settings/notifications')).text);
     assert.match(page('[data-push-nojs]').text(), /need JavaScript/);
     assert.equal(page('input[name=push]').length, 0);
+  });
+});
+
+describe('meeting reminders by push', () => {
+  test('a device gets one reminder, with the meeting and a link to its card; the organiser with reminders off gets none', async () => {
+    const { ann, ben, conversation } = await pair('wpm');
+    const device = await subscribe(ben);
+    const annDevice = await subscribe(ann);
+    await t.db.insertInto('messaging_preferences' as never).values({ user_id: ann.id, meeting_reminder_minutes: 0 } as never).onConflict((oc) => oc.column('user_id' as never).doUpdateSet({ meeting_reminder_minutes: 0 } as never)).execute();
+    const day = new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10);
+    const made = await ann.agent.post(`/messages/${conversation}/meetings`).type('form').send({ _csrf: ann.token, title: 'Budget call', starts_at: `${day}T10:00`, time_zone: 'UTC', minutes: '30', link: '', notes: '' });
+    assert.equal(made.status, 303);
+    await drained();
+    const before = at(device).length;
+    const { rows } = await sql<{ id: number; card_message_id: number }>`update meetings set starts_at = now() + interval '4 minutes 10 seconds' where conversation_id = ${conversation} returning id, card_message_id`.execute(t.db);
+    const meeting = rows[0]!;
+    const until = Date.now() + 15_000;
+    while (at(device).length === before && Date.now() < until) await sleep(100);
+    await sleep(1000);
+    const pushes = at(device).slice(before);
+    assert.equal(pushes.length, 1, 'one push for the reminder');
+    assert.equal(pushes[0]!.headers.topic, `g${meeting.id}`);
+    assert.deepEqual(decrypt(pushes[0]!.body, device), { title: 'Meeting in 4 min', body: '“Budget call” with Ann wpm', url: `/messages/${conversation}#m-${meeting.card_message_id}`, tag: `meeting-${meeting.id}` });
+    assert.equal(at(annDevice).length, 0, 'reminders off: nothing on her device');
   });
 });

@@ -244,6 +244,23 @@ describe('meeting reminders', () => {
     assert.equal((await t.db.selectFrom('meeting_reminders').select('user_id').where('meeting_id', '=', gone.id).execute()).length, 0);
   });
 
+  test('a block between the two, either way, stops both reminders', async () => {
+    const { ann, ben, conversation } = await pair('mrb');
+    await choose(ann, '5');
+    await choose(ben, '5');
+    const meeting = await schedule(ann, conversation, 'Blocked one');
+    assert.equal((await ben.agent.post(`/u/${ann.username}/block`).type('form').send({ _csrf: ben.token })).status, 303);
+    await startIn(meeting.id, 120);
+    // Other meetings' reminders go out meanwhile: the sweep ran past this one.
+    const other = await pair('mrc');
+    await choose(other.ben, '5');
+    const control = await schedule(other.ann, other.conversation, 'Control one');
+    await startIn(control.id, 120);
+    await settle(() => reminders(other.ben, 'Control one').length, 1, 'the control meeting’s reminder');
+    assert.equal(reminders(ann, 'Blocked one').length + reminders(ben, 'Blocked one').length, 0, 'nobody reminded across the block');
+    assert.equal((await t.db.selectFrom('meeting_reminders').select('user_id').where('meeting_id', '=', meeting.id).execute()).length, 0);
+  });
+
   test('a moved meeting’s reminder already queued for the old start sends nothing', async () => {
     const { ann, ben, conversation } = await pair('mr9');
     const meeting = await schedule(ann, conversation, 'Old start');

@@ -54,6 +54,8 @@ export async function claimReminders(db: MessagingDb, options: { limit: number; 
          and coalesce(pref.meeting_reminder_minutes, 15) > 0
          and g.starts_at <= statement_timestamp() + make_interval(mins => coalesce(pref.meeting_reminder_minutes, 15)::int)
          and not exists (select 1 from meeting_answers a where a.meeting_id = g.id and a.user_id = p.user_id and a.answer = 'no')
+         -- Nothing across a block (either way): the meeting is as good as off between them.
+         and courier_may_write(p.user_id, p.other_user_id)
          and not exists (select 1 from meeting_reminders r where r.meeting_id = g.id and r.user_id = p.user_id and r.starts_at = g.starts_at)
        order by g.starts_at, g.id, p.user_id
        limit ${options.limit}
@@ -118,7 +120,8 @@ async function readReminder(db: MessagingDb, meetingId: number, userId: number, 
      where g.id = ${meetingId} and g.cancelled_at is null and ${startClaimed}
        and g.starts_at + make_interval(mins => g.minutes) > now()
        and coalesce(pref.meeting_reminder_minutes, 15) > 0
-       and not exists (select 1 from meeting_answers a where a.meeting_id = g.id and a.user_id = p.user_id and a.answer = 'no')`.execute(db);
+       and not exists (select 1 from meeting_answers a where a.meeting_id = g.id and a.user_id = p.user_id and a.answer = 'no')
+       and courier_may_write(p.user_id, p.other_user_id)`.execute(db);
   const row = rows[0];
   if (!row) return undefined;
   return {

@@ -113,6 +113,8 @@ export interface Person {
   avatar_version: number | null;
   /** One line about them (the thread's header shows it); '' or absent when none. */
   headline?: string;
+  /** Their IANA zone if they gave one (emails draw a meeting's time on their clock). */
+  time_zone?: string | null;
 }
 
 /** One value per visitor, kept until taken (the module checks its shape when it reads it back). */

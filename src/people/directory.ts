@@ -3,7 +3,7 @@ import type { PeopleDirectory } from '../messaging/index.js';
 
 /** How the messaging module sees this app's people: by username, or many by id in one query. */
 export function peopleDirectory(db: Db): PeopleDirectory {
-  const columns = ['id', 'username', 'display_name', 'avatar_version', 'headline'] as const;
+  const columns = ['id', 'username', 'display_name', 'avatar_version', 'headline', 'time_zone'] as const;
   return {
     findByUsername: (username) => db.selectFrom('users').select(columns).where('username', '=', username).executeTakeFirst(),
     async findByIds(ids) {

@@ -145,6 +145,8 @@ describe('meeting reminders', () => {
     await choose(ben, '5');
     await choose(cat, '5');
     await choose(ann, '5');
+    // Ben's zone is known: his email gives the time on his clock.
+    await t.db.updateTable('users').set({ time_zone: 'Asia/Tokyo' }).where('id', '=', ben.id).execute();
     const meeting = await schedule(ann, conversation, 'Budget review');
     const declined = await schedule(ann, withCat, 'Declined one');
     assert.equal((await cat.agent.post(`/meetings/${declined.id}/answer`).type('form').send({ _csrf: cat.token, answer: 'no' })).status, 303);
@@ -160,7 +162,10 @@ describe('meeting reminders', () => {
     assert.equal(reminders(ann, 'Declined one').length, 1, 'Ann still gets hers for the meeting Cat declined');
 
     const [email] = reminders(ben);
-    assert.match(email!.mail.subject ?? '', /^Reminder: “Budget review” at \d\d:\d\d \(Europe\/Paris\)$/);
+    const starts = (await t.db.selectFrom('meetings').select('starts_at').where('id', '=', meeting.id).executeTakeFirstOrThrow()).starts_at;
+    const tokyo = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: 'Asia/Tokyo' }).format(starts);
+    assert.equal(email!.mail.subject, `Reminder: “Budget review” at ${tokyo} (Asia/Tokyo)`);
+    assert.match(reminders(ann, 'Budget review')[0]!.mail.subject ?? '', /^Reminder: “Budget review” at \d\d:\d\d \(Europe\/Paris\)$/, 'Ann gave no zone: the organiser’s');
     const text = email!.mail.text ?? '';
     assert.match(text, /The meeting starts in 4 min\./);
     assert.match(text, /with Ann mr1/);

@@ -7,7 +7,7 @@ import { loadNotificationPreferences } from '../queries/notification-preferences
 import { lengthLabel } from './present-meeting.js';
 import { claimReminders, reminderData, REMINDER_EMAIL_TASK, REMINDER_PUSH_TASK, type ReminderClaim } from './reminder-queries.js';
 import { cardPath, clockIn, startsIn } from './reminder-wording.js';
-import { wallClock } from '../../http/view-helpers.js';
+import { isTimeZone, wallClock } from '../../http/view-helpers.js';
 
 const REMINDER_SWEEP_TASK = 'messaging:meeting-reminder-sweep';
 /** How often the sweep looks for reminders due (a reminder is at most this late). */
@@ -65,18 +65,20 @@ export function meetingReminderJobs(deps: MessagingDeps): { tasks: Record<string
 /**
  * The reminder by email, for someone away (no page of theirs open and visible, read again now).
  * Nothing when the reminder is no longer owed (cancelled, moved, ended, declined, turned off).
- * The time is the organiser's, with its zone named: the module does not know the reader's.
+ * The time is on the reader's clock when the host knows their zone, else on the organiser's; the zone is named either way.
  */
 function reminderEmailTask(deps: MessagingDeps & { away: AwayDeps }): (payload: unknown) => Promise<void> {
   return async (payload) => {
     const claim = payload as ReminderClaim;
     const data = await reminderData(deps.db, claim);
     if (!data || data.looking) return;
-    const [addresses, people, prefs] = await Promise.all([deps.away.emailOf([claim.u]), deps.people.findByIds([data.otherUserId]), loadNotificationPreferences(deps.db, claim.u)]);
+    const [addresses, people, prefs] = await Promise.all([deps.away.emailOf([claim.u]), deps.people.findByIds([data.otherUserId, claim.u]), loadNotificationPreferences(deps.db, claim.u)]);
     const to = addresses.get(claim.u);
     if (!to) return;
-    const zone = data.timeZone.replace(/_/g, ' ');
-    const subject = `Reminder: “${data.title}” at ${clockIn(data.startsAt, data.timeZone)} (${zone})`;
+    const readerZone = people.get(claim.u)?.time_zone;
+    const timeZone = isTimeZone(readerZone) ? readerZone : data.timeZone;
+    const zone = timeZone.replace(/_/g, ' ');
+    const subject = `Reminder: “${data.title}” at ${clockIn(data.startsAt, timeZone)} (${zone})`;
     const appUrl = deps.away.appUrl;
     const content = {
       subject,
@@ -87,7 +89,7 @@ function reminderEmailTask(deps: MessagingDeps & { away: AwayDeps }): (payload: 
     const view = {
       ...content,
       title: data.title,
-      when: `${wallClock(data.startsAt, data.timeZone)} (${zone})`,
+      when: `${wallClock(data.startsAt, timeZone)} (${zone})`,
       length: lengthLabel(data.minutes),
       with: people.get(data.otherUserId)?.display_name ?? 'Former member',
       startsIn: startsIn(data.startsAt).toast,

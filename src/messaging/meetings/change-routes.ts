@@ -4,7 +4,7 @@ import { bodyOf } from '../../http/fields.js';
 import { flash } from '../../http/flash.js';
 import { isHtmx, render } from '../../http/render.js';
 import type { MessagingDeps } from '../deps.js';
-import { limitsOf, RateLimited, retryPhrase } from '../limits.js';
+import { limitsOf, RateLimited } from '../limits.js';
 import { threadAccess } from '../queries/conversations.js';
 import { messagesByIds } from '../queries/messages.js';
 import { WriteRefused } from '../queries/write-check.js';
@@ -12,7 +12,7 @@ import { presentOne } from '../routes/one-message.js';
 import { streamOf } from '../routes/page-view.js';
 import type { MeetingAnswer } from '../schema.js';
 import { renderMeetingForm } from './form-page.js';
-import { isOver, requireMeeting } from './meeting-access.js';
+import { isOver, refusalOf, requireMeeting } from './meeting-access.js';
 import { formOf, localInputValue, readMeetingForm, type MeetingForm } from './meeting-form.js';
 import { answerMeeting, changeMeeting, resolveStart, type MeetingRow } from './meetings-queries.js';
 
@@ -84,17 +84,10 @@ export function meetingChangeHandlers(deps: MessagingDeps) {
       if (outcome === 'cancelled') throw new HttpError(409, CANCELLED);
       await flash(req, outcome === 'unchanged' ? 'Nothing changed.' : `Updated “${input.title}”.`);
     } catch (err) {
-      if (err instanceof WriteRefused) {
-        const barrier = await deps.policy.barrier(me, meeting.other_user_id);
-        form.errors.form = barrier?.message ?? 'You cannot send messages in this conversation.';
-        return showEdit(res, meeting, form, 403);
-      }
-      if (err instanceof RateLimited) {
-        form.errors.form = `You are sending too fast. Try again ${retryPhrase(err.retryAfterSeconds)}; what you typed is kept.`;
-        res.set('Retry-After', String(err.retryAfterSeconds));
-        return showEdit(res, meeting, form, 429);
-      }
-      throw err;
+      const refused = await refusalOf(deps, res, err, me, meeting.other_user_id);
+      if (!refused) throw err;
+      form.errors.form = refused.message;
+      return showEdit(res, meeting, form, refused.status);
     }
     res.redirect(303, cardUrl(meeting));
   };

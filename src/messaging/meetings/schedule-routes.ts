@@ -5,11 +5,11 @@ import { isTimeZone } from '../../http/view-helpers.js';
 import { bodyOf } from '../../http/fields.js';
 import { flash } from '../../http/flash.js';
 import type { MessagingDeps } from '../deps.js';
-import { limitsOf, RateLimited, retryPhrase } from '../limits.js';
+import { limitsOf } from '../limits.js';
 import type { ThreadAccess } from '../queries/conversations.js';
-import { WriteRefused } from '../queries/write-check.js';
 import { conversationOf, viewer } from '../routes/context.js';
 import { renderMeetingForm } from './form-page.js';
+import { refusalOf } from './meeting-access.js';
 import { formOf, readMeetingForm, type MeetingForm } from './meeting-form.js';
 import { resolveStart, scheduleMeeting } from './meetings-queries.js';
 
@@ -55,17 +55,10 @@ export function scheduleHandlers(deps: MessagingDeps): { form: RequestHandler; s
       if (!made.duplicate) await flash(req, `Scheduled “${input.title}”.`);
       res.redirect(303, `/messages/${access.id}#m-${made.messageId}`);
     } catch (err) {
-      if (err instanceof WriteRefused) {
-        const barrier = await deps.policy.barrier(me.id, access.otherUserId);
-        form.errors.form = barrier?.message ?? 'You cannot send messages in this conversation.';
-        return show(res, access, form, 403);
-      }
-      if (err instanceof RateLimited) {
-        form.errors.form = `You are sending too fast. Try again ${retryPhrase(err.retryAfterSeconds)}; what you typed is kept.`;
-        res.set('Retry-After', String(err.retryAfterSeconds));
-        return show(res, access, form, 429);
-      }
-      throw err;
+      const refused = await refusalOf(deps, res, err, me.id, access.otherUserId);
+      if (!refused) throw err;
+      form.errors.form = refused.message;
+      return show(res, access, form, refused.status);
     }
   };
 

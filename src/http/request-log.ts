@@ -6,7 +6,8 @@ export function requestLog(log: Logger): RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
     // Taken now: inside a mounted router, req.path is relative to the mount point.
-    const path = req.originalUrl.split('?')[0] ?? req.path;
+    // A calendar feed's address is its secret (it opens with no login): logs keep only that one was asked for.
+    const path = (req.originalUrl.split('?')[0] ?? req.path).replace(/^\/meetings\/feed\/[^/]+\.ics$/, '/meetings/feed/:token.ics');
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const level = res.statusCode >= 500 ? 'error' : path.startsWith('/assets/') ? 'debug' : 'info';

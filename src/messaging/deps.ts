@@ -16,8 +16,8 @@ export interface MessagingDeps {
   verifyForm: RequestHandler;
   people: PeopleDirectory;
   policy: MessagingPolicy;
-  /** Messages per thread page and conversations per inbox page. */
-  pageSize?: { messages?: number; conversations?: number };
+  /** Messages per thread page, conversations per inbox page and meetings per page of /meetings. */
+  pageSize?: { messages?: number; conversations?: number; meetings?: number };
   /**
    * The host's keeping of one value for a visitor across a redirect (its session): a send refused
    * without JS lands on the thread page with its text through it. Without it, the refusal is drawn

@@ -149,6 +149,7 @@ const pages: { name: string; path: () => string }[] = [
   { name: 'admin-analytics', path: () => '/admin/analytics' },
   { name: 'saved-replies', path: () => '/settings/replies' },
   { name: 'saved-replies-insert', path: () => `/messages/${seed.thread}/saved-replies` },
+  { name: 'meetings', path: () => '/meetings' },
   { name: 'meeting-new', path: () => `/messages/${seed.thread}/meetings/new` },
   { name: 'meeting-edit', path: () => `/meetings/${seed.meeting}/edit` },
   { name: 'meeting-cancel', path: () => `/meetings/${seed.meeting}/cancel` },

@@ -7,7 +7,7 @@ import type { MessagingDb } from '../../src/messaging/index.js';
 import { defaultLimits } from '../../src/messaging/limits.js';
 import { scheduleMeeting } from '../../src/messaging/meetings/meetings-queries.js';
 import { openConversation } from '../../src/messaging/queries/conversations.js';
-import { logInPage, startBrowserHarness, type BrowserHarness } from '../support/browser.js';
+import { logInPage, shot, startBrowserHarness, type BrowserHarness } from '../support/browser.js';
 
 // My meetings (contract v2, GET /meetings): the list in my zone, Upcoming and Past as plain links,
 // each item leading to its card in the thread, and my private calendar address. JS on and off, 390 and 1280 px.
@@ -33,7 +33,8 @@ function watch(page: Page): string[] {
   return problems;
 }
 
-const overflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+// Against the width asked for: a phone's layout viewport widens to fit what overflows, so innerWidth would hide it.
+const overflow = (page: Page, width: number) => page.evaluate((asked) => document.documentElement.scrollWidth - asked, width);
 
 for (const javaScript of [true, false]) {
   for (const width of [390, 1280]) {
@@ -61,7 +62,7 @@ for (const javaScript of [true, false]) {
       assert.match(await item.innerText(), /With Bartholomew Longname-Attendee/);
       assert.match(await page.locator(`[data-meeting-item="${off.meetingId}"]`).innerText(), /Cancelled/i, 'a cancelled one, marked');
       assert.equal(await page.getByRole('link', { name: 'Upcoming' }).getAttribute('aria-current'), 'page');
-      assert.ok((await overflow(page)) <= 0, `no sideways scrolling (${await overflow(page)}px)`);
+      assert.ok((await overflow(page, width)) <= 0, `no sideways scrolling (${await overflow(page)}px)`);
 
       // My calendar address: asked for, then shown to copy.
       await page.getByRole('button', { name: 'Get a calendar address' }).click();
@@ -70,8 +71,8 @@ for (const javaScript of [true, false]) {
       assert.match(await address.inputValue(), /\/meetings\/feed\/[A-Za-z0-9_-]{43}\.ics$/);
       // From the top: the form's 303 lands on #calendar-feed, and a full-page shot of a scrolled page draws the sticky bar mid-page.
       await page.evaluate(() => window.scrollTo(0, 0));
-      await page.screenshot({ path: `/tmp/shots-meetings-list-${label}.png`, fullPage: true });
-      assert.ok((await overflow(page)) <= 0, 'the long address does not widen the page');
+      await page.screenshot({ path: shot(`meetings-list-${label}`), fullPage: true });
+      assert.ok((await overflow(page, width)) <= 0, 'the long address does not widen the page');
       // axe runs inside the page: not where JavaScript is off (the markup is the same).
       if (javaScript) {
         const serious = (await new AxeBuilder({ page }).analyze()).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
@@ -87,7 +88,7 @@ for (const javaScript of [true, false]) {
       await item.getByRole('link', { name: 'Open in the conversation' }).click();
       await page.waitForURL(`**/messages/${conversation}#m-${soon.messageId}`);
       await page.locator(`[data-meeting="${soon.meetingId}"]`).waitFor();
-      await page.screenshot({ path: `/tmp/shots-meetings-card-${label}.png` });
+      await page.screenshot({ path: shot(`meetings-list-card-${label}`) });
       assert.deepEqual(problems, []);
       await context.close();
     });

@@ -260,78 +260,15 @@ CREATE TABLE public.event_streams (
 );
 CREATE INDEX event_streams_user_idx ON public.event_streams USING btree (user_id, opened_at);
 
-CREATE TABLE public.messages (
-    id bigint NOT NULL GENERATED ALWAYS AS IDENTITY,
-    conversation_id bigint NOT NULL,
-    sender_id bigint NOT NULL,
-    body text,
-    client_id uuid,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    deleted_at timestamp with time zone,
-    redacted_at timestamp with time zone,
-    search_keys tsvector DEFAULT ''::tsvector NOT NULL,
-    edited_at timestamp with time zone,
-    reply_to_id bigint,
-    CONSTRAINT messages_pkey PRIMARY KEY (id),
-    CONSTRAINT messages_body_check CHECK ((((deleted_at IS NULL) AND (redacted_at IS NULL) AND (char_length(body) <= 5000)) OR (((deleted_at IS NOT NULL) OR (redacted_at IS NOT NULL)) AND (body IS NULL)))),
-    CONSTRAINT messages_conversation_id_fkey FOREIGN KEY (conversation_id) REFERENCES public.conversations(id) ON DELETE CASCADE,
-    CONSTRAINT messages_reply_to_id_fkey FOREIGN KEY (reply_to_id) REFERENCES public.messages(id) ON DELETE SET NULL,
-    CONSTRAINT messages_sender_id_fkey FOREIGN KEY (sender_id) REFERENCES public.users(id) ON DELETE CASCADE
-);
-CREATE UNIQUE INDEX messages_client_id_idx ON public.messages USING btree (sender_id, client_id) WHERE (client_id IS NOT NULL);
-CREATE INDEX messages_conversation_idx ON public.messages USING btree (conversation_id, id);
-CREATE INDEX messages_created_brin ON public.messages USING brin (created_at);
-CREATE INDEX messages_search_keys_idx ON public.messages USING gin (search_keys) WITH (fastupdate=off);
-CREATE INDEX messages_sender_time_idx ON public.messages USING btree (sender_id, created_at);
-
-CREATE TABLE public.attachments (
-    id bigint NOT NULL GENERATED ALWAYS AS IDENTITY,
-    conversation_id bigint NOT NULL,
-    uploader_id bigint NOT NULL,
-    message_id bigint,
-    kind text NOT NULL,
-    name text NOT NULL,
-    mime text NOT NULL,
-    size_bytes bigint DEFAULT 0 NOT NULL,
-    width integer,
-    height integer,
-    complete boolean DEFAULT false NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    upload_bytes bigint DEFAULT 0 NOT NULL,
-    CONSTRAINT attachments_pkey PRIMARY KEY (id),
-    CONSTRAINT attachments_kind_check CHECK ((kind = ANY (ARRAY['image'::text, 'file'::text]))),
-    CONSTRAINT attachments_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 255))),
-    CONSTRAINT attachments_conversation_id_fkey FOREIGN KEY (conversation_id) REFERENCES public.conversations(id) ON DELETE CASCADE,
-    CONSTRAINT attachments_message_id_fkey FOREIGN KEY (message_id) REFERENCES public.messages(id) ON DELETE CASCADE,
-    CONSTRAINT attachments_uploader_id_fkey FOREIGN KEY (uploader_id) REFERENCES public.users(id) ON DELETE CASCADE
-);
-CREATE INDEX attachments_files_idx ON public.attachments USING btree (conversation_id, lower(name), id) WHERE (message_id IS NOT NULL);
-CREATE INDEX attachments_message_idx ON public.attachments USING btree (message_id) WHERE (message_id IS NOT NULL);
-CREATE INDEX attachments_pending_idx ON public.attachments USING btree (created_at) WHERE (message_id IS NULL);
-CREATE INDEX attachments_upload_quota_idx ON public.attachments USING btree (uploader_id, created_at) INCLUDE (upload_bytes);
-
-CREATE TABLE public.attachment_chunks (
-    attachment_id bigint NOT NULL,
-    variant text NOT NULL,
-    seq integer NOT NULL,
-    data bytea NOT NULL,
-    CONSTRAINT attachment_chunks_pkey PRIMARY KEY (attachment_id, variant, seq),
-    CONSTRAINT attachment_chunks_variant_check CHECK ((variant = ANY (ARRAY['original'::text, 'display'::text, 'thumb'::text]))),
-    CONSTRAINT attachment_chunks_attachment_id_fkey FOREIGN KEY (attachment_id) REFERENCES public.attachments(id) ON DELETE CASCADE
-);
-ALTER TABLE ONLY public.attachment_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
-
-CREATE TABLE public.message_reactions (
-    message_id bigint NOT NULL,
+CREATE TABLE public.meeting_feeds (
     user_id bigint NOT NULL,
-    emoji text NOT NULL,
+    token text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT message_reactions_pkey PRIMARY KEY (message_id, user_id, emoji),
-    CONSTRAINT message_reactions_emoji_check CHECK ((emoji = ANY (ARRAY['👍'::text, '❤️'::text, '😂'::text, '😮'::text, '😢'::text, '🙏'::text]))),
-    CONSTRAINT message_reactions_message_id_fkey FOREIGN KEY (message_id) REFERENCES public.messages(id) ON DELETE CASCADE,
-    CONSTRAINT message_reactions_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE
+    CONSTRAINT meeting_feeds_pkey PRIMARY KEY (user_id),
+    CONSTRAINT meeting_feeds_token_key UNIQUE (token),
+    CONSTRAINT meeting_feeds_token_check CHECK ((char_length(token) >= 32)),
+    CONSTRAINT meeting_feeds_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE
 );
-CREATE INDEX message_reactions_user_idx ON public.message_reactions USING btree (user_id);
 
 CREATE TABLE public.messaging_preferences (
     user_id bigint NOT NULL,
@@ -343,9 +280,11 @@ CREATE TABLE public.messaging_preferences (
     email_preview boolean DEFAULT true NOT NULL,
     push boolean DEFAULT true NOT NULL,
     digest_sent_at timestamp with time zone,
+    meeting_reminder_minutes smallint DEFAULT 15 NOT NULL,
     CONSTRAINT messaging_preferences_pkey PRIMARY KEY (user_id),
     CONSTRAINT messaging_preferences_email_digest_check CHECK ((email_digest = ANY (ARRAY['off'::text, 'daily'::text, 'weekly'::text]))),
     CONSTRAINT messaging_preferences_email_messages_check CHECK ((email_messages = ANY (ARRAY['off'::text, 'after_10_minutes'::text, 'after_1_hour'::text]))),
+    CONSTRAINT messaging_preferences_meeting_reminder_minutes_check CHECK ((meeting_reminder_minutes = ANY (ARRAY[0, 5, 15, 60]))),
     CONSTRAINT messaging_preferences_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE
 );
 
@@ -457,6 +396,143 @@ CREATE TABLE public.user_avatars (
     CONSTRAINT user_avatars_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE
 );
 
+CREATE TABLE public.attachment_chunks (
+    attachment_id bigint NOT NULL,
+    variant text NOT NULL,
+    seq integer NOT NULL,
+    data bytea NOT NULL,
+    CONSTRAINT attachment_chunks_pkey PRIMARY KEY (attachment_id, variant, seq),
+    CONSTRAINT attachment_chunks_variant_check CHECK ((variant = ANY (ARRAY['original'::text, 'display'::text, 'thumb'::text])))
+);
+ALTER TABLE ONLY public.attachment_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+
+CREATE TABLE public.attachments (
+    id bigint NOT NULL GENERATED ALWAYS AS IDENTITY,
+    conversation_id bigint NOT NULL,
+    uploader_id bigint NOT NULL,
+    message_id bigint,
+    kind text NOT NULL,
+    name text NOT NULL,
+    mime text NOT NULL,
+    size_bytes bigint DEFAULT 0 NOT NULL,
+    width integer,
+    height integer,
+    complete boolean DEFAULT false NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    upload_bytes bigint DEFAULT 0 NOT NULL,
+    CONSTRAINT attachments_pkey PRIMARY KEY (id),
+    CONSTRAINT attachments_kind_check CHECK ((kind = ANY (ARRAY['image'::text, 'file'::text]))),
+    CONSTRAINT attachments_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 255))),
+    CONSTRAINT attachments_conversation_id_fkey FOREIGN KEY (conversation_id) REFERENCES public.conversations(id) ON DELETE CASCADE,
+    CONSTRAINT attachments_uploader_id_fkey FOREIGN KEY (uploader_id) REFERENCES public.users(id) ON DELETE CASCADE
+);
+CREATE INDEX attachments_files_idx ON public.attachments USING btree (conversation_id, lower(name), id) WHERE (message_id IS NOT NULL);
+CREATE INDEX attachments_message_idx ON public.attachments USING btree (message_id) WHERE (message_id IS NOT NULL);
+CREATE INDEX attachments_pending_idx ON public.attachments USING btree (created_at) WHERE (message_id IS NULL);
+CREATE INDEX attachments_upload_quota_idx ON public.attachments USING btree (uploader_id, created_at) INCLUDE (upload_bytes);
+
+CREATE TABLE public.meeting_answers (
+    meeting_id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    answer text NOT NULL,
+    answered_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT meeting_answers_pkey PRIMARY KEY (meeting_id, user_id),
+    CONSTRAINT meeting_answers_answer_check CHECK ((answer = ANY (ARRAY['yes'::text, 'no'::text, 'maybe'::text]))),
+    CONSTRAINT meeting_answers_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE
+);
+
+CREATE TABLE public.meeting_reminders (
+    meeting_id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    starts_at timestamp with time zone NOT NULL,
+    sent_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT meeting_reminders_pkey PRIMARY KEY (meeting_id, user_id, starts_at),
+    CONSTRAINT meeting_reminders_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE
+);
+
+CREATE TABLE public.meetings (
+    id bigint NOT NULL GENERATED ALWAYS AS IDENTITY,
+    conversation_id bigint NOT NULL,
+    organiser_id bigint NOT NULL,
+    title text NOT NULL,
+    starts_at timestamp with time zone NOT NULL,
+    time_zone text NOT NULL,
+    minutes integer NOT NULL,
+    link text,
+    notes text DEFAULT ''::text NOT NULL,
+    sequence integer DEFAULT 0 NOT NULL,
+    cancelled_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    client_id uuid,
+    card_message_id bigint,
+    CONSTRAINT meetings_pkey PRIMARY KEY (id),
+    CONSTRAINT meetings_link_check CHECK (((link IS NULL) OR ((link ~~ 'https://%'::text) AND (char_length(link) <= 2000)))),
+    CONSTRAINT meetings_minutes_check CHECK (((minutes >= 5) AND (minutes <= 720))),
+    CONSTRAINT meetings_notes_check CHECK ((char_length(notes) <= 2000)),
+    CONSTRAINT meetings_time_zone_check CHECK (((char_length(time_zone) >= 1) AND (char_length(time_zone) <= 64))),
+    CONSTRAINT meetings_title_check CHECK (((char_length(title) >= 1) AND (char_length(title) <= 120))),
+    CONSTRAINT meetings_conversation_id_fkey FOREIGN KEY (conversation_id) REFERENCES public.conversations(id) ON DELETE CASCADE,
+    CONSTRAINT meetings_organiser_id_fkey FOREIGN KEY (organiser_id) REFERENCES public.users(id) ON DELETE CASCADE
+);
+CREATE UNIQUE INDEX meetings_client_id_idx ON public.meetings USING btree (organiser_id, client_id) WHERE (client_id IS NOT NULL);
+CREATE INDEX meetings_conversation_idx ON public.meetings USING btree (conversation_id, starts_at, id);
+CREATE INDEX meetings_upcoming_idx ON public.meetings USING btree (starts_at) WHERE (cancelled_at IS NULL);
+
+CREATE TABLE public.messages (
+    id bigint NOT NULL GENERATED ALWAYS AS IDENTITY,
+    conversation_id bigint NOT NULL,
+    sender_id bigint NOT NULL,
+    body text,
+    client_id uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    deleted_at timestamp with time zone,
+    redacted_at timestamp with time zone,
+    search_keys tsvector DEFAULT ''::tsvector NOT NULL,
+    edited_at timestamp with time zone,
+    reply_to_id bigint,
+    meeting_id bigint,
+    CONSTRAINT messages_pkey PRIMARY KEY (id),
+    CONSTRAINT messages_body_check CHECK ((((deleted_at IS NULL) AND (redacted_at IS NULL) AND (char_length(body) <= 5000)) OR (((deleted_at IS NOT NULL) OR (redacted_at IS NOT NULL)) AND (body IS NULL)))),
+    CONSTRAINT messages_conversation_id_fkey FOREIGN KEY (conversation_id) REFERENCES public.conversations(id) ON DELETE CASCADE,
+    CONSTRAINT messages_meeting_id_fkey FOREIGN KEY (meeting_id) REFERENCES public.meetings(id) ON DELETE CASCADE,
+    CONSTRAINT messages_reply_to_id_fkey FOREIGN KEY (reply_to_id) REFERENCES public.messages(id) ON DELETE SET NULL,
+    CONSTRAINT messages_sender_id_fkey FOREIGN KEY (sender_id) REFERENCES public.users(id) ON DELETE CASCADE
+);
+CREATE UNIQUE INDEX messages_client_id_idx ON public.messages USING btree (sender_id, client_id) WHERE (client_id IS NOT NULL);
+CREATE INDEX messages_conversation_idx ON public.messages USING btree (conversation_id, id);
+CREATE INDEX messages_created_brin ON public.messages USING brin (created_at);
+CREATE INDEX messages_meeting_idx ON public.messages USING btree (meeting_id) WHERE (meeting_id IS NOT NULL);
+CREATE INDEX messages_search_keys_idx ON public.messages USING gin (search_keys) WITH (fastupdate=off);
+CREATE INDEX messages_sender_time_idx ON public.messages USING btree (sender_id, created_at);
+
+CREATE TABLE public.message_reactions (
+    message_id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    emoji text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT message_reactions_pkey PRIMARY KEY (message_id, user_id, emoji),
+    CONSTRAINT message_reactions_emoji_check CHECK ((emoji = ANY (ARRAY['👍'::text, '❤️'::text, '😂'::text, '😮'::text, '😢'::text, '🙏'::text]))),
+    CONSTRAINT message_reactions_message_id_fkey FOREIGN KEY (message_id) REFERENCES public.messages(id) ON DELETE CASCADE,
+    CONSTRAINT message_reactions_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE
+);
+CREATE INDEX message_reactions_user_idx ON public.message_reactions USING btree (user_id);
+
+--
+-- Foreign keys that close a cycle between tables
+--
+
+ALTER TABLE ONLY public.attachment_chunks
+    ADD CONSTRAINT attachment_chunks_attachment_id_fkey FOREIGN KEY (attachment_id) REFERENCES public.attachments(id) ON DELETE CASCADE;
+ALTER TABLE ONLY public.attachments
+    ADD CONSTRAINT attachments_message_id_fkey FOREIGN KEY (message_id) REFERENCES public.messages(id) ON DELETE CASCADE;
+ALTER TABLE ONLY public.meeting_answers
+    ADD CONSTRAINT meeting_answers_meeting_id_fkey FOREIGN KEY (meeting_id) REFERENCES public.meetings(id) ON DELETE CASCADE;
+ALTER TABLE ONLY public.meeting_reminders
+    ADD CONSTRAINT meeting_reminders_meeting_id_fkey FOREIGN KEY (meeting_id) REFERENCES public.meetings(id) ON DELETE CASCADE;
+ALTER TABLE ONLY public.meetings
+    ADD CONSTRAINT meetings_card_message_id_fkey FOREIGN KEY (card_message_id) REFERENCES public.messages(id) ON DELETE SET NULL;
+
 --
 -- Functions
 --
@@ -501,6 +577,19 @@ AS $function$
                           where (b.blocker_id = p_from and b.blocked_id = p_to)
                              or (b.blocker_id = p_to and b.blocked_id = p_from))
     $function$;
+
+CREATE OR REPLACE FUNCTION public.courier_meeting_card(p_meeting_id bigint)
+ RETURNS json
+ LANGUAGE sql
+ STABLE PARALLEL SAFE STRICT
+AS $function$
+        select json_build_object(
+                 'id', g.id, 'organiser_id', g.organiser_id, 'title', g.title, 'starts_at', g.starts_at, 'time_zone', g.time_zone,
+                 'minutes', g.minutes, 'link', g.link, 'notes', g.notes, 'cancelled_at', g.cancelled_at, 'card_message_id', g.card_message_id,
+                 'answers', coalesce((select json_agg(json_build_object('user_id', a.user_id, 'answer', a.answer) order by a.answered_at)
+                                        from meeting_answers a where a.meeting_id = g.id), '[]'::json))
+          from meetings g where g.id = p_meeting_id
+      $function$;
 
 CREATE OR REPLACE FUNCTION public.courier_message_quote(p_message_id bigint)
  RETURNS json

@@ -62,7 +62,7 @@ for (const javaScript of [true, false]) {
       assert.match(await item.innerText(), /With Bartholomew Longname-Attendee/);
       assert.match(await page.locator(`[data-meeting-item="${off.meetingId}"]`).innerText(), /Cancelled/i, 'a cancelled one, marked');
       assert.equal(await page.getByRole('link', { name: 'Upcoming' }).getAttribute('aria-current'), 'page');
-      assert.ok((await overflow(page, width)) <= 0, `no sideways scrolling (${await overflow(page)}px)`);
+      assert.ok((await overflow(page, width)) <= 0, `no sideways scrolling (${await overflow(page, width)}px)`);
 
       // My calendar address: asked for, then shown to copy.
       await page.getByRole('button', { name: 'Get a calendar address' }).click();

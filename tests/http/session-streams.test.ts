@@ -288,7 +288,8 @@ describe('streams per person', () => {
     await registered(ben.id, 20);
     assert.ok(streams.every((s) => !s.ended), 'twenty stay open, ten on each instance');
     const newest = await opened(B.baseUrl, ben.cookie);
-    await endsWithin(streams[0]!, 1000, 'the oldest, on the other instance');
+    // Generous: the point is that it ends, through the other instance (how fast is the realtime bench's).
+    await endsWithin(streams[0]!, 5000, 'the oldest, on the other instance');
     await sleep(200);
     assert.ok(streams.slice(1).every((s) => !s.ended), 'only the oldest closed');
     assert.equal(newest.ended, false);

@@ -2,29 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { decodeCursor, encodeCursor } from '../../http/cursor.js';
 import type { MeetingAnswer, MessagingDb } from '../schema.js';
+import type { MeetingRow } from './meetings-queries.js';
 
 export type MeetingsWhen = 'upcoming' | 'past';
 
 /** A meeting in my list or my feed: of a conversation I take part in. */
-export interface ListedMeeting {
-  id: number;
-  conversation_id: number;
-  organiser_id: number;
-  title: string;
-  starts_at: Date;
-  minutes: number;
-  link: string | null;
-  notes: string;
-  sequence: number;
-  cancelled_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
-  card_message_id: number | null;
-  other_user_id: number;
+export type ListedMeeting = Omit<MeetingRow, 'time_zone'> & {
   my_answer: MeetingAnswer | null;
   /** starts_at as PostgreSQL's text (microseconds kept), for the cursor. */
   start_key: string;
-}
+};
 
 /** My meetings, joined through my participant rows (one statement: my answer comes with them). */
 function mine(db: MessagingDb, me: number) {

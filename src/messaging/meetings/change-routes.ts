@@ -14,6 +14,7 @@ import type { MeetingAnswer } from '../schema.js';
 import { renderMeetingForm } from './form-page.js';
 import { isOver, refusalOf, requireMeeting } from './meeting-access.js';
 import { formOf, localInputValue, readMeetingForm, type MeetingForm } from './meeting-form.js';
+import { cardPath } from './reminder-wording.js';
 import { answerMeeting, changeMeeting, resolveStart, type MeetingRow } from './meetings-queries.js';
 
 const ANSWERS: readonly MeetingAnswer[] = ['yes', 'no', 'maybe'];
@@ -30,7 +31,7 @@ const CANCELLED = 'This meeting was cancelled.';
  */
 export function meetingChangeHandlers(deps: MessagingDeps) {
   const limits = limitsOf(deps.limits);
-  const cardUrl = (meeting: MeetingRow) => `/messages/${meeting.conversation_id}#m-${meeting.card_message_id}`;
+  const cardUrl = (meeting: MeetingRow) => cardPath({ conversationId: meeting.conversation_id, cardMessageId: meeting.card_message_id });
 
   async function drawCard(req: Request, res: Response, me: number, meeting: MeetingRow) {
     const access = await threadAccess(deps.db, meeting.conversation_id, me);

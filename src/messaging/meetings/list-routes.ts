@@ -8,6 +8,7 @@ import { icsCalendar, type IcsEvent } from './ics.js';
 import { requireMeeting } from './meeting-access.js';
 import { feedMeetings, feedOwner, feedTokenOf, myMeetingsPage, renewFeedToken, type ListedMeeting, type MeetingsWhen } from './list-queries.js';
 import { lengthLabel } from './present-meeting.js';
+import { cardPath } from './reminder-wording.js';
 
 /** How far back a feed reaches, and how many events it holds at most (calendar apps fetch it often). */
 const FEED_DAYS = 30;
@@ -67,7 +68,7 @@ export function meetingListHandlers(deps: MessagingDeps) {
       organiser: row.organiser_id === me,
       answer: row.my_answer ? ANSWER_LABELS[row.my_answer] : undefined,
       cancelled: row.cancelled_at !== null,
-      cardUrl: `/messages/${row.conversation_id}${row.card_message_id === null ? '' : `#m-${row.card_message_id}`}`,
+      cardUrl: cardPath({ conversationId: row.conversation_id, cardMessageId: row.card_message_id }),
       icsUrl: `/meetings/${row.id}.ics`,
     }));
     render(res, 'meetings/index', { title: when === 'past' ? 'Past meetings' : 'Meetings', when, items, next: page.next, feedUrl: token ? feedUrl(req, token) : undefined });

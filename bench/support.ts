@@ -105,8 +105,8 @@ export async function createConversations(hostDb: DbHandle['db'], pairs: [number
     await db
       .insertInto('conversation_participants')
       .values(rows.flatMap((c) => [
-        { conversation_id: c.id, user_id: c.user_low, other_user_id: c.user_high },
-        { conversation_id: c.id, user_id: c.user_high, other_user_id: c.user_low },
+        { conversation_id: c.id, user_id: c.user_low!, other_user_id: c.user_high },
+        { conversation_id: c.id, user_id: c.user_high!, other_user_id: c.user_low },
       ]))
       .execute();
     ids.push(...rows.map((r) => r.id));

@@ -187,16 +187,22 @@ CREATE INDEX connections_high_idx ON public.connections USING btree (user_high, 
 
 CREATE TABLE public.conversations (
     id bigint NOT NULL GENERATED ALWAYS AS IDENTITY,
-    user_low bigint NOT NULL,
-    user_high bigint NOT NULL,
+    user_low bigint,
+    user_high bigint,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     last_message_id bigint,
     last_sender_id bigint,
     version bigint DEFAULT 0 NOT NULL,
     created_by bigint,
+    kind text DEFAULT 'direct'::text NOT NULL,
+    name text,
     CONSTRAINT conversations_pkey PRIMARY KEY (id),
     CONSTRAINT conversations_user_low_user_high_key UNIQUE (user_low, user_high),
     CONSTRAINT conversations_check CHECK ((user_low < user_high)),
+    CONSTRAINT conversations_kind_check CHECK ((kind = ANY (ARRAY['direct'::text, 'group'::text, 'support'::text]))),
+    CONSTRAINT conversations_kind_name CHECK (((kind = 'group'::text) = (name IS NOT NULL))),
+    CONSTRAINT conversations_kind_pair CHECK (((kind = 'direct'::text) = ((user_low IS NOT NULL) AND (user_high IS NOT NULL)))),
+    CONSTRAINT conversations_name_check CHECK (((name IS NULL) OR ((char_length(name) >= 1) AND (char_length(name) <= 80)))),
     CONSTRAINT conversations_created_by_fkey FOREIGN KEY (created_by) REFERENCES public.users(id) ON DELETE SET NULL,
     CONSTRAINT conversations_user_high_fkey FOREIGN KEY (user_high) REFERENCES public.users(id) ON DELETE CASCADE,
     CONSTRAINT conversations_user_low_fkey FOREIGN KEY (user_low) REFERENCES public.users(id) ON DELETE CASCADE
@@ -207,7 +213,7 @@ CREATE INDEX conversations_created_idx ON public.conversations USING btree (crea
 CREATE TABLE public.conversation_participants (
     conversation_id bigint NOT NULL,
     user_id bigint NOT NULL,
-    other_user_id bigint NOT NULL,
+    other_user_id bigint,
     last_activity_at timestamp with time zone,
     latest_incoming_message_id bigint DEFAULT 0 NOT NULL,
     last_read_message_id bigint DEFAULT 0 NOT NULL,
@@ -218,7 +224,11 @@ CREATE TABLE public.conversation_participants (
     muted_at timestamp with time zone,
     cleared_before_message_id bigint DEFAULT 0 NOT NULL,
     emailed_upto_message_id bigint DEFAULT 0 NOT NULL,
+    role text DEFAULT 'member'::text NOT NULL,
+    joined_at timestamp with time zone DEFAULT now() NOT NULL,
+    left_upto_message_id bigint,
     CONSTRAINT conversation_participants_pkey PRIMARY KEY (conversation_id, user_id),
+    CONSTRAINT conversation_participants_role_check CHECK ((role = ANY (ARRAY['admin'::text, 'member'::text]))),
     CONSTRAINT conversation_participants_conversation_id_fkey FOREIGN KEY (conversation_id) REFERENCES public.conversations(id) ON DELETE CASCADE,
     CONSTRAINT conversation_participants_other_user_id_fkey FOREIGN KEY (other_user_id) REFERENCES public.users(id) ON DELETE CASCADE,
     CONSTRAINT conversation_participants_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id) ON DELETE CASCADE
@@ -226,6 +236,7 @@ CREATE TABLE public.conversation_participants (
 CREATE INDEX conversation_participants_archived_idx ON public.conversation_participants USING btree (user_id, last_activity_at DESC, conversation_id DESC) WHERE ((archived_at IS NOT NULL) AND (last_activity_at IS NOT NULL));
 CREATE INDEX conversation_participants_badge_idx ON public.conversation_participants USING btree (user_id) WHERE (((latest_incoming_message_id > last_read_message_id) OR marked_unread) AND (muted_at IS NULL));
 CREATE INDEX conversation_participants_inbox_idx ON public.conversation_participants USING btree (user_id, last_activity_at DESC, conversation_id DESC) WHERE (last_activity_at IS NOT NULL);
+CREATE INDEX conversation_participants_members_idx ON public.conversation_participants USING btree (conversation_id, joined_at, user_id) WHERE (left_upto_message_id IS NULL);
 CREATE INDEX conversation_participants_newest_idx ON public.conversation_participants USING btree (user_id, GREATEST(latest_incoming_message_id, last_read_message_id) DESC);
 CREATE INDEX conversation_participants_other_idx ON public.conversation_participants USING btree (other_user_id, user_id);
 CREATE INDEX conversation_participants_pinned_idx ON public.conversation_participants USING btree (user_id, pinned_at) WHERE (pinned_at IS NOT NULL);
@@ -492,8 +503,10 @@ CREATE TABLE public.messages (
     edited_at timestamp with time zone,
     reply_to_id bigint,
     meeting_id bigint,
+    event jsonb,
     CONSTRAINT messages_pkey PRIMARY KEY (id),
     CONSTRAINT messages_body_check CHECK ((((deleted_at IS NULL) AND (redacted_at IS NULL) AND (char_length(body) <= 5000)) OR (((deleted_at IS NOT NULL) OR (redacted_at IS NOT NULL)) AND (body IS NULL)))),
+    CONSTRAINT messages_event_check CHECK (((event IS NULL) OR (jsonb_typeof(event) = 'object'::text))),
     CONSTRAINT messages_conversation_id_fkey FOREIGN KEY (conversation_id) REFERENCES public.conversations(id) ON DELETE CASCADE,
     CONSTRAINT messages_meeting_id_fkey FOREIGN KEY (meeting_id) REFERENCES public.meetings(id) ON DELETE CASCADE,
     CONSTRAINT messages_reply_to_id_fkey FOREIGN KEY (reply_to_id) REFERENCES public.messages(id) ON DELETE SET NULL,
@@ -544,7 +557,7 @@ AS $function$
     begin
       insert into audit_log (action, actor_id, subject_user_id, conversation_id)
       values ('conversation.created', new.created_by,
-              case when new.created_by = new.user_low then new.user_high else new.user_low end, new.id);
+              case when new.kind <> 'direct' then null when new.created_by = new.user_low then new.user_high else new.user_low end, new.id);
       return null;
     end $function$;
 
@@ -566,6 +579,25 @@ AS $function$
       end if;
       return null;
     end $function$;
+
+CREATE OR REPLACE FUNCTION public.courier_audience(p_conversation_id bigint)
+ RETURNS bigint[]
+ LANGUAGE sql
+ STABLE PARALLEL SAFE
+AS $function$
+      select case when c.kind = 'direct' then array[c.user_low, c.user_high]
+                  else (select coalesce(array_agg(p.user_id order by p.user_id), '{}') from conversation_participants p
+                         where p.conversation_id = c.id and p.left_upto_message_id is null) end
+        from conversations c where c.id = p_conversation_id
+    $function$;
+
+CREATE OR REPLACE FUNCTION public.courier_blocked_pairs(p_ids bigint[])
+ RETURNS TABLE(blocker_id bigint, blocked_id bigint)
+ LANGUAGE sql
+ STABLE
+AS $function$
+      select b.blocker_id, b.blocked_id from blocks b where b.blocker_id = any(p_ids) and b.blocked_id = any(p_ids)
+    $function$;
 
 CREATE OR REPLACE FUNCTION public.courier_may_write(p_from bigint, p_to bigint)
  RETURNS boolean
@@ -606,7 +638,11 @@ CREATE OR REPLACE FUNCTION public.courier_message_search_keys()
 AS $function$
     begin
       new.search_keys := case when new.body is null then ''::tsvector
-                              else (select courier_search_keys(new.body, c.user_low, c.user_high) from conversations c where c.id = new.conversation_id) end;
+                              else (select case when c.kind = 'direct' then courier_search_keys(new.body, c.user_low, c.user_high)
+                                                else coalesce(array_to_tsvector(array(
+                                                       select 'g' || c.id || ':' || word.lexeme
+                                                         from unnest(to_tsvector('simple', translate(new.body, '<>&', '   '))) word)), ''::tsvector) end
+                                      from conversations c where c.id = new.conversation_id) end;
       return new;
     end
     $function$;
@@ -649,10 +685,28 @@ CREATE OR REPLACE FUNCTION public.courier_send_message(p_conversation_id bigint,
  LANGUAGE plpgsql
 AS $function$
     #variable_conflict use_column
+    declare
+      v_members bigint[];
     begin
       perform pg_advisory_xact_lock(p_lock_space, (p_sender_id % 2147483647)::int);
       if not courier_may_write(p_sender_id, p_recipient_id) then
         raise exception 'courier: % may not write to %', p_sender_id, p_recipient_id using errcode = 'CW403';
+      end if;
+      if p_recipient_id is null then
+        -- Taken as a share lock on the sender's row: a removal waits for this send, or this send for it.
+        perform 1 from conversation_participants p
+         where p.conversation_id = p_conversation_id and p.user_id = p_sender_id and p.left_upto_message_id is null
+           for share;
+        if not found then
+          raise exception 'courier: % is not in group %', p_sender_id, p_conversation_id using errcode = 'CW403';
+        end if;
+        select coalesce(array_agg(p.user_id order by p.user_id), '{}') into v_members
+          from conversation_participants p
+         where p.conversation_id = p_conversation_id and p.user_id <> p_sender_id and p.left_upto_message_id is null
+           and not exists (select 1 from blocks b where (b.blocker_id = p.user_id and b.blocked_id = p_sender_id)
+                                                     or (b.blocker_id = p_sender_id and b.blocked_id = p.user_id));
+      else
+        v_members := array[p_recipient_id];
       end if;
       return query
       with recent as (
@@ -684,21 +738,25 @@ AS $function$
         update conversation_participants p
            set last_activity_at = greatest(coalesce(p.last_activity_at, '-infinity'), now()),
                archived_at = null,
-               latest_incoming_message_id = case when p.user_id = i.sender_id then p.latest_incoming_message_id else greatest(p.latest_incoming_message_id, i.id) end,
+               latest_incoming_message_id = case when p.user_id = any(v_members) then greatest(p.latest_incoming_message_id, i.id) else p.latest_incoming_message_id end,
                last_read_message_id = case when p.user_id = i.sender_id then greatest(p.last_read_message_id, i.id) else p.last_read_message_id end,
                last_delivered_message_id = case when p.user_id = i.sender_id then greatest(p.last_delivered_message_id, i.id) else p.last_delivered_message_id end,
                marked_unread = case when p.user_id = i.sender_id then false else p.marked_unread end
           from inserted i
-         where p.conversation_id = i.conversation_id
+         where p.conversation_id = i.conversation_id and p.left_upto_message_id is null
+           and (p.user_id = i.sender_id or p.user_id = any(v_members))
       )
       select i.id, i.conversation_id, i.sender_id, i.body, i.created_at, i.deleted_at, i.redacted_at, i.edited_at, i.reply_to_id, courier_message_quote(i.reply_to_id)
         from inserted i,
-             lateral (select pg_notify(p_channel, json_build_object('t', 'message', 'c', i.conversation_id, 'm', i.id, 's', i.sender_id, 'r', p_recipient_id)::text)) announced,
-             lateral (select (select graphile_worker.add_job('messaging:push', json_build_object('u', p_recipient_id, 'm', i.id), max_attempts => 3)
-                                 where exists (select 1 from push_subscriptions s where s.user_id = p_recipient_id)
-                                   and coalesce((select pr.push from messaging_preferences pr where pr.user_id = p_recipient_id), true)
-                                   and not exists (select 1 from event_streams s join realtime_instances ri on ri.id = s.instance_id
-                                                    where s.user_id = p_recipient_id and s.visible and ri.heartbeat_at > now() - interval '45 seconds')) as job) pushed;
+             lateral (select pg_notify(p_channel, case when p_recipient_id is null
+                        then json_build_object('t', 'message', 'c', i.conversation_id, 'm', i.id, 's', i.sender_id, 'g', v_members)
+                        else json_build_object('t', 'message', 'c', i.conversation_id, 'm', i.id, 's', i.sender_id, 'r', p_recipient_id) end::text)) announced,
+             lateral (select count(graphile_worker.add_job('messaging:push', json_build_object('u', r.user_id, 'm', i.id), max_attempts => 3)) as jobs
+                        from unnest(v_members) r(user_id)
+                       where exists (select 1 from push_subscriptions s where s.user_id = r.user_id)
+                         and coalesce((select pr.push from messaging_preferences pr where pr.user_id = r.user_id), true)
+                         and not exists (select 1 from event_streams s join realtime_instances ri on ri.id = s.instance_id
+                                          where s.user_id = r.user_id and s.visible and ri.heartbeat_at > now() - interval '45 seconds')) pushed;
     end
     $function$;
 

@@ -2,22 +2,41 @@
 --
 -- courier_send_message, as the migrations leave it: the one statement a message is stored by
 -- (src/messaging/queries/messages.ts calls it). Under the sender's advisory lock it checks that
--- they may write (no block either way, not suspended), counts their sending limit, inserts the
--- message once per client id (with the message it answers, if that one is of this conversation),
--- attaches its files, moves the conversation and both participants'
--- watermarks, announces it on the live channel at commit, and queues a push job when the recipient
--- has a device for web push and no page open and visible (none otherwise). The same text is in
--- db/schema.sql.
+-- they may write (no block either way, not suspended; in a group, that they are still in it),
+-- counts their sending limit, inserts the message once per client id (with the message it
+-- answers, if that one is of this conversation), attaches its files, moves the conversation and
+-- its participants' watermarks (a group's members still in it; none who blocked the sender or
+-- whom the sender blocked), announces it on the live channel at commit, and queues a push job for
+-- each recipient with a device for web push and no page open and visible (none otherwise). The
+-- same text is in db/schema.sql.
 
 CREATE OR REPLACE FUNCTION public.courier_send_message(p_conversation_id bigint, p_sender_id bigint, p_recipient_id bigint, p_body text, p_client_id uuid, p_attachment_ids bigint[], p_max integer, p_window_seconds integer, p_lock_space integer, p_channel text, p_reply_to bigint)
  RETURNS TABLE(id bigint, conversation_id bigint, sender_id bigint, body text, created_at timestamp with time zone, deleted_at timestamp with time zone, redacted_at timestamp with time zone, edited_at timestamp with time zone, reply_to_id bigint, reply json)
  LANGUAGE plpgsql
 AS $function$
     #variable_conflict use_column
+    declare
+      v_members bigint[];
     begin
       perform pg_advisory_xact_lock(p_lock_space, (p_sender_id % 2147483647)::int);
       if not courier_may_write(p_sender_id, p_recipient_id) then
         raise exception 'courier: % may not write to %', p_sender_id, p_recipient_id using errcode = 'CW403';
+      end if;
+      if p_recipient_id is null then
+        -- Taken as a share lock on the sender's row: a removal waits for this send, or this send for it.
+        perform 1 from conversation_participants p
+         where p.conversation_id = p_conversation_id and p.user_id = p_sender_id and p.left_upto_message_id is null
+           for share;
+        if not found then
+          raise exception 'courier: % is not in group %', p_sender_id, p_conversation_id using errcode = 'CW403';
+        end if;
+        select coalesce(array_agg(p.user_id order by p.user_id), '{}') into v_members
+          from conversation_participants p
+         where p.conversation_id = p_conversation_id and p.user_id <> p_sender_id and p.left_upto_message_id is null
+           and not exists (select 1 from blocks b where (b.blocker_id = p.user_id and b.blocked_id = p_sender_id)
+                                                     or (b.blocker_id = p_sender_id and b.blocked_id = p.user_id));
+      else
+        v_members := array[p_recipient_id];
       end if;
       return query
       with recent as (
@@ -49,20 +68,24 @@ AS $function$
         update conversation_participants p
            set last_activity_at = greatest(coalesce(p.last_activity_at, '-infinity'), now()),
                archived_at = null,
-               latest_incoming_message_id = case when p.user_id = i.sender_id then p.latest_incoming_message_id else greatest(p.latest_incoming_message_id, i.id) end,
+               latest_incoming_message_id = case when p.user_id = any(v_members) then greatest(p.latest_incoming_message_id, i.id) else p.latest_incoming_message_id end,
                last_read_message_id = case when p.user_id = i.sender_id then greatest(p.last_read_message_id, i.id) else p.last_read_message_id end,
                last_delivered_message_id = case when p.user_id = i.sender_id then greatest(p.last_delivered_message_id, i.id) else p.last_delivered_message_id end,
                marked_unread = case when p.user_id = i.sender_id then false else p.marked_unread end
           from inserted i
-         where p.conversation_id = i.conversation_id
+         where p.conversation_id = i.conversation_id and p.left_upto_message_id is null
+           and (p.user_id = i.sender_id or p.user_id = any(v_members))
       )
       select i.id, i.conversation_id, i.sender_id, i.body, i.created_at, i.deleted_at, i.redacted_at, i.edited_at, i.reply_to_id, courier_message_quote(i.reply_to_id)
         from inserted i,
-             lateral (select pg_notify(p_channel, json_build_object('t', 'message', 'c', i.conversation_id, 'm', i.id, 's', i.sender_id, 'r', p_recipient_id)::text)) announced,
-             lateral (select (select graphile_worker.add_job('messaging:push', json_build_object('u', p_recipient_id, 'm', i.id), max_attempts => 3)
-                                 where exists (select 1 from push_subscriptions s where s.user_id = p_recipient_id)
-                                   and coalesce((select pr.push from messaging_preferences pr where pr.user_id = p_recipient_id), true)
-                                   and not exists (select 1 from event_streams s join realtime_instances ri on ri.id = s.instance_id
-                                                    where s.user_id = p_recipient_id and s.visible and ri.heartbeat_at > now() - interval '45 seconds')) as job) pushed;
+             lateral (select pg_notify(p_channel, case when p_recipient_id is null
+                        then json_build_object('t', 'message', 'c', i.conversation_id, 'm', i.id, 's', i.sender_id, 'g', v_members)
+                        else json_build_object('t', 'message', 'c', i.conversation_id, 'm', i.id, 's', i.sender_id, 'r', p_recipient_id) end::text)) announced,
+             lateral (select count(graphile_worker.add_job('messaging:push', json_build_object('u', r.user_id, 'm', i.id), max_attempts => 3)) as jobs
+                        from unnest(v_members) r(user_id)
+                       where exists (select 1 from push_subscriptions s where s.user_id = r.user_id)
+                         and coalesce((select pr.push from messaging_preferences pr where pr.user_id = r.user_id), true)
+                         and not exists (select 1 from event_streams s join realtime_instances ri on ri.id = s.instance_id
+                                          where s.user_id = r.user_id and s.visible and ri.heartbeat_at > now() - interval '45 seconds')) pushed;
     end
     $function$;

@@ -1,7 +1,7 @@
 import type { Db } from '../db/database.js';
 import type { Barrier, MessagingPolicy } from '../messaging/index.js';
 import { barredAmong, blockState } from '../safety/block-queries.js';
-import { areConnected } from './queries.js';
+import { areConnected, connectedAmong } from './queries.js';
 
 export type WhoCanMessage = 'connections' | 'everyone';
 
@@ -30,5 +30,12 @@ export function messagingPolicy(db: Db, who: WhoCanMessage): MessagingPolicy {
     barredAmong: (user, others) => barredAmong(db, user, others),
     canStart: async (from, to) => (await barrier(from, to)) === undefined && (who === 'everyone' || (await areConnected(db, from, to))),
     canSend: async (from, to) => (await barrier(from, to)) === undefined,
+    startableAmong: async (from, others) => {
+      const barred = await barredAmong(db, from, others);
+      const open = others.filter((id) => id !== from && !barred.has(id));
+      if (who === 'everyone') return new Set(open);
+      const connected = await connectedAmong(db, from, open);
+      return new Set(open.filter((id) => connected.has(id)));
+    },
   };
 }

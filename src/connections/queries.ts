@@ -17,6 +17,15 @@ export async function areConnected(db: Db, a: number, b: number): Promise<boolea
   return (await connectionState(db, a, b)) === 'connected';
 }
 
+/** Of `others`, the people connected with `me` (accepted), in one query. */
+export async function connectedAmong(db: Db, me: number, others: readonly number[]): Promise<Set<number>> {
+  if (others.length === 0) return new Set();
+  const { rows } = await sql<{ other: string }>`
+    select case when user_low = ${me} then user_high else user_low end as other from connections
+     where status = 'accepted' and ((user_low = ${me} and user_high = any(${[...others]}::bigint[])) or (user_high = ${me} and user_low = any(${[...others]}::bigint[])))`.execute(db);
+  return new Set(rows.map((r) => Number(r.other)));
+}
+
 /**
  * No block between the two, either way: the routes check it first, and the writes that bring two
  * people closer check it again in the statement itself, so a block made meanwhile still holds.

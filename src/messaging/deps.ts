@@ -131,6 +131,8 @@ export interface ContactSearch {
 
 export interface PeopleDirectory {
   findByUsername(username: string): Promise<Person | undefined>;
+  /** Many people by username (lower case) in one lookup, keyed by username; unknown ones are absent. */
+  findByUsernames(usernames: readonly string[]): Promise<Map<string, Person>>;
   /** Many people in one lookup, so a page of conversations costs one query, not one per row. */
   findByIds(ids: readonly number[]): Promise<Map<number, Person>>;
 }
@@ -138,6 +140,8 @@ export interface PeopleDirectory {
 export interface MessagingPolicy {
   /** May `from` start a new conversation with `to`? */
   canStart(from: number, to: number): Promise<boolean>;
+  /** Of `others`, those `from` may start a conversation with (or bring into a group), in one lookup. */
+  startableAmong(from: number, others: readonly number[]): Promise<Set<number>>;
   /** May `from` send to `to` in a conversation they already share? */
   canSend(from: number, to: number): Promise<boolean>;
   /**
@@ -150,8 +154,8 @@ export interface MessagingPolicy {
 }
 
 export interface Barrier {
-  /** `i-blocked`: `from` blocked `to` (and may undo it at `undo`); `blocked`: the other way. */
-  kind: 'i-blocked' | 'blocked';
+  /** `i-blocked`: `from` blocked `to` (and may undo it at `undo`); `blocked`: the other way; `left`: no longer in the group. */
+  kind: 'i-blocked' | 'blocked' | 'left';
   message: string;
   /** A form that lifts it (for the person who put it up). */
   undo?: { action: string; label: string };

@@ -3,6 +3,7 @@ import { formatBytes, typeLabel } from './attachments/file-types.js';
 import { THUMB_SIZE } from './attachments/images.js';
 import type { AttachmentRow } from './attachments/queries.js';
 import type { Person } from './deps.js';
+import type { GroupEvent } from './schema.js';
 import type { ThreadAccess } from './queries/conversations.js';
 import type { InboxRow } from './queries/inbox.js';
 import { EDIT_WINDOW_MINUTES } from './queries/edit.js';
@@ -40,6 +41,10 @@ export interface MessageView {
   meeting?: MeetingView;
   /** A line about a meeting (moved, changed, cancelled), drawn small across the thread. */
   meetingLine: boolean;
+  /** A line about the group ("Ana added Ben"), drawn small across the thread in place of a bubble. */
+  groupLine?: string;
+  /** In a group: the sender's photo goes beside it (everyone's name is under their messages anyway). */
+  inGroup: boolean;
 }
 
 export interface QuoteView {
@@ -80,13 +85,40 @@ export function presentAttachments(conversationId: number, rows: readonly Attach
 
 export interface ThreadPeople {
   me: Person;
+  /** The other person of a direct conversation; in a group, the group as the header names it. */
   other: Person;
+  /** Everyone looked up (a group's members and the senders of what is drawn). */
+  byId: Map<number, Person>;
+  group: boolean;
 }
 
-/** The two people of a thread out of a directory lookup (which may also hold others). */
-export function threadPeopleFrom(people: Map<number, Person>, me: number, other: number): ThreadPeople {
-  return { me: people.get(me) ?? unknownPerson(me), other: people.get(other) ?? unknownPerson(other) };
+/**
+ * Whom a thread's drawing needs from the directory: me and the other person, or in a group its
+ * members and the senders (and people named by lines) of the rows drawn, who may have left.
+ */
+export function threadPersonIds(access: ThreadAccess, me: number, rows: readonly MessageRow[] = []): number[] {
+  if (access.otherUserId !== null) return [me, access.otherUserId];
+  const ids = new Set([me, ...access.members.map((m) => m.userId)]);
+  for (const row of rows) {
+    ids.add(row.sender_id);
+    if (row.event?.u !== undefined) ids.add(Number(row.event.u));
+  }
+  return [...ids];
 }
+
+/** The people of a thread out of a directory lookup (which may also hold others). */
+export function threadPeopleFrom(people: Map<number, Person>, me: number, access: ThreadAccess): ThreadPeople {
+  const other = access.otherUserId === null ? groupAsPerson(access) : (people.get(access.otherUserId) ?? unknownPerson(access.otherUserId));
+  return { me: people.get(me) ?? unknownPerson(me), other, byId: people, group: access.otherUserId === null };
+}
+
+/** A group where a person's name would go (a title, a header, "Files with …"). */
+function groupAsPerson(access: ThreadAccess): Person {
+  return { id: 0, username: '', display_name: access.name ?? 'Group', avatar_version: null };
+}
+
+const personIn = (people: ThreadPeople, id: number): Person =>
+  id === people.me.id ? people.me : !people.group ? people.other : (people.byId.get(id) ?? unknownPerson(id));
 
 /** The status of a message from the recipient's watermarks. */
 export function statusOf(message: MessageRow, me: number, access: ThreadAccess): DeliveryStatus {
@@ -111,8 +143,9 @@ export function presentMessages(rows: MessageRow[], people: ThreadPeople, access
     : 0;
   return rows.map((m) => ({
     id: m.id,
-    from: m.sender_id === me ? people.me : people.other,
+    from: personIn(people, m.sender_id),
     mine: m.sender_id === me,
+    inGroup: people.group,
     body: m.deleted_at || m.redacted_at ? null : m.body,
     deleted: m.deleted_at !== null && m.redacted_at === null,
     redacted: m.redacted_at !== null,
@@ -125,14 +158,35 @@ export function presentMessages(rows: MessageRow[], people: ThreadPeople, access
     editable: m.sender_id === me && !m.deleted_at && !m.redacted_at && m.created_at.getTime() > editableAfter,
     quote: m.reply && !m.deleted_at && !m.redacted_at ? presentQuote(m.reply, people, access) : undefined,
     ...meetingOf(m, people),
+    ...(m.event ? { groupLine: groupLineText(m.event, m.sender_id, people), editable: false } : {}),
   }));
+}
+
+/** What a group's line says, as I read it ("You added Ben", "Ana renamed the group to Trip"). */
+export function groupLineText(event: GroupEvent, actorId: number, people: ThreadPeople): string {
+  const name = (id: number | undefined, start: boolean) => (id === people.me.id ? (start ? 'You' : 'you') : personIn(people, Number(id)).display_name);
+  const actor = name(actorId, true);
+  switch (event.t) {
+    case 'created':
+      return `${actor} created the group${event.n ? ` “${event.n}”` : ''}`;
+    case 'added':
+      return `${actor} added ${name(event.u, false)}`;
+    case 'removed':
+      return `${actor} removed ${name(event.u, false)}`;
+    case 'left':
+      return `${actor} left the group`;
+    case 'renamed':
+      return `${actor} renamed the group to “${event.n ?? ''}”`;
+    case 'admin':
+      return `${actor} made ${name(event.u, false)} an admin`;
+  }
 }
 
 function meetingOf(m: MessageRow, people: ThreadPeople): { meeting?: MeetingView; meetingLine: boolean; editable?: false } {
   if (!m.meeting || m.deleted_at || m.redacted_at) return { meetingLine: false };
   // A meeting's messages are changed through the meeting, never as text.
   if (Number(m.meeting.card_message_id) !== m.id) return { meetingLine: true, editable: false };
-  return { meeting: presentMeeting(m.meeting, people.me.id, [people.me, people.other]), meetingLine: false, editable: false };
+  return { meeting: presentMeeting(m.meeting, people.me.id, people.group ? [...people.byId.values()] : [people.me, people.other]), meetingLine: false, editable: false };
 }
 
 /** A quoted message as I may see it: one I cleared from my view quotes nothing of its text. */
@@ -141,7 +195,7 @@ export function presentQuote(quoted: QuotedRow, people: ThreadPeople, access: Th
   const oneLine = visible?.replace(/\s+/g, ' ').trim() ?? null;
   return {
     id: quoted.id,
-    from: quoted.sender_id === people.me.id ? 'You' : people.other.display_name,
+    from: quoted.sender_id === people.me.id ? 'You' : personIn(people, quoted.sender_id).display_name,
     text: oneLine === null ? null : clip(oneLine, QUOTE_LENGTH),
     filesOnly: oneLine === '',
   };
@@ -156,7 +210,10 @@ function clip(text: string, length: number): string {
 
 export interface InboxRowView {
   conversationId: number;
+  /** The other person, or for a group the group where a person would go (its name). */
   other: Person;
+  /** A group: its row shows its name, a group avatar and "Name: preview". */
+  group: boolean;
   unread: boolean;
   preview: string;
   time: Date | null;
@@ -176,11 +233,12 @@ const PREVIEW_LENGTH = 90;
  */
 export function presentInboxRows(rows: InboxRow[], people: Map<number, Person>, me: number, barred?: Set<number>): InboxRowView[] {
   return rows.map((row) => ({
-    active: barred !== undefined && row.other_active && !barred.has(row.other_user_id),
+    active: barred !== undefined && row.other_active && row.other_user_id !== null && !barred.has(row.other_user_id),
     conversationId: row.conversation_id,
-    other: people.get(row.other_user_id) ?? unknownPerson(row.other_user_id),
+    other: row.other_user_id === null ? { id: 0, username: '', display_name: row.name ?? 'Group', avatar_version: null } : (people.get(row.other_user_id) ?? unknownPerson(row.other_user_id)),
+    group: row.other_user_id === null,
     unread: row.unread,
-    preview: previewOf(row, me),
+    preview: previewOf(row, me, people),
     time: row.last_created_at ?? row.last_activity_at,
     pinned: row.pinned,
     muted: row.muted,
@@ -188,9 +246,27 @@ export function presentInboxRows(rows: InboxRow[], people: Map<number, Person>, 
   }));
 }
 
-function previewOf(row: InboxRow, me: number): string {
+/** Whom an inbox page's rows name: the other people, and a group's last senders (and people its lines name). */
+export function inboxPersonIds(rows: readonly InboxRow[], me?: number): number[] {
+  const ids = new Set<number>(me === undefined ? [] : [me]);
+  for (const row of rows) {
+    if (row.other_user_id !== null) ids.add(row.other_user_id);
+    else {
+      if (row.last_sender_id !== null) ids.add(Number(row.last_sender_id));
+      if (row.last_event?.u !== undefined) ids.add(Number(row.last_event.u));
+    }
+  }
+  return [...ids];
+}
+
+function previewOf(row: InboxRow, me: number, people: Map<number, Person>): string {
   if (row.last_message_id === null) return '';
-  const prefix = row.last_sender_id === me ? 'You: ' : '';
+  if (row.last_event && row.last_sender_id !== null) {
+    const byId = (id: number) => people.get(id) ?? unknownPerson(id);
+    return groupLineText(row.last_event, Number(row.last_sender_id), { me: byId(me), other: byId(0), byId: people, group: true });
+  }
+  const sender = row.other_user_id === null && row.last_sender_id !== null && row.last_sender_id !== me ? people.get(Number(row.last_sender_id)) : undefined;
+  const prefix = row.last_sender_id === me ? 'You: ' : sender ? `${firstName(sender.display_name)}: ` : '';
   if (row.last_redacted) return `${prefix}Removed by a moderator`;
   if (row.last_deleted || row.last_body === null) return `${prefix}Message deleted`;
   const oneLine = row.last_body.replace(/\s+/g, ' ').trim();
@@ -199,6 +275,9 @@ function previewOf(row: InboxRow, me: number): string {
   const chars = [...oneLine];
   return prefix + (chars.length > PREVIEW_LENGTH ? `${chars.slice(0, PREVIEW_LENGTH).join('')}…` : oneLine);
 }
+
+/** The first word of a name ("Ana Lima" → "Ana"): how a group's row and typing line name people. */
+export const firstName = (name: string): string => name.trim().split(/\s+/)[0] ?? name;
 
 /** A participant the host no longer knows (an account removed): shown, never a crash. */
 export function unknownPerson(id: number): Person {

@@ -19,6 +19,7 @@ import { rowMenuHandler } from './routes/row-menu.js';
 import { setReactionHandler } from './routes/reactions.js';
 import { savedReplyHandlers } from './routes/saved-replies.js';
 import { scheduleHandlers } from './meetings/schedule-routes.js';
+import { groupHandlers } from './groups/group-routes.js';
 import { searchPage } from './routes/search.js';
 import { reportView } from './routes/views.js';
 
@@ -40,6 +41,7 @@ export function createMessagingRouter(deps: MessagingDeps): Router {
   const confirms = confirmHandlers(deps);
   const saved = savedReplyHandlers(deps);
   const meetings = scheduleHandlers(deps);
+  const groups = groupHandlers(deps);
 
   const router = Router();
   router.use(deps.authenticate, formCheck(deps), attachmentLocals(deps));
@@ -49,6 +51,9 @@ export function createMessagingRouter(deps: MessagingDeps): Router {
   router.get('/search', searchPage(deps));
   router.get('/new', newMessagePage(deps));
   router.post('/view', reportView(deps));
+  router.get('/groups/new', groups.form);
+  router.post('/groups/new', groups.refine);
+  router.post('/groups', groups.create);
 
   const one = Router({ mergeParams: true });
   router.use('/:id', one);

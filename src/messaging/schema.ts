@@ -25,10 +25,16 @@ export type MessagingDb = Kysely<MessagingTables>;
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
+export type ConversationKind = 'direct' | 'group' | 'support';
+
 export interface ConversationsTable {
   id: Generated<number>;
-  user_low: number;
-  user_high: number;
+  kind: ColumnType<ConversationKind, ConversationKind | undefined, ConversationKind>;
+  /** A group's name (null for a direct conversation). */
+  name: string | null;
+  /** The pair of a direct conversation, low id first; null for a group (migration 0029). */
+  user_low: number | null;
+  user_high: number | null;
   created_at: Timestamp;
   last_message_id: number | null;
   last_sender_id: number | null;
@@ -40,7 +46,13 @@ export interface ConversationsTable {
 export interface ParticipantsTable {
   conversation_id: number;
   user_id: number;
-  other_user_id: number;
+  /** The other person of a direct conversation; null in a group. */
+  other_user_id: number | null;
+  /** In a group: 'admin' may add, remove, rename and make admins. */
+  role: ColumnType<GroupRole, GroupRole | undefined, GroupRole>;
+  joined_at: Generated<Date>;
+  /** Set when they left or were removed: the last message they may still see (null while in it). */
+  left_upto_message_id: ColumnType<number | null, number | null | undefined, number | null>;
   last_activity_at: Date | null;
   latest_incoming_message_id: ColumnType<number, number | undefined, number>;
   last_read_message_id: ColumnType<number, number | undefined, number>;
@@ -70,6 +82,17 @@ export interface MessagesTable {
   reply_to_id: number | null;
   /** A meeting's card or one of its change lines (migration 0028). */
   meeting_id: ColumnType<number | null, number | null | undefined, number | null>;
+  /** A line about the group itself ("Ana added Ben"), with no text (migration 0029). */
+  event: ColumnType<GroupEvent | null, string | null | undefined, string | null>;
+}
+
+export type GroupRole = 'admin' | 'member';
+
+/** What a group's line says: created, added u, removed u, u left, renamed to n, made u admin. */
+export interface GroupEvent {
+  t: 'created' | 'added' | 'removed' | 'left' | 'renamed' | 'admin';
+  u?: number;
+  n?: string;
 }
 
 export interface RealtimeInstancesTable {

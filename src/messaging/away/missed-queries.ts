@@ -84,7 +84,8 @@ export async function missedEmailData(db: MessagingDb, claim: MissedClaim, limit
     .where('p.conversation_id', '=', claim.c)
     .where('p.user_id', '=', claim.u)
     .executeTakeFirst();
-  if (!row || row.muted_at || !row.wanted || !row.may_write || row.page_open) return undefined;
+  // A group's messages are not emailed yet: a missed-message email is about one person.
+  if (!row || row.other_user_id === null || row.muted_at || !row.wanted || !row.may_write || row.page_open) return undefined;
   const after = Math.max(claim.from, Number(row.last_read_message_id));
   if (after >= claim.upto) return undefined;
   const { rows } = await sql<MessageRow & { total: number }>`

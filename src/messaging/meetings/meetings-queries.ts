@@ -67,6 +67,9 @@ export async function meetingFor(db: MessagingDb, meetingId: number, me: number)
     .innerJoin('conversation_participants as p', (join) => join.onRef('p.conversation_id', '=', 'g.conversation_id').on('p.user_id', '=', me))
     .select(['g.id', 'g.conversation_id', 'g.organiser_id', 'g.title', 'g.starts_at', 'g.time_zone', 'g.minutes', 'g.link', 'g.notes', 'g.sequence', 'g.cancelled_at', 'g.created_at', 'g.updated_at', 'g.card_message_id', 'p.other_user_id'])
     .where('g.id', '=', meetingId)
+    // Meetings are scheduled in direct conversations only (a group has no one other person).
+    .where('p.other_user_id', 'is not', null)
+    .$narrowType<{ other_user_id: number }>()
     .executeTakeFirst();
 }
 
@@ -123,7 +126,7 @@ async function redrawCard(trx: Trx, meeting: { conversation_id: number; card_mes
   if (meeting.card_message_id === null) return;
   await sql`
     update conversations set version = version + 1 where id = ${meeting.conversation_id}
-    returning pg_notify(${CHANNEL}, json_build_object('t', 'thread', 'c', id, 'a', user_low, 'b', user_high, 'm', json_build_array(${meeting.card_message_id}::bigint), 'x', ${fromStream ?? null}::text)::text)`.execute(trx);
+    returning pg_notify(${CHANNEL}, json_build_object('t', 'thread', 'c', id, 'p', courier_audience(id), 'm', json_build_array(${meeting.card_message_id}::bigint), 'x', ${fromStream ?? null}::text)::text)`.execute(trx);
 }
 
 /** My answer to a meeting (changed as often as I like): its card is redrawn for both people. */

@@ -3,6 +3,7 @@ import type { Response } from 'express';
 import type { RequestHandler } from 'express';
 import { isTimeZone } from '../../http/view-helpers.js';
 import { bodyOf } from '../../http/fields.js';
+import { HttpError } from '../../http/errors.js';
 import { flash } from '../../http/flash.js';
 import type { MessagingDeps } from '../deps.js';
 import { limitsOf } from '../limits.js';
@@ -24,19 +25,25 @@ import { resolveStart, scheduleMeeting } from './meetings-queries.js';
 export function scheduleHandlers(deps: MessagingDeps): { form: RequestHandler; schedule: RequestHandler } {
   const limits = limitsOf(deps.limits);
 
-  async function show(res: Response, access: ThreadAccess, form: MeetingForm, status = 200) {
+  /** Meetings are between two people for now: a group's thread offers none. */
+  function direct(access: ThreadAccess): ThreadAccess & { otherUserId: number } {
+    if (access.otherUserId === null) throw new HttpError(409, 'Meetings can be scheduled in one-to-one conversations. Message the person you want to meet directly.');
+    return access as ThreadAccess & { otherUserId: number };
+  }
+
+  async function show(res: Response, access: ThreadAccess & { otherUserId: number }, form: MeetingForm, status = 200) {
     const other = (await deps.people.findByIds([access.otherUserId])).get(access.otherUserId);
     renderMeetingForm(res, { mode: 'schedule', action: `/messages/${access.id}/meetings`, back: `/messages/${access.id}`, withName: other?.display_name ?? 'Former member', form }, status);
   }
 
   const form: RequestHandler = async (req, res) => {
     const zone = (res.locals.currentUser as { time_zone?: string | null } | undefined)?.time_zone;
-    await show(res, conversationOf(req), formOf({ timeZone: isTimeZone(zone) ? zone : 'UTC', clientId: randomUUID() }));
+    await show(res, direct(conversationOf(req)), formOf({ timeZone: isTimeZone(zone) ? zone : 'UTC', clientId: randomUUID() }));
   };
 
   const schedule: RequestHandler = async (req, res) => {
     const me = viewer(deps, req);
-    const access = conversationOf(req);
+    const access = direct(conversationOf(req));
     const { form, input } = readMeetingForm(bodyOf(req));
     if (!form.clientId) form.clientId = randomUUID();
     if (!input) return show(res, access, form, 400);

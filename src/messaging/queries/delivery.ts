@@ -17,16 +17,15 @@ export interface Delivery {
 
 /**
  * Everything the live `message` events of these messages need, in one query whatever their
- * number: for each message, its recipient's view of the thread, the message and its files,
- * whether they muted it and their badge count. Keyed by message id.
+ * number: for each (message, person) pair asked for, that person's view of the thread (as
+ * recipient, or as the sender whose other pages catch up), the message and its files, whether
+ * they muted it and their badge count. Keyed by `${messageId}:${userId}`.
  */
-export async function deliveriesFor(db: MessagingDb, messageIds: number[], side: 'recipient' | 'sender' = 'recipient'): Promise<Map<number, Delivery>> {
-  if (messageIds.length === 0) return new Map();
+export async function deliveriesFor(db: MessagingDb, wanted: readonly { messageId: number; userId: number }[]): Promise<Map<string, Delivery>> {
+  if (wanted.length === 0) return new Map();
   const rows = await participantAccess(db)
-    // The recipient's row is the one whose other person is the sender (for the sender's own view
-    // of the same messages, the sender's row: its other tabs and devices draw them too).
-    .innerJoin('messages as m', (join) => join.onRef('m.conversation_id', '=', 'mine.conversation_id').onRef('m.sender_id', '=', side === 'recipient' ? 'mine.other_user_id' : 'mine.user_id'))
-    .where('m.id', '=', sql<number>`any(${messageIds}::bigint[])`)
+    .innerJoin('messages as m', 'm.conversation_id', 'mine.conversation_id')
+    .where(sql<boolean>`(m.id, mine.user_id) in (select * from unnest(${wanted.map((w) => w.messageId)}::bigint[], ${wanted.map((w) => w.userId)}::bigint[]))`)
     .select([
       'mine.user_id as recipient_id',
       ...joinedMessageColumns,
@@ -40,11 +39,11 @@ export async function deliveriesFor(db: MessagingDb, messageIds: number[], side:
                       and u.muted_at is null)`.as('unread_count'),
     ])
     .execute();
-  const deliveries = new Map<number, Delivery>();
+  const deliveries = new Map<string, Delivery>();
   for (const row of rows) {
     const access = toAccess(row);
     const message = messageFromJoined(row);
-    deliveries.set(message.id, {
+    deliveries.set(`${message.id}:${row.recipient_id}`, {
       recipientId: row.recipient_id,
       access,
       message,
@@ -65,6 +64,8 @@ export function inboxRowOfDelivery(delivery: Delivery): InboxRow {
   return {
     conversation_id: access.id,
     other_user_id: access.otherUserId,
+    kind: access.kind,
+    name: access.name,
     last_activity_at: message.created_at,
     activity_key: message.created_at.toISOString(),
     unread: unreadForMe(access),
@@ -75,6 +76,7 @@ export function inboxRowOfDelivery(delivery: Delivery): InboxRow {
     last_deleted: message.deleted_at !== null,
     last_redacted: message.redacted_at !== null,
     last_created_at: message.created_at,
+    last_event: message.event,
     pinned: access.mine.pinned,
     archived: access.mine.archived,
     // Not read here: the page keeps its dots as presence events leave them.

@@ -20,7 +20,7 @@ export type EditOutcome =
  */
 export async function editMessage(
   db: MessagingDb,
-  input: { conversationId: number; messageId: number; me: number; otherUserId: number; body: string; fromStream?: string },
+  input: { conversationId: number; messageId: number; me: number; otherUserId: number | null; body: string; fromStream?: string },
 ): Promise<EditOutcome> {
   return db.transaction().execute(async (trx) => {
     const found = await trx
@@ -43,13 +43,13 @@ export async function editMessage(
     if (found.gone) return { outcome: 'gone' };
     if (!found.in_window) return { outcome: 'too-late' };
     if (input.body.trim() === '' && !found.has_files) return { outcome: 'empty' };
-    await assertMayWrite(trx, input.me, input.otherUserId);
+    await assertMayWrite(trx, input.me, input.otherUserId, input.conversationId);
     if (found.body !== input.body) {
       await trx.updateTable('messages').set({ body: input.body, edited_at: sql`now()` }).where('id', '=', input.messageId).execute();
       // e: the text changed, so the rows that preview it are redrawn too.
       await sql`
         update conversations set version = version + 1 where id = ${input.conversationId}
-        returning pg_notify(${CHANNEL}, json_build_object('t', 'thread', 'c', id, 'a', user_low, 'b', user_high, 'm', json_build_array(${input.messageId}::bigint), 'e', 1, 'x', ${input.fromStream ?? null}::text)::text)`.execute(trx);
+        returning pg_notify(${CHANNEL}, json_build_object('t', 'thread', 'c', id, 'p', courier_audience(id), 'm', json_build_array(${input.messageId}::bigint), 'e', 1, 'x', ${input.fromStream ?? null}::text)::text)`.execute(trx);
     }
     const [message] = await messagesByIds(trx, input.conversationId, [input.messageId], 0);
     return { outcome: found.body === input.body ? 'unchanged' : 'edited', message: message! };

@@ -1,10 +1,14 @@
 import { sql } from 'kysely';
 import { decodeCursor, encodeCursor } from '../../http/cursor.js';
-import type { MessagingDb } from '../schema.js';
+import type { ConversationKind, GroupEvent, MessagingDb } from '../schema.js';
 
 export interface InboxRow {
   conversation_id: number;
-  other_user_id: number;
+  /** The other person of a direct conversation; null for a group. */
+  other_user_id: number | null;
+  kind: ConversationKind;
+  /** A group's name. */
+  name: string | null;
   last_activity_at: Date;
   activity_key: string;
   unread: boolean;
@@ -15,6 +19,8 @@ export interface InboxRow {
   last_deleted: boolean;
   last_redacted: boolean;
   last_created_at: Date | null;
+  /** The last message is a group's line ("Ana added Ben"). */
+  last_event: GroupEvent | null;
   pinned: boolean;
   archived: boolean;
   /** On a page of a live instance now, and both of us show our active status (blocks are the host's to apply). */
@@ -50,6 +56,9 @@ function inboxRows(db: MessagingDb, me: number) {
     .select([
       'p.conversation_id',
       'p.other_user_id',
+      'c.kind',
+      'c.name',
+      'm.event as last_event',
       sql<Date>`p.last_activity_at`.as('last_activity_at'),
       sql<string>`p.last_activity_at::text`.as('activity_key'),
       sql<boolean>`(p.latest_incoming_message_id > p.last_read_message_id or p.marked_unread)`.as('unread'),

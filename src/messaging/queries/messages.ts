@@ -3,7 +3,7 @@ import type { MeetingCardRow } from '../meetings/meetings-queries.js';
 import { RateLimited, type MessagingLimits } from '../limits.js';
 import { LOCK_SPACES } from './locks.js';
 import { CHANNEL } from '../realtime/channel.js';
-import type { MessagingDb } from '../schema.js';
+import type { GroupEvent, MessagingDb } from '../schema.js';
 import { isWriteRefused, WriteRefused } from './write-check.js';
 
 export interface MessageRow {
@@ -20,6 +20,8 @@ export interface MessageRow {
   reply: QuotedRow | null;
   /** The meeting it is the card or a line of (read with it: courier_meeting_card, migration 0028). */
   meeting: MeetingCardRow | null;
+  /** A group's line ("Ana added Ben"): no text, drawn across the thread. */
+  event: GroupEvent | null;
 }
 
 /** The start of an answered message's text; null once that message is deleted or removed. */
@@ -30,20 +32,20 @@ export interface QuotedRow {
 }
 
 /** The one shape of a message row: every query that reads messages selects these (a field added here and in a migration reaches every view). */
-const columns = ['id', 'conversation_id', 'sender_id', 'body', 'created_at', 'deleted_at', 'redacted_at', 'edited_at', 'reply_to_id', sql<QuotedRow | null>`courier_message_quote(reply_to_id)`.as('reply'), sql<MeetingCardRow | null>`courier_meeting_card(meeting_id)`.as('meeting')] as const;
+const columns = ['id', 'conversation_id', 'sender_id', 'body', 'created_at', 'deleted_at', 'redacted_at', 'edited_at', 'reply_to_id', sql<QuotedRow | null>`courier_message_quote(reply_to_id)`.as('reply'), sql<MeetingCardRow | null>`courier_meeting_card(meeting_id)`.as('meeting'), 'event'] as const;
 
 /** The same columns from `messages as m` joined beside other tables (whose ids they must not shadow). */
 export const joinedMessageColumns = [
   'm.id as message_id', 'm.conversation_id as message_conversation_id', 'm.sender_id as message_sender_id', 'm.body', 'm.created_at', 'm.deleted_at', 'm.redacted_at',
-  'm.edited_at', 'm.reply_to_id', sql<QuotedRow | null>`courier_message_quote(m.reply_to_id)`.as('reply'), sql<MeetingCardRow | null>`courier_meeting_card(m.meeting_id)`.as('meeting'),
+  'm.edited_at', 'm.reply_to_id', sql<QuotedRow | null>`courier_message_quote(m.reply_to_id)`.as('reply'), sql<MeetingCardRow | null>`courier_meeting_card(m.meeting_id)`.as('meeting'), 'm.event',
 ] as const;
 
 /** A MessageRow back from `joinedMessageColumns`. */
 export function messageFromJoined(row: {
   message_id: number | string; message_conversation_id: number; message_sender_id: number; body: string | null; created_at: Date; deleted_at: Date | null; redacted_at: Date | null;
-  edited_at: Date | null; reply_to_id: number | string | null; reply: QuotedRow | null; meeting: MeetingCardRow | null;
+  edited_at: Date | null; reply_to_id: number | string | null; reply: QuotedRow | null; meeting: MeetingCardRow | null; event: GroupEvent | null;
 }): MessageRow {
-  return pick({ meeting: row.meeting, id: Number(row.message_id), conversation_id: row.message_conversation_id, sender_id: row.message_sender_id, body: row.body, created_at: row.created_at, deleted_at: row.deleted_at, redacted_at: row.redacted_at, edited_at: row.edited_at, reply_to_id: row.reply_to_id === null ? null : Number(row.reply_to_id), reply: row.reply });
+  return pick({ meeting: row.meeting, event: row.event, id: Number(row.message_id), conversation_id: row.message_conversation_id, sender_id: row.message_sender_id, body: row.body, created_at: row.created_at, deleted_at: row.deleted_at, redacted_at: row.redacted_at, edited_at: row.edited_at, reply_to_id: row.reply_to_id === null ? null : Number(row.reply_to_id), reply: row.reply });
 }
 
 export class ClientIdReused extends Error {}
@@ -59,11 +61,11 @@ export class ClientIdReused extends Error {}
  */
 export async function sendMessage(
   db: MessagingDb,
-  input: { conversationId: number; senderId: number; recipientId: number; body: string; clientId: string | undefined; attachmentIds?: readonly number[]; replyTo?: number },
+  input: { conversationId: number; senderId: number; recipientId: number | null; body: string; clientId: string | undefined; attachmentIds?: readonly number[]; replyTo?: number },
   limit: MessagingLimits['messages'],
 ): Promise<{ message: MessageRow; duplicate: boolean }> {
   const stored = await sql<MessageRow>`
-    select * from courier_send_message(${input.conversationId}, ${input.senderId}, ${input.recipientId}, ${input.body},
+    select * from courier_send_message(${input.conversationId}, ${input.senderId}, ${input.recipientId}::bigint, ${input.body},
       ${input.clientId ?? null}::uuid, ${[...(input.attachmentIds ?? [])]}::bigint[], ${limit.max}, ${limit.windowSeconds}, ${LOCK_SPACES.messages}, ${CHANNEL}, ${input.replyTo ?? null}::bigint)`
     .execute(db)
     .catch((err: unknown) => {
@@ -108,6 +110,7 @@ const pick = (row: MessageRow): MessageRow => ({
   reply: row.reply === null ? null : { id: Number(row.reply.id), sender_id: Number(row.reply.sender_id), body: row.reply.body },
   // The send function returns no meeting: a message just sent is drawn before it is tied to one.
   meeting: row.meeting ?? null,
+  event: row.event ?? null,
 });
 
 /** The page of messages before `before` (or the newest), oldest first, and whether older ones exist. */
@@ -181,7 +184,7 @@ export async function deleteMessage(db: MessagingDb, conversationId: number, mes
                             and m.id > p.last_read_message_id and m.deleted_at is null and m.redacted_at is null)`.execute(trx);
     await sql`
       update conversations set version = version + 1 where id = ${conversationId}
-      returning pg_notify(${CHANNEL}, json_build_object('t', 'thread', 'c', id, 'a', user_low, 'b', user_high, 'm', json_build_array(${messageId}::bigint), 'x', ${fromStream ?? null}::text)::text)`.execute(trx);
+      returning pg_notify(${CHANNEL}, json_build_object('t', 'thread', 'c', id, 'p', courier_audience(id), 'm', json_build_array(${messageId}::bigint), 'x', ${fromStream ?? null}::text)::text)`.execute(trx);
     return 'deleted';
   });
 }

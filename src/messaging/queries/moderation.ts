@@ -78,7 +78,7 @@ export async function redactMessages(db: MessagingDb, ids: readonly number[]): P
     ), bumped as (
       update conversations set version = version + 1
        where id in (select conversation_id from removed)
-      returning pg_notify(${CHANNEL}, json_build_object('t', 'thread', 'c', id, 'a', user_low, 'b', user_high,
+      returning pg_notify(${CHANNEL}, json_build_object('t', 'thread', 'c', id, 'p', courier_audience(id),
                                         'm', (select json_agg(r.id order by r.id) from removed r where r.conversation_id = conversations.id))::text)
     )
     select (select count(*) from removed)::int as n, (select count(*) from bumped) as notified`.execute(db);

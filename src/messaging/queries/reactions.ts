@@ -54,11 +54,11 @@ export type ReactionOutcome = { kind: 'not-found' } | { kind: 'gone' } | { kind:
  */
 export async function setReaction(
   db: MessagingDb,
-  input: { conversationId: number; messageId: number; userId: number; otherUserId: number; emoji: Reaction; on: boolean; visibleAfter: number; fromStream?: string },
+  input: { conversationId: number; messageId: number; userId: number; otherUserId: number | null; emoji: Reaction; on: boolean; visibleAfter: number; fromStream?: string },
 ): Promise<ReactionOutcome> {
   return db.transaction().execute(async (trx) => {
     // A block or a suspension since the route's check stops it here (WriteRefused).
-    await assertMayWrite(trx, input.userId, input.otherUserId);
+    await assertMayWrite(trx, input.userId, input.otherUserId, input.conversationId);
     // Shared lock: a deletion committing meanwhile is waited for and then seen.
     const message = await trx
       .selectFrom('messages')
@@ -79,7 +79,7 @@ export async function setReaction(
       with changed as (${write})
       update conversations set version = version + 1
        where id = ${input.conversationId} and exists (select 1 from changed)
-      returning 1 as bumped, pg_notify(${CHANNEL}, json_build_object('t', 'thread', 'c', id, 'a', user_low, 'b', user_high, 'm', json_build_array(${input.messageId}::bigint), 'x', ${input.fromStream ?? null}::text)::text)`.execute(trx);
+      returning 1 as bumped, pg_notify(${CHANNEL}, json_build_object('t', 'thread', 'c', id, 'p', courier_audience(id), 'm', json_build_array(${input.messageId}::bigint), 'x', ${input.fromStream ?? null}::text)::text)`.execute(trx);
     return { kind: rows.length > 0 ? 'changed' : 'unchanged', senderId: message.sender_id };
   });
 }

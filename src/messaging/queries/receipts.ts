@@ -3,8 +3,10 @@ import { sql } from 'kysely';
 import { CHANNEL } from '../realtime/channel.js';
 import type { MessagingDb } from '../schema.js';
 
-/** Tells the other participant's pages (on every instance) that my receipts moved; sent at commit. */
-const receiptNotice = sql`pg_notify(${CHANNEL}, json_build_object('t', 'receipt', 'c', moved.conversation_id, 'u', moved.user_id, 'o', moved.other_user_id)::text)`;
+/** Tells the other participant's pages (a group's other members', g) on every instance that my receipts moved; sent at commit. */
+const receiptNotice = sql`pg_notify(${CHANNEL}, case when moved.other_user_id is null
+  then json_build_object('t', 'receipt', 'c', moved.conversation_id, 'u', moved.user_id, 'g', array_remove(courier_audience(moved.conversation_id), moved.user_id))
+  else json_build_object('t', 'receipt', 'c', moved.conversation_id, 'u', moved.user_id, 'o', moved.other_user_id) end::text)`;
 
 /** Tells my own pages (every tab and device) that my view of the conversation changed: its row and my count. */
 export const mineNotice = (conversation: unknown, user: unknown, exceptStream?: string) =>

@@ -20,8 +20,14 @@ export function isWriteRefused(err: unknown): boolean {
   return (err as { code?: unknown } | undefined)?.code === REFUSED_CODE;
 }
 
-/** Inside a transaction, after its locks: throws WriteRefused unless `from` may write to `to` now. */
-export async function assertMayWrite(trx: MessagingDb, from: number, to: number): Promise<void> {
-  const { rows } = await sql<{ ok: boolean }>`select courier_may_write(${from}, ${to}) as ok`.execute(trx);
+/**
+ * Inside a transaction, after its locks: throws WriteRefused unless `from` may write to `to` now,
+ * or, in a group (`to` null), unless `from` is not suspended and still in group `conversationId`.
+ */
+export async function assertMayWrite(trx: MessagingDb, from: number, to: number | null, conversationId?: number): Promise<void> {
+  const { rows } = await sql<{ ok: boolean }>`
+    select courier_may_write(${from}, ${to}::bigint)
+           and (${to}::bigint is not null or exists (select 1 from conversation_participants p
+                  where p.conversation_id = ${conversationId ?? null}::bigint and p.user_id = ${from} and p.left_upto_message_id is null)) as ok`.execute(trx);
   if (!rows[0]?.ok) throw new WriteRefused();
 }

@@ -2,14 +2,14 @@
 export const CHANNEL = 'courier_events';
 
 export type RealtimeSignal =
-  /** A message was stored: its recipient's pages draw it, the sender's other pages too. */
-  | { t: 'message'; c: number; m: number; s: number; r: number }
+  /** A message was stored: its recipient's pages draw it (r; in a group each member's still in it, g), the sender's other pages too. */
+  | { t: 'message'; c: number; m: number; s: number; r?: number; g?: number[] }
   /** Someone's receipts moved in a conversation (read or delivered): the other side redraws ticks. */
-  | { t: 'receipt'; c: number; u: number; o: number }
-  /** Messages m of conversation c changed for both sides a and b (deleted, removed by a moderator, reacted to, edited: e): pages redraw them (but page x, which made the change and drew it). */
-  | { t: 'thread'; c: number; a: number; b: number; m: number[]; e?: 1; x?: string | null }
-  /** u is typing to o in conversation c. */
-  | { t: 'typing'; c: number; u: number; o: number }
+  | { t: 'receipt'; c: number; u: number; o?: number; g?: number[] }
+  /** Messages m of conversation c changed for its people p (both sides, or a group's members; deleted, removed by a moderator, reacted to, edited: e): pages redraw them (but page x, which made the change and drew it). */
+  | { t: 'thread'; c: number; p: number[]; m: number[]; e?: 1; x?: string | null }
+  /** u is typing to o in conversation c (in a group, to its members g). */
+  | { t: 'typing'; c: number; u: number; o?: number; g?: number[] }
   /** u opened their first page or closed their last one, on some instance. */
   | { t: 'presence'; u: number }
   /** Sessions of u ended or changed (the host's trigger, migration 0013): their streams are checked. */

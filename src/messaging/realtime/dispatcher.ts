@@ -8,7 +8,7 @@ import type { RealtimeSignal } from './channel.js';
 import type { StreamHub } from './hub.js';
 import { presenceOf, presenceWatchers } from './presence-queries.js';
 import type { SessionGuard } from './session-guard.js';
-import { deliverMessages, type MessageSignal } from './live-delivery.js';
+import { deliverMessages, recipientsOf, type MessageSignal } from './live-delivery.js';
 import { myViewChanged, pageShows, receiptsMoved } from './live-views.js';
 import { messagesChanged } from './live-changes.js';
 import { barrierChanged } from './live-barrier.js';
@@ -40,10 +40,10 @@ export class Dispatcher {
   private async dispatch(signal: RealtimeSignal): Promise<void> {
     switch (signal.t) {
       case 'message':
-        if (this.hub.has(signal.r) || this.hub.has(signal.s)) this.deliveries.add(signal);
+        if (this.hub.has(signal.s) || recipientsOf(signal).some((user) => this.hub.has(user))) this.deliveries.add(signal);
         return;
       case 'receipt':
-        await receiptsMoved(this.deps, this.hub, signal.c, signal.o);
+        for (const owner of signal.g ?? (signal.o === undefined ? [] : [signal.o])) await receiptsMoved(this.deps, this.hub, signal.c, Number(owner));
         return;
       case 'mine':
         await myViewChanged(this.deps, this.hub, signal.c, signal.u, signal.x);
@@ -57,9 +57,11 @@ export class Dispatcher {
       case 'barrier':
         await barrierChanged(this.deps, this.hub, signal);
         return;
-      case 'typing':
-        this.hub.send(signal.o, 'typing', hint(signal.c, ` data-user-id="${signal.u}"`));
+      case 'typing': {
+        const html = hint(signal.c, ` data-user-id="${signal.u}"`);
+        for (const user of signal.g ?? (signal.o === undefined ? [] : [signal.o])) this.hub.send(Number(user), 'typing', html);
         return;
+      }
       case 'presence':
         await this.presence(signal.u);
         return;

@@ -1,6 +1,6 @@
 import { attachmentsOf } from '../attachments/queries.js';
 import type { MessagingDeps } from '../deps.js';
-import { presentInboxRows, presentMessages, threadPeopleFrom } from '../present.js';
+import { presentInboxRows, presentMessages, threadPeopleFrom, threadPersonIds } from '../present.js';
 import { threadAccess } from '../queries/conversations.js';
 import { inboxRowOf } from '../queries/inbox.js';
 import { messagesByIds } from '../queries/messages.js';
@@ -20,7 +20,7 @@ import { changedFragment, countFragment, helpersFor, rowFragment } from './live-
  */
 export async function messagesChanged(deps: MessagingDeps, hub: StreamHub, signal: Extract<RealtimeSignal, { t: 'thread' }>): Promise<void> {
   const ids = (signal.m ?? []).map(Number);
-  for (const user of [signal.a, signal.b]) {
+  for (const user of (signal.p ?? []).map(Number)) {
     const pages = hub.streamsOf(user).filter((page) => page.id !== signal.x);
     if (pages.length === 0) continue;
     const access = await threadAccess(deps.db, signal.c, user);
@@ -28,13 +28,13 @@ export async function messagesChanged(deps: MessagingDeps, hub: StreamHub, signa
     const rows = await messagesByIds(deps.db, signal.c, ids, access.mine.clearedBeforeId);
     const gone = rows.some((row) => row.deleted_at !== null || row.redacted_at !== null);
     const [people, reactions, attachments, count, row] = await Promise.all([
-      deps.people.findByIds([user, access.otherUserId]),
+      deps.people.findByIds(threadPersonIds(access, user, rows)),
       reactionsFor(deps.db, rows.map((r) => r.id), user),
       attachmentsOf(deps.db, rows.filter((r) => r.deleted_at === null && r.redacted_at === null).map((r) => r.id)),
       gone ? unreadCount(deps.db, user) : undefined,
       gone || signal.e === 1 ? inboxRowOf(deps.db, user, signal.c) : undefined,
     ]);
-    const messages = presentMessages(rows, threadPeopleFrom(people, user, access.otherUserId), access, { reactions, attachments });
+    const messages = presentMessages(rows, threadPeopleFrom(people, user, access), access, { reactions, attachments });
     const mine = (count === undefined ? '' : countFragment(count)) + (row ? rowFragment(presentInboxRows([row], people, user)[0]!) : '');
     const withMessages = (messages.length > 0 ? changedFragment(signal.c, messages, helpersFor(pages)) : '') + mine;
     for (const page of pages) {

@@ -1,5 +1,5 @@
 import type { MessagingDeps } from '../deps.js';
-import { presentInboxRows, presentMessages, threadPeopleFrom } from '../present.js';
+import { presentInboxRows, presentMessages, threadPeopleFrom, threadPersonIds, type InboxRowView, type MessageView } from '../present.js';
 import { deliveriesFor, inboxRowOfDelivery } from '../queries/delivery.js';
 import { deliveredTo, seenAsDelivered } from '../seen.js';
 import type { RealtimeSignal } from './channel.js';
@@ -18,43 +18,55 @@ export const shows = (stream: Stream, conversationId: number, visible = false) =
  */
 export const mayShow = (stream: Stream, conversationId: number) => stream.view === undefined || shows(stream, conversationId);
 
+/** Whom a stored message is for: its recipient, or a group's members still in it (not the sender). */
+export const recipientsOf = (signal: MessageSignal): number[] => (signal.g ?? (signal.r === undefined ? [] : [signal.r])).map(Number);
+
 /**
  * New messages, one event per page of each person they touch, whatever that page shows:
- * - the recipient's pages get their row, their unread count and who wrote; a page showing the
+ * - each recipient's pages get their row, their unread count and who wrote; a page showing the
  *   conversation also gets the message. A visible such page reads it as it arrives, so what is
  *   drawn is already read (no badge going up while the person reads);
  * - the sender's pages get the message and their row (their other tabs and devices catch up; the
  *   page that sent it already shows it, and keeps its copy).
- * Four queries for the whole batch, however many messages and people it holds (and one more for
- * each recipient whose visible page reads it at once).
+ * Only people with a page on this instance are looked at. Three queries for the whole batch,
+ * however many messages, people and groups it holds (and one more for each recipient whose
+ * visible page reads it at once).
  */
 export async function deliverMessages(deps: MessagingDeps, hub: StreamHub, signals: MessageSignal[]): Promise<void> {
   const { db, people } = deps;
-  for (const s of signals) {
-    if (hub.streamsOf(s.r).some((stream) => shows(stream, s.c, true))) await seenAsDelivered(db, s.c, s.r, s.m);
+  const wanted: { messageId: number; userId: number }[] = [];
+  const personIds = new Set<number>();
+  for (const signal of signals) {
+    const here = recipientsOf(signal).filter((user) => hub.has(user));
+    for (const user of here) {
+      if (hub.streamsOf(user).some((stream) => shows(stream, signal.c, true))) await seenAsDelivered(db, signal.c, user, signal.m);
+      wanted.push({ messageId: signal.m, userId: user });
+    }
+    if (hub.has(signal.s)) wanted.push({ messageId: signal.m, userId: signal.s });
+    for (const id of [signal.s, ...recipientsOf(signal)]) personIds.add(id);
   }
-  const senders = signals.filter((s) => hub.has(s.s));
-  const personIds = [...new Set(signals.flatMap((s) => [s.r, s.s]))];
-  const [deliveries, persons, ownCopies] = await Promise.all([
-    deliveriesFor(db, signals.map((s) => s.m)),
-    people.findByIds(personIds),
-    deliveriesFor(db, senders.map((s) => s.m), 'sender'),
-  ]);
+  const [deliveries, found] = await Promise.all([deliveriesFor(db, wanted), people.findByIds([...personIds])]);
+  // Someone a message quotes or a line names who is not among its people (one who left): rare, one more lookup.
+  const missing = new Set<number>();
+  for (const d of deliveries.values()) {
+    for (const id of [...threadPersonIds(d.access, d.recipientId, [d.message]), ...(d.message.reply ? [d.message.reply.sender_id] : [])]) if (!found.has(id)) missing.add(id);
+  }
+  const persons = missing.size === 0 ? found : new Map([...found, ...(await people.findByIds([...missing]))]);
   const reached = new Set<number>();
   for (const signal of signals) {
-    const delivery = deliveries.get(signal.m);
-    if (!delivery || delivery.recipientId !== signal.r || !hub.has(signal.r)) continue;
-    const attachments = new Map([[signal.m, delivery.attachments]]);
-    const [message] = presentMessages([delivery.message], threadPeopleFrom(persons, signal.r, signal.s), delivery.access, { attachments });
-    const [row] = presentInboxRows([inboxRowOfDelivery(delivery)], persons, signal.r);
-    const rest = rowFragment(row!, true) + countFragment(delivery.unreadCount) + noteFragment(signal.c, message!.from.display_name, row!.preview, delivery.muted);
-    const withMessage = messageFragment(signal.c, message!, helpersFor(hub.streamsOf(signal.r))) + rest;
-    for (const stream of hub.streamsOf(signal.r)) if (hub.sendTo(stream, 'message', mayShow(stream, signal.c) ? withMessage : rest)) reached.add(signal.r);
-  }
-  for (const signal of senders) {
-    const own = ownCopies.get(signal.m);
+    for (const user of recipientsOf(signal)) {
+      const delivery = deliveries.get(`${signal.m}:${user}`);
+      if (!delivery) continue;
+      const attachments = new Map([[signal.m, delivery.attachments]]);
+      const [message] = presentMessages([delivery.message], threadPeopleFrom(persons, user, delivery.access), delivery.access, { attachments });
+      const [row] = presentInboxRows([inboxRowOfDelivery(delivery)], persons, user);
+      const rest = rowFragment(row!, true) + countFragment(delivery.unreadCount) + noteFragment(signal.c, noteTitle(row!, message!), row!.preview, delivery.muted);
+      const withMessage = messageFragment(signal.c, message!, helpersFor(hub.streamsOf(user))) + rest;
+      for (const stream of hub.streamsOf(user)) if (hub.sendTo(stream, 'message', mayShow(stream, signal.c) ? withMessage : rest)) reached.add(user);
+    }
+    const own = deliveries.get(`${signal.m}:${signal.s}`);
     if (!own) continue;
-    const [message] = presentMessages([own.message], threadPeopleFrom(persons, signal.s, signal.r), own.access, { attachments: new Map([[signal.m, own.attachments]]) });
+    const [message] = presentMessages([own.message], threadPeopleFrom(persons, signal.s, own.access), own.access, { attachments: new Map([[signal.m, own.attachments]]) });
     const [rowView] = presentInboxRows([inboxRowOfDelivery(own)], persons, signal.s);
     const rest = rowFragment(rowView!, true);
     const withMessage = messageFragment(signal.c, message!, helpersFor(hub.streamsOf(signal.s))) + rest;
@@ -63,3 +75,6 @@ export async function deliverMessages(deps: MessagingDeps, hub: StreamHub, signa
   // What reached an open page is delivered (each sender hears of it through a receipt signal).
   if (reached.size > 0) await deliveredTo(db, [...reached]);
 }
+
+/** The toast's title: who wrote, or in a group, the group (its preview says who). */
+const noteTitle = (row: InboxRowView, message: MessageView): string => (row.group ? row.other.display_name : message.from.display_name);

@@ -1,5 +1,5 @@
 import type { MessagingDeps } from '../deps.js';
-import { presentInboxRows } from '../present.js';
+import { inboxPersonIds, presentInboxRows } from '../present.js';
 import { threadAccess } from '../queries/conversations.js';
 import { inboxRowOf } from '../queries/inbox.js';
 import { unreadCount } from '../queries/receipts.js';
@@ -16,7 +16,7 @@ export async function myViewChanged(deps: MessagingDeps, hub: StreamHub, convers
   const [count, row] = await Promise.all([unreadCount(deps.db, userId), inboxRowOf(deps.db, userId, conversationId)]);
   let html = countFragment(count);
   if (row) {
-    const people = await deps.people.findByIds([row.other_user_id]);
+    const people = await deps.people.findByIds(inboxPersonIds([row]));
     html += rowFragment(presentInboxRows([row], people, userId)[0]!);
   }
   for (const stream of pages) hub.sendTo(stream, 'mine', html);

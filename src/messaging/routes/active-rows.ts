@@ -6,6 +6,6 @@ import type { InboxRow } from '../queries/inbox.js';
  * one of them is active (presence never crosses a block). Most pages ask nothing.
  */
 export async function barredAmongActive(deps: MessagingDeps, me: number, rows: readonly InboxRow[]): Promise<Set<number>> {
-  const active = rows.filter((row) => row.other_active).map((row) => row.other_user_id);
+  const active = rows.flatMap((row) => (row.other_active && row.other_user_id !== null ? [row.other_user_id] : []));
   return active.length === 0 ? new Set() : deps.policy.barredAmong(me, active);
 }

@@ -2,8 +2,8 @@ import type { RequestHandler } from 'express';
 import { randomUUID } from 'node:crypto';
 import { isHtmx, render } from '../../http/render.js';
 import type { MessagingDeps } from '../deps.js';
-import { threadPeopleFrom } from '../present.js';
-import { conversationOf, viewer } from './context.js';
+import { threadPeopleFrom, threadPersonIds } from '../present.js';
+import { barrierIn, conversationOf, viewer } from './context.js';
 import type { Composer } from './thread-page.js';
 
 /**
@@ -17,10 +17,10 @@ export function composeHandler(deps: MessagingDeps): RequestHandler {
     const me = viewer(deps, req);
     const access = conversationOf(req);
     if (!isHtmx(req)) return res.redirect(303, `/messages/${access.id}#composer-body`);
-    const [barrier, people] = await Promise.all([deps.policy.barrier(me.id, access.otherUserId), deps.people.findByIds([access.otherUserId])]);
+    const [barrier, people] = await Promise.all([barrierIn(deps, me.id, access), deps.people.findByIds(threadPersonIds(access, me.id))]);
     const composer: Composer = { body: '', clientId: randomUUID() };
     res.set('Cache-Control', 'no-store');
     // The page is at its newest messages (the event goes only to pages that show the thread there).
-    render(res, 'messages/_compose_live', { access, barrier, other: threadPeopleFrom(people, me.id, access.otherUserId).other, composer, isNewest: true });
+    render(res, 'messages/_compose_live', { access, barrier, other: threadPeopleFrom(people, me.id, access).other, composer, isNewest: true });
   };
 }

@@ -5,6 +5,7 @@ import { safeNext } from '../../http/safe-next.js';
 import type { MessagingDeps } from '../deps.js';
 import { conversationOf, parseId, viewer } from './context.js';
 import { findMessage, presentOne } from './one-message.js';
+import { threadPeopleFrom, threadPersonIds } from '../present.js';
 
 /**
  * GET /messages/:id/delete and GET /messages/:id/messages/:messageId/delete: without JavaScript
@@ -17,7 +18,7 @@ export function confirmHandlers(deps: MessagingDeps): { conversation: RequestHan
   const conversation: RequestHandler = async (req, res) => {
     const me = viewer(deps, req);
     const access = conversationOf(req);
-    const other = (await deps.people.findByIds([access.otherUserId])).get(access.otherUserId);
+    const other = threadPeopleFrom(await deps.people.findByIds(threadPersonIds(access, me.id)), me.id, access).other;
     // From an inbox row, back to its tab; from the thread, back to the thread.
     const next = safeNext(req.query.next, '');
     render(res, 'messages/delete', { title: 'Delete this conversation?', access, me, otherName: other?.display_name ?? 'The other person', next, cancel: next || `/messages/${access.id}` });
@@ -33,7 +34,7 @@ export function confirmHandlers(deps: MessagingDeps): { conversation: RequestHan
     // Already gone (another tab, a moderator): nothing left to ask about.
     if (row.deleted_at || row.redacted_at) return res.redirect(303, back);
     const shown = await presentOne(deps, me.id, access, row);
-    const other = (await deps.people.findByIds([access.otherUserId])).get(access.otherUserId);
+    const other = threadPeopleFrom(await deps.people.findByIds(threadPersonIds(access, me.id)), me.id, access).other;
     render(res, 'messages/delete-message', { title: 'Delete this message?', access, message: shown, otherName: other?.display_name ?? 'the other person', cancel: back });
   };
 

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { HttpError, notFound } from '../../http/errors.js';
 import { positiveId } from '../../http/fields.js';
-import type { MessagingDeps, MessagingUser } from '../deps.js';
+import type { Barrier, MessagingDeps, MessagingUser } from '../deps.js';
 import { threadAccess, type ThreadAccess } from '../queries/conversations.js';
 
 export function viewer(deps: MessagingDeps, req: Request): MessagingUser {
@@ -45,4 +45,20 @@ export function conversationOf(req: Request): ThreadAccess {
   const access = loaded.get(req);
   if (!access) throw new Error('conversation route mounted without loadConversation');
   return access;
+}
+
+/**
+ * What stands between me and writing here, shown in place of the composer: in a direct
+ * conversation, a block either way (the host's policy); in a group, having left it (a block inside
+ * a group hides that person's messages from me, it does not stop me writing to the others).
+ */
+export async function barrierIn(deps: MessagingDeps, me: number, access: ThreadAccess): Promise<Barrier | undefined> {
+  if (access.otherUserId !== null) return deps.policy.barrier(me, access.otherUserId);
+  return access.mine.leftUptoId === null ? undefined : { kind: 'left', message: 'You are no longer in this group. You can read what was said while you were in it.' };
+}
+
+/** May I write here now (the write itself checks again where it commits). */
+export async function mayWriteIn(deps: MessagingDeps, me: number, access: ThreadAccess): Promise<boolean> {
+  if (access.otherUserId !== null) return deps.policy.canSend(me, access.otherUserId);
+  return access.mine.leftUptoId === null;
 }

@@ -6,7 +6,7 @@ import { isHtmx, render } from '../../http/render.js';
 import { attachmentsOf } from '../attachments/queries.js';
 import type { MessagingDeps, MessagingUser } from '../deps.js';
 import { limitsOf, PerPersonQueue, RateLimited, retryPhrase } from '../limits.js';
-import { presentInboxRows, presentMessages, threadPeopleFrom } from '../present.js';
+import { inboxPersonIds, presentInboxRows, presentMessages, threadPeopleFrom, threadPersonIds } from '../present.js';
 import { findConversationId, openConversation, type ThreadAccess } from '../queries/conversations.js';
 import { inboxRowOf } from '../queries/inbox.js';
 import { messagesFrom } from '../queries/messages.js';
@@ -104,8 +104,8 @@ export function conversationHandlers(deps: MessagingDeps): { open: RequestHandle
     // The inbox column's row too, no longer bold.
     const [count, row] = seen ? await Promise.all([unreadCount(deps.db, me.id), inboxRowOf(deps.db, me.id, access.id)]) : [undefined, undefined];
     const messageIds = rows.map((m) => m.id);
-    const [people, reactions, attachments] = await Promise.all([deps.people.findByIds([me.id, access.otherUserId]), reactionsFor(deps.db, messageIds, me.id), attachmentsOf(deps.db, messageIds)]);
-    const threadPeople = threadPeopleFrom(people, me.id, access.otherUserId);
+    const [people, reactions, attachments] = await Promise.all([deps.people.findByIds([...threadPersonIds(access, me.id, rows), ...(row ? inboxPersonIds([row]) : [])]), reactionsFor(deps.db, messageIds, me.id), attachmentsOf(deps.db, messageIds)]);
+    const threadPeople = threadPeopleFrom(people, me.id, access);
     const inboxRow = row ? presentInboxRows([row], people, me.id)[0] : undefined;
     // The "New messages" divider the page opened with stays where it was (its id rides in the URL).
     const firstUnreadId = parseId(req.query.new);

@@ -8,7 +8,7 @@ import type { MessageView } from '../present.js';
 import type { ThreadAccess } from '../queries/conversations.js';
 import { EDIT_WINDOW_MINUTES, editMessage } from '../queries/edit.js';
 import { WriteRefused } from '../queries/write-check.js';
-import { conversationOf, parseId, viewer } from './context.js';
+import { barrierIn, conversationOf, parseId, viewer } from './context.js';
 import { findMessage, presentOne } from './one-message.js';
 import { streamOf } from './page-view.js';
 
@@ -56,7 +56,7 @@ export function editHandlers(deps: MessagingDeps): { form: RequestHandler; save:
       edited = await editMessage(deps.db, { conversationId: access.id, messageId: row.id, me: me.id, otherUserId: access.otherUserId, body: checked.body, fromStream: streamOf(req) });
     } catch (err) {
       if (!(err instanceof WriteRefused)) throw err;
-      const barrier = await deps.policy.barrier(me.id, access.otherUserId);
+      const barrier = await barrierIn(deps, me.id, access);
       throw forbidden(barrier?.message ?? 'You cannot send messages in this conversation.');
     }
     switch (edited.outcome) {

@@ -3,7 +3,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { notFound } from '../../http/errors.js';
 import { render } from '../../http/render.js';
 import type { MessagingDeps } from '../deps.js';
-import { presentAttachments } from '../present.js';
+import { presentAttachments, threadPeopleFrom, threadPersonIds } from '../present.js';
 import { filesOf, findSentAttachment } from '../attachments/queries.js';
 import { pipeVariant } from '../attachments/store.js';
 import { conversationOf, parseId, viewer } from './context.js';
@@ -23,7 +23,7 @@ export function fileHandlers(deps: MessagingDeps): { list: RequestHandler; file:
     const before = parseId(req.query.before);
     const [page, people] = await Promise.all([
       filesOf(deps.db, access.id, { visibleAfter: access.mine.clearedBeforeId, before, limit: GROUPS_PER_PAGE }),
-      deps.people.findByIds([me.id, access.otherUserId]),
+      deps.people.findByIds(threadPersonIds(access, me.id)),
     ]);
     const groups = page.groups.map((group) => ({
       versions: group.versions.map((v) => ({
@@ -31,10 +31,11 @@ export function fileHandlers(deps: MessagingDeps): { list: RequestHandler; file:
         version: v.version,
         createdAt: v.created_at,
         fromMe: v.sender_id === me.id,
+        from: people.get(v.sender_id)?.display_name ?? 'Former member',
       })),
     }));
-    const other = people.get(access.otherUserId);
-    render(res, 'messages/files', { title: `Files with ${other?.display_name ?? 'this person'}`, access, other, groups, nextBefore: page.nextBefore });
+    const other = threadPeopleFrom(people, me.id, access).other;
+    render(res, 'messages/files', { title: access.otherUserId === null ? `Files in ${other.display_name}` : `Files with ${other.display_name}`, access, other, groups, nextBefore: page.nextBefore });
   };
 
   async function serveFile(req: Request, res: Response, thumb: boolean): Promise<void> {

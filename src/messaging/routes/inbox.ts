@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import { isHtmx, render } from '../../http/render.js';
 import type { MessagingDeps, MessagingUser } from '../deps.js';
-import { presentInboxRows } from '../present.js';
+import { inboxPersonIds, presentInboxRows } from '../present.js';
 import { INBOX_FILTERS, inboxPage, type InboxFilter, type InboxQuery } from '../queries/inbox.js';
 import { unreadCount } from '../queries/receipts.js';
 import { deliveredTo } from '../seen.js';
@@ -23,7 +23,7 @@ export function inboxQueryFrom(source: Record<string, unknown>): InboxQuery {
 /** One page of the inbox as the templates draw it. */
 export async function loadInbox(deps: MessagingDeps, me: MessagingUser, query: InboxQuery) {
   const page = await inboxPage(deps.db, me.id, query, pageSizes(deps).conversations, deps.peopleTable);
-  const [people, barred] = await Promise.all([deps.people.findByIds([...new Set(page.items.map((row) => row.other_user_id))]), barredAmongActive(deps, me.id, page.items)]);
+  const [people, barred] = await Promise.all([deps.people.findByIds(inboxPersonIds(page.items)), barredAmongActive(deps, me.id, page.items)]);
   return { rows: presentInboxRows(page.items, people, me.id, barred), next: page.next, filter: query.filter, q: query.q };
 }
 

@@ -15,7 +15,7 @@ import { WriteRefused } from '../queries/write-check.js';
 import { announceTyping, type ThreadAccess } from '../queries/conversations.js';
 import { unreadCount } from '../queries/receipts.js';
 import { sendingLimitReached } from '../queries/send-limit.js';
-import { conversationOf, parseId, viewer } from './context.js';
+import { barrierIn, conversationOf, mayWriteIn, parseId, viewer } from './context.js';
 import { presentOne } from './one-message.js';
 import { showThread } from './conversation.js';
 import { streamOf } from './page-view.js';
@@ -46,7 +46,7 @@ export function messageHandlers(deps: MessagingDeps): { send: RequestHandler; re
     // typed can be shown back: a block made while the page was open is learnt here, not by losing
     // the text. A plain form has nothing to refuse unread: the send itself checks (one statement
     // fewer per message) and a refusal reads the barrier then.
-    const barrier = isMultipart(req) ? await deps.policy.barrier(me.id, access.otherUserId) : undefined;
+    const barrier = isMultipart(req) ? await barrierIn(deps, me.id, access) : undefined;
     // A form with files: the sending limit is checked before a file is read, stored or decoded
     // (and counted again where the message is stored).
     const early = barrier === undefined && isMultipart(req) ? await sendingLimitReached(deps.db, me.id, limits.messages) : undefined;
@@ -83,7 +83,7 @@ export function messageHandlers(deps: MessagingDeps): { send: RequestHandler; re
       if (err instanceof WriteRefused) {
         // A block or a suspension that came while the form was on its way: nothing was stored.
         await discardPending(deps.db, upload.stored.map((f) => f.id));
-        const barrier = await deps.policy.barrier(me.id, access.otherUserId);
+        const barrier = await barrierIn(deps, me.id, access);
         if (barrier) return notSent(req, res, access, form, barrier);
         throw forbidden('You cannot send messages in this conversation.');
       }
@@ -106,7 +106,7 @@ export function messageHandlers(deps: MessagingDeps): { send: RequestHandler; re
     if (outcome === 'forbidden') throw forbidden('You can only delete your own messages.');
     if (outcome === 'meeting') throw new HttpError(409, 'A meeting’s messages stay in the thread. To call the meeting off, cancel it from its card.');
     if (!isHtmx(req)) return res.redirect(303, `/messages/${access.id}#m-${messageId}`);
-    const message: MessageRow = { id: messageId!, conversation_id: access.id, sender_id: me.id, body: null, created_at: new Date(), deleted_at: new Date(), redacted_at: null, edited_at: null, reply_to_id: null, reply: null, meeting: null };
+    const message: MessageRow = { id: messageId!, conversation_id: access.id, sender_id: me.id, body: null, created_at: new Date(), deleted_at: new Date(), redacted_at: null, edited_at: null, reply_to_id: null, reply: null, meeting: null, event: null };
     await renderOne(req, res, access, message, {});
   };
 
@@ -115,7 +115,7 @@ export function messageHandlers(deps: MessagingDeps): { send: RequestHandler; re
   const typing: RequestHandler = async (req, res) => {
     const me = viewer(deps, req);
     const access = conversationOf(req);
-    const allowed = access.shared.typingIndicators && (await deps.policy.canSend(me.id, access.otherUserId));
+    const allowed = access.shared.typingIndicators && (await mayWriteIn(deps, me.id, access));
     if (allowed) await announceTyping(deps.db, access.id, me.id, access.otherUserId);
     res.status(204).end();
   };

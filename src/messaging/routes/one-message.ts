@@ -1,6 +1,6 @@
 import { attachmentsOf } from '../attachments/queries.js';
 import type { MessagingDeps } from '../deps.js';
-import { presentMessages, presentQuote, threadPeopleFrom, type MessageView, type QuoteView } from '../present.js';
+import { presentMessages, presentQuote, threadPeopleFrom, threadPersonIds, type MessageView, type QuoteView } from '../present.js';
 import type { ThreadAccess } from '../queries/conversations.js';
 import { messagesByIds, type MessageRow } from '../queries/messages.js';
 import { reactionsFor } from '../queries/reactions.js';
@@ -19,17 +19,17 @@ export async function findMessage(deps: MessagingDeps, access: ThreadAccess, mes
 export async function presentOne(deps: MessagingDeps, me: number, access: ThreadAccess, row: MessageRow, { reactions: withReactions = true, attachments: withAttachments = true } = {}): Promise<MessageView> {
   const live = row.deleted_at === null && row.redacted_at === null;
   const [people, reactions, attachments] = await Promise.all([
-    deps.people.findByIds([me, access.otherUserId]),
+    deps.people.findByIds(threadPersonIds(access, me, [row])),
     live && withReactions ? reactionsFor(deps.db, [row.id], me) : undefined,
     live && withAttachments ? attachmentsOf(deps.db, [row.id]) : undefined,
   ]);
-  return presentMessages([row], threadPeopleFrom(people, me, access.otherUserId), access, { reactions, attachments })[0]!;
+  return presentMessages([row], threadPeopleFrom(people, me, access), access, { reactions, attachments })[0]!;
 }
 
 /** What the composer quotes when answering this message; none for a message deleted or removed. */
 export async function replyQuote(deps: MessagingDeps, me: number, access: ThreadAccess, messageId: number | undefined): Promise<QuoteView | undefined> {
   const row = await findMessage(deps, access, messageId);
   if (!row || row.deleted_at || row.redacted_at) return undefined;
-  const people = await deps.people.findByIds([me, access.otherUserId]);
-  return presentQuote({ id: row.id, sender_id: row.sender_id, body: row.body }, threadPeopleFrom(people, me, access.otherUserId), access);
+  const people = await deps.people.findByIds(threadPersonIds(access, me, [row]));
+  return presentQuote({ id: row.id, sender_id: row.sender_id, body: row.body }, threadPeopleFrom(people, me, access), access);
 }

@@ -6,7 +6,7 @@ import type { MessagingDeps } from '../deps.js';
 import type { MessageView } from '../present.js';
 import { WriteRefused } from '../queries/write-check.js';
 import { parseReaction, reactionsFor, REACTIONS, setReaction, type Reaction } from '../queries/reactions.js';
-import { conversationOf, parseId, viewer } from './context.js';
+import { conversationOf, mayWriteIn, parseId, viewer } from './context.js';
 import { streamOf } from './page-view.js';
 
 /**
@@ -30,7 +30,7 @@ export function setReactionHandler(deps: MessagingDeps): RequestHandler {
     if (messageId === undefined) throw notFound('That message');
     const choice = parseChoice(bodyOf(req));
     if (!choice) throw new HttpError(400, `Pick one of the reactions: ${REACTIONS.join(' ')}.`);
-    if (!(await deps.policy.canSend(me.id, access.otherUserId))) throw forbidden('You cannot react in this conversation.');
+    if (!(await mayWriteIn(deps, me.id, access))) throw forbidden('You cannot react in this conversation.');
     const outcome = await setReaction(deps.db, { conversationId: access.id, messageId, userId: me.id, otherUserId: access.otherUserId, ...choice, visibleAfter: access.mine.clearedBeforeId, fromStream: streamOf(req) }).catch((err: unknown) => {
       throw err instanceof WriteRefused ? forbidden('You cannot react in this conversation.') : err;
     });

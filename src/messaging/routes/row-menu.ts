@@ -1,10 +1,10 @@
 import type { RequestHandler } from 'express';
 import { render } from '../../http/render.js';
 import type { MessagingDeps } from '../deps.js';
-import { unknownPerson } from '../present.js';
+import { threadPeopleFrom, threadPersonIds } from '../present.js';
 import { INBOX_FILTERS, type InboxFilter } from '../queries/inbox.js';
 import { unreadForMe } from '../queries/conversations.js';
-import { conversationOf } from './context.js';
+import { conversationOf, viewer } from './context.js';
 
 /**
  * GET /messages/:id/menu?filter=&q=: an inbox row's menu (pin, mute, unread, archive, delete for
@@ -13,8 +13,9 @@ import { conversationOf } from './context.js';
  */
 export function rowMenuHandler(deps: MessagingDeps): RequestHandler {
   return async (req, res) => {
+    const me = viewer(deps, req).id;
     const access = conversationOf(req);
-    const other = (await deps.people.findByIds([access.otherUserId])).get(access.otherUserId) ?? unknownPerson(access.otherUserId);
+    const other = threadPeopleFrom(await deps.people.findByIds(threadPersonIds(access, me)), me, access).other;
     const filter = INBOX_FILTERS.includes(req.query.filter as InboxFilter) ? (req.query.filter as InboxFilter) : 'all';
     const q = typeof req.query.q === 'string' ? req.query.q.slice(0, 100) : '';
     render(res, 'messages/_conversation_actions', {

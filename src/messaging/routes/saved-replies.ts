@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express';
 import { randomUUID } from 'node:crypto';
 import { notFound } from '../../http/errors.js';
 import { isHtmx, render } from '../../http/render.js';
-import type { MessagingDeps } from '../deps.js';
+import type { MessagingDeps, Person } from '../deps.js';
 import { fillReply, withReply } from '../saved-replies/reply-text.js';
 import { findSavedReply, listSavedReplies } from '../saved-replies/saved-replies-queries.js';
 import { conversationOf, parseId, viewer } from './context.js';
@@ -19,9 +19,10 @@ import { keepDraft } from './send-draft.js';
  *   what was typed. A reply that is not mine is a 404.
  */
 export function savedReplyHandlers(deps: MessagingDeps): { list: RequestHandler; carry: RequestHandler; insert: RequestHandler } {
-  async function filled(userId: number, otherUserId: number, q = '') {
-    const [replies, people] = await Promise.all([listSavedReplies(deps.db, userId, q), deps.people.findByIds([otherUserId])]);
-    const name = people.get(otherUserId)?.display_name;
+  // {first_name} is the other person's; in a group there is no one person, so it stays blank.
+  async function filled(userId: number, otherUserId: number | null, q = '') {
+    const [replies, people] = await Promise.all([listSavedReplies(deps.db, userId, q), otherUserId === null ? new Map<number, Person>() : deps.people.findByIds([otherUserId])]);
+    const name = otherUserId === null ? undefined : people.get(otherUserId)?.display_name;
     return replies.map((r) => ({ ...r, text: fillReply(r.body, name) }));
   }
   const field = (body: unknown, name: string) => {
@@ -54,8 +55,8 @@ export function savedReplyHandlers(deps: MessagingDeps): { list: RequestHandler;
     if (replyId !== undefined) {
       const reply = await findSavedReply(deps.db, me.id, replyId);
       if (!reply) throw notFound('That saved reply');
-      const people = await deps.people.findByIds([access.otherUserId]);
-      text = withReply(typed, fillReply(reply.body, people.get(access.otherUserId)?.display_name));
+      const other = access.otherUserId === null ? undefined : (await deps.people.findByIds([access.otherUserId])).get(access.otherUserId);
+      text = withReply(typed, fillReply(reply.body, other?.display_name));
     }
     await keepDraft(deps, req, { conversationId: access.id, body: text, error: '', clientId: randomUUID(), keptIds: [], replyTo: parseId(field(req.body, 'reply_to')) });
     res.redirect(303, `/messages/${access.id}#composer-body`);

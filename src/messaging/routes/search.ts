@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express';
 import { isHtmx, render } from '../../http/render.js';
 import type { MessagingDeps } from '../deps.js';
 import { limitsOf, RateLimited, retryPhrase } from '../limits.js';
-import { snippetHtml } from '../present.js';
+import { snippetHtml, threadPeopleFrom, threadPersonIds } from '../present.js';
 import { countSearch } from '../queries/search-limit.js';
 import { queryWords, searchMessages } from '../queries/search.js';
 import { parseId, requireThread, viewer } from './context.js';
@@ -33,7 +33,7 @@ export function searchPage(deps: MessagingDeps): RequestHandler {
       }
     }
     const found = words.length > 0 && !limited ? await searchMessages(deps.db, me.id, { words, conversationId: access?.id, before: parseId(req.query.before), limit: PAGE }) : { items: [], next: undefined };
-    const people = await deps.people.findByIds([...new Set([me.id, ...found.items.flatMap((hit) => [hit.sender_id, hit.other_user_id]), ...(access ? [access.otherUserId] : [])])]);
+    const people = await deps.people.findByIds([...new Set([me.id, ...found.items.flatMap((hit) => [hit.sender_id, hit.other_user_id]), ...(access ? threadPersonIds(access, me.id) : [])])]);
     const hits = found.items.map((hit) => ({
       id: hit.id,
       conversationId: hit.conversation_id,
@@ -42,7 +42,7 @@ export function searchPage(deps: MessagingDeps): RequestHandler {
       createdAt: hit.created_at,
       snippet: snippetHtml(hit.body, words),
     }));
-    const within = access ? people.get(access.otherUserId) : undefined;
+    const within = access ? threadPeopleFrom(people, me.id, access).other : undefined;
     const base = `/messages/search?q=${encodeURIComponent(q)}${access ? `&c=${access.id}` : ''}`;
     const data = { title: q ? `Search: ${q}` : 'Search messages', q, hits, within, conversationId: access?.id, more: found.next ? `${base}&before=${found.next}` : undefined, searched: words.length > 0, limited };
     // With htmx, a refusal is just its reason (the page's script shows it where the results go).

@@ -3,13 +3,15 @@ import { render } from '../../http/render.js';
 import { attachmentsOf } from '../attachments/queries.js';
 import type { StoredFile } from '../attachments/upload.js';
 import type { MessagingDeps, MessagingUser } from '../deps.js';
-import { presentInboxRows, presentMessages, threadPeopleFrom, type QuoteView } from '../present.js';
+import { inboxPersonIds, presentInboxRows, presentMessages, threadPeopleFrom, threadPersonIds, type QuoteView } from '../present.js';
 import type { ThreadAccess } from '../queries/conversations.js';
 import { inboxPage } from '../queries/inbox.js';
 import { messagesBefore, messagesFrom, type MessageRow } from '../queries/messages.js';
 import { reactionsFor } from '../queries/reactions.js';
 import { presenceOf } from '../realtime/presence-queries.js';
 import { barredAmongActive } from './active-rows.js';
+import { barrierIn } from './context.js';
+import { groupMembers } from '../groups/members.js';
 
 export interface Composer {
   body: string;
@@ -41,11 +43,11 @@ export async function readThreadPage(deps: MessagingDeps, user: MessagingUser, a
   const [page, inbox, barrier] = await Promise.all([
     around !== undefined ? pageAround(deps, access, around, sizes.messages) : messagesBefore(deps.db, access.id, { before, visibleAfter: access.mine.clearedBeforeId, limit: sizes.messages }),
     inboxPage(deps.db, user.id, { filter: 'all', q: '', after: undefined }, sizes.conversations, deps.peopleTable),
-    deps.policy.barrier(user.id, access.otherUserId),
+    barrierIn(deps, user.id, access),
   ]);
   // Across a block, neither sees the other's presence.
-  const presence = access.shared.activeStatus && !barrier ? await presenceOf(deps.db, access.otherUserId) : undefined;
-  const ids = new Set([user.id, access.otherUserId, ...inbox.items.map((row) => row.other_user_id)]);
+  const presence = access.shared.activeStatus && !barrier && access.otherUserId !== null ? await presenceOf(deps.db, access.otherUserId) : undefined;
+  const ids = new Set([...threadPersonIds(access, user.id, page.items), ...inboxPersonIds(inbox.items)]);
   const messageIds = page.items.map((m) => m.id);
   const [people, reactions, attachments, barred] = await Promise.all([
     deps.people.findByIds([...ids]),
@@ -79,10 +81,13 @@ export function threadPageView(read: ThreadRead, seenNow: boolean, firstUnreadId
   const { user, access, page, inbox, people } = read;
   const thisRow = seenNow ? inbox.items.find((row) => row.conversation_id === access.id) : undefined;
   if (thisRow && access.mine.lastReadId >= access.mine.latestIncomingId) thisRow.unread = false;
-  const threadPeople = threadPeopleFrom(people, user.id, access.otherUserId);
+  const threadPeople = threadPeopleFrom(people, user.id, access);
   return {
     access,
     other: threadPeople.other,
+    group: threadPeople.group,
+    meId: user.id,
+    members: groupMembers(access, threadPeople),
     presence: read.presence,
     barrier: read.barrier,
     messages: presentMessages(page.items, threadPeople, access, { reactions: read.reactions, attachments: read.attachments }),

@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { html, sessionCookie, startTestApp, type TestApp } from '../support/app.js';
+import { newMember, type Member } from '../support/members.js';
+import { sendMessage } from '../support/messaging.js';
+import { closeAllEventStreams, listen, openEventStream, sleep, waitForListeners, type Listening } from '../support/sse.js';
+
+// CONTRACT, version 2 (groups): POST /messages/groups {name, members (usernames, repeated; 2 to 49
+// of my connections)} answers 303 to /messages/:id. The thread lists its members in data-members
+// (one data-username each); each message <li> carries data-from; data-status="seen" once every
+// other member has seen it. A group counts as one new conversation for the daily limit.
+
+let t: TestApp;
+let server: Listening;
+before(async () => {
+  t = await startTestApp();
+  await waitForListeners(t.db, 1);
+  server = await listen(t.app);
+});
+after(async () => {
+  closeAllEventStreams();
+  await server?.close();
+});
+afterEach(() => closeAllEventStreams());
+
+/** Ann, connected with Ben and Cat; Eve, connected with no one. */
+async function people(prefix: string) {
+  const ann = await newMember(t, `${prefix}_ann`, 'Ann Admin');
+  const ben = await newMember(t, `${prefix}_ben`, 'Ben Member');
+  const cat = await newMember(t, `${prefix}_cat`, 'Cat Member');
+  const eve = await newMember(t, `${prefix}_eve`, 'Eve Outsider');
+  await t.connect(ann.id, ben.id);
+  await t.connect(ann.id, cat.id);
+  return { ann, ben, cat, eve };
+}
+
+const create = (who: Member, name: string, members: string[], extra: Record<string, string> = {}) =>
+  who.agent.post('/messages/groups').type('form').send(`${new URLSearchParams([['_csrf', who.token], ['name', name], ...members.map((m) => ['members', m]), ...Object.entries(extra)])}`);
+
+async function group(who: Member, name: string, members: Member[]): Promise<number> {
+  const res = await create(who, name, members.map((m) => m.username));
+  assert.equal(res.status, 303, res.text);
+  const id = /^\/messages\/(\d+)$/.exec(res.headers.location ?? '')?.[1];
+  assert.ok(id, res.headers.location);
+  return Number(id);
+}
+
+const page = async (who: Member, path: string) => {
+  const res = await who.agent.get(path);
+  assert.equal(res.status, 200, `${path}: ${res.status}`);
+  return html(res.text);
+};
+
+describe('making a group', () => {
+  test('the form lists my connections; a group of three opens with its members and a first line', async () => {
+    const { ann, ben, cat } = await people('gr1');
+    const form = await page(ann, '/messages/groups/new');
+    assert.deepEqual(form('[data-group-picker] input[name=members]').map((_, el) => form(el).attr('value')).get().sort(), [ben.username, cat.username].sort());
+    const id = await group(ann, 'Study group', [ben, cat]);
+    // In each inbox, as a row named for the group; unread for the two who were added.
+    const inbox = await page(ben, '/messages');
+    const row = inbox(`[data-conversation-id="${id}"]`);
+    assert.match(row.text(), /Study group/);
+    assert.match(row.find('.row-preview').text(), /Ann Admin created the group/);
+    assert.equal(row.attr('data-unread'), 'true');
+    assert.equal((await page(ann, '/messages'))(`[data-conversation-id="${id}"]`).attr('data-unread'), 'false');
+    for (const who of [ann, ben, cat]) {
+      const thread = await page(who, `/messages/${id}`);
+      assert.equal(thread('#thread-title').text().trim(), 'Study group');
+      assert.deepEqual(thread('[data-members] [data-username]').map((_, el) => thread(el).attr('data-username')).get().sort(), [ann.username, ben.username, cat.username].sort());
+      assert.match(thread('[data-group-line]').text(), who === ann ? /You created the group “Study group”/ : /Ann Admin created the group “Study group”/);
+    }
+  });
+
+  test('a wrong form is sent back whole: no name, too few people, an unknown name, someone not connected', async () => {
+    const { ann, ben, cat, eve } = await people('gr2');
+    const noName = await create(ann, '  ', [ben.username, cat.username]);
+    assert.equal(noName.status, 400);
+    assert.match(html(noName.text)('#group-name-error').text(), /Give the group a name/);
+    assert.deepEqual(html(noName.text)('[data-group-chosen] input:checked').map((_, el) => html(noName.text)(el).attr('value')).get(), [ben.username, cat.username]);
+    const few = await create(ann, 'Pair', [ben.username]);
+    assert.equal(few.status, 400);
+    assert.match(html(few.text)('#group-members-error').text(), /at least 2/);
+    assert.equal(html(few.text)('#group-name').attr('value'), 'Pair');
+    const unknown = await create(ann, 'Ghosts', [ben.username, 'nobody_here_9']);
+    assert.equal(unknown.status, 404);
+    assert.match(html(unknown.text)('#group-members-error').text(), /@nobody_here_9/);
+    const stranger = await create(ann, 'Strangers', [ben.username, eve.username]);
+    assert.equal(stranger.status, 403);
+    assert.match(html(stranger.text)('#group-members-error').text(), /Eve Outsider is not among them/);
+    const count = await t.db.selectFrom('conversations').select((eb) => eb.fn.countAll<number>().as('n')).where('created_by', '=', ann.id).executeTakeFirstOrThrow();
+    assert.equal(Number(count.n), 0, 'nothing was made');
+  });
+
+  test('no group joins two people a block stands between; a repeated form makes one group', async () => {
+    const { ann, ben, cat } = await people('gr3');
+    await t.db.insertInto('blocks').values({ blocker_id: ben.id, blocked_id: cat.id }).execute();
+    const refused = await create(ann, 'Feud', [ben.username, cat.username]);
+    assert.equal(refused.status, 403);
+    assert.match(html(refused.text)('#group-members-error').text(), /can’t be in a group with everyone you chose/);
+    await t.db.deleteFrom('blocks').where('blocker_id', '=', ben.id).execute();
+    const clientId = '4b8f0e64-1c1e-4e2f-9f43-2d7a7c5f2a10';
+    const [a, b] = await Promise.all([create(ann, 'Once', [ben.username, cat.username], { client_id: clientId }), create(ann, 'Once', [ben.username, cat.username], { client_id: clientId })]);
+    assert.equal(a.status, 303);
+    assert.equal(a.headers.location, b.headers.location);
+  });
+
+  test('a group counts as one new conversation against the daily limit', async () => {
+    const { ann, ben, cat } = await people('gr4');
+    const others = await Promise.all([1, 2, 3, 4].map((i) => newMember(t, `gr4_x${i}`)));
+    for (const o of others) await t.connect(ann.id, o.id);
+    for (const o of others) assert.equal((await ann.agent.post('/messages').type('form').send({ to: o.username, _csrf: ann.token })).status, 303);
+    assert.equal((await create(ann, 'Fifth', [ben.username, cat.username])).status, 303, 'the fifth new conversation');
+    const over = await create(ann, 'Sixth', [ben.username, cat.username]);
+    assert.equal(over.status, 429);
+    assert.ok(Number(over.headers['retry-after']) > 0);
+    assert.equal(html(over.text)('#group-name').attr('value'), 'Sixth', 'the form is kept');
+  });
+});
+
+describe('talking in a group', () => {
+  test('a message reaches every member: their inbox row, their thread, and one live event each', async () => {
+    const { ann, ben, cat } = await people('gr5');
+    const id = await group(ann, 'Trip', [ben, cat]);
+    const streams = await Promise.all([ben, ann, cat].map(async (who) => openEventStream(server.baseUrl, await sessionCookie(who.agent))));
+    await Promise.all(streams.map((s) => s.waitFor((e) => e.event === 'hello', 1000, 'hello')));
+    const sent = await sendMessage(ben, id, 'Who brings the map?');
+    for (const s of streams.slice(1)) {
+      const event = await s.waitFor((e) => e.event === 'message' && e.data.includes(`data-conversation-id="${id}"`), 2000, 'the message event');
+      assert.match(event.data, /Ben: Who brings the map\?/, 'the row previews "Name: text"');
+    }
+    // The sender's other page (not the one that sent) catches up: its row and the message.
+    await streams[0]!.waitFor((e) => e.event === 'message', 2000, 'the sender’s other page');
+    await sleep(200);
+    for (const s of streams) assert.equal(s.matching((e) => e.event === 'message').length, 1, 'one event per page');
+    const thread = await page(cat, `/messages/${id}`);
+    const li = thread(`#m-${sent}`);
+    assert.equal(li.attr('data-from'), ben.username);
+    assert.match(li.text(), /Who brings the map\?/);
+    assert.match(li.find('.msg-meta').text(), /Ben Member/);
+    // Seen by everyone once Ann and Cat have opened it (Cat just did).
+    assert.notEqual((await page(ben, `/messages/${id}`))(`#m-${sent}`).attr('data-status'), 'seen');
+    await page(ann, `/messages/${id}`);
+    assert.equal((await page(ben, `/messages/${id}`))(`#m-${sent}`).attr('data-status'), 'seen');
+  });
+
+  test('an outsider gets 404 for the group and everything in it; logged out, 303 or 401', async () => {
+    const { ann, ben, cat, eve } = await people('gr6');
+    const id = await group(ann, 'Private', [ben, cat]);
+    const sent = await sendMessage(ann, id, 'members only');
+    assert.equal((await eve.agent.get(`/messages/${id}`)).status, 404);
+    assert.equal((await eve.agent.get(`/messages/${id}/messages/${sent}`)).status, 404);
+    assert.equal((await eve.agent.post(`/messages/${id}/messages`).type('form').send({ body: 'let me in', _csrf: eve.token })).status, 404);
+    const anon = (await import('supertest')).default.agent(t.app);
+    assert.equal((await anon.get('/messages/groups/new')).status, 303);
+    assert.equal((await anon.post('/messages/groups').type('form').send({ name: 'x' })).status, 401);
+    assert.equal((await ann.agent.post('/messages/groups').type('form').send({ name: 'Forged', members: [ben.username, cat.username], _csrf: 'wrong' })).status, 403);
+  });
+});

@@ -20,6 +20,7 @@ import { setReactionHandler } from './routes/reactions.js';
 import { savedReplyHandlers } from './routes/saved-replies.js';
 import { scheduleHandlers } from './meetings/schedule-routes.js';
 import { groupHandlers } from './groups/group-routes.js';
+import { membershipHandlers } from './groups/membership-routes.js';
 import { searchPage } from './routes/search.js';
 import { reportView } from './routes/views.js';
 
@@ -42,6 +43,7 @@ export function createMessagingRouter(deps: MessagingDeps): Router {
   const saved = savedReplyHandlers(deps);
   const meetings = scheduleHandlers(deps);
   const groups = groupHandlers(deps);
+  const members = membershipHandlers(deps);
 
   const router = Router();
   router.use(deps.authenticate, formCheck(deps), attachmentLocals(deps));
@@ -71,6 +73,13 @@ export function createMessagingRouter(deps: MessagingDeps): Router {
   one.get('/meetings/new', meetings.form);
   one.post('/meetings', meetings.schedule);
   one.get('/menu', rowMenuHandler(deps));
+  one.get('/members', members.page);
+  one.post('/members', members.add);
+  one.post('/members/:username/remove', members.remove);
+  one.post('/members/:username/admin', members.promote);
+  one.post('/rename', members.rename);
+  one.get('/leave', members.confirmLeave);
+  one.post('/leave', members.leave);
   one.get('/messages/:messageId', edits.one);
   one.get('/messages/:messageId/text', edits.text);
   one.get('/messages/:messageId/edit', edits.form);

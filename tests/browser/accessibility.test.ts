@@ -97,7 +97,7 @@ before(async () => {
   await deleteMessage(db(), t, gone, ava);
   const third = await say(t, ben, ava, `Great. I also found the old ${seed.word} trail, it looks lovely.`);
   for (const [message, user, emoji] of [[first, ava, '👍'], [first, ben, '👍'], [second, ben, '❤️'], [third, ava, '😮']] as const) {
-    await setReaction(db(), { conversationId: t, messageId: message, userId: user, otherUserId: user === ava ? ben : ava, emoji, on: true, visibleAfter: 0 });
+    await setReaction(db(), { conversationId: t, messageId: message, userId: user, otherUserId: user === ava ? ben : ava, emoji, on: true, visible: { after: 0, upto: null } });
   }
 
   // Files from Ben, through the composer's own form (multipart), in his session.

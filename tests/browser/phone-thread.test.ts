@@ -44,7 +44,7 @@ async function pair(): Promise<{ me: string; conversation: number; theirs: numbe
   await send(them, me, 'Are we still on for Saturday? See https://example.org/plan');
   await send(me, them, 'Yes! 10am at the station.');
   const theirs = await send(them, me, 'Great, see you there');
-  await setReaction(mdb, { conversationId: conversation, messageId: theirs, userId: me, otherUserId: them, emoji: '👍', on: true, visibleAfter: 0 });
+  await setReaction(mdb, { conversationId: conversation, messageId: theirs, userId: me, otherUserId: them, emoji: '👍', on: true, visible: { after: 0, upto: null } });
   return { me: `pt_a${tag}`, conversation, theirs };
 }
 

@@ -157,3 +157,106 @@ describe('talking in a group', () => {
     assert.equal((await ann.agent.post('/messages/groups').type('form').send({ name: 'Forged', members: [ben.username, cat.username], _csrf: 'wrong' })).status, 403);
   });
 });
+
+describe('members', () => {
+  const post = (who: Member, path: string, fields: Record<string, string> = {}) => who.agent.post(path).type('form').send({ _csrf: who.token, ...fields });
+
+  test('an admin adds a connection of theirs, who sees the group from then on; a non-admin may not', async () => {
+    const { ann, ben, cat } = await people('gm1');
+    const dan = await newMember(t, 'gm1_dan', 'Dan Late');
+    await t.connect(ann.id, dan.id);
+    await t.connect(ben.id, dan.id);
+    const id = await group(ann, 'Club', [ben, cat]);
+    const before = await sendMessage(ben, id, 'said before Dan came');
+    const refused = await post(ben, `/messages/${id}/members`, { username: dan.username });
+    assert.equal(refused.status, 403, 'Ben is not an admin');
+    assert.equal(html(refused.text)('input[name=username]').attr('value') ?? '', '', 'a non-admin has no add form');
+    const added = await post(ann, `/messages/${id}/members`, { username: dan.username });
+    assert.equal(added.status, 303);
+    const thread = await page(dan, `/messages/${id}`);
+    assert.equal(thread(`#m-${before}`).length, 0, 'what was said before is not theirs');
+    assert.match(thread('[data-group-line]').text(), /Ann Admin added you/);
+    assert.equal((await dan.agent.get(`/messages/${id}/messages/${before}`)).status, 404);
+    assert.equal((await post(ann, `/messages/${id}/members`, { username: dan.username })).status, 409, 'already in it');
+    const stranger = await newMember(t, 'gm1_zed');
+    assert.equal((await post(ann, `/messages/${id}/members`, { username: stranger.username })).status, 403, 'not a connection of Ann’s');
+    assert.equal((await post(ann, `/messages/${id}/members`, { username: 'no_such_person_x' })).status, 404);
+  });
+
+  test('a removed member keeps the history up to their removal, read-only, and gets nothing after', async () => {
+    const { ann, ben, cat } = await people('gm2');
+    const id = await group(ann, 'Team', [ben, cat]);
+    const kept = await sendMessage(ben, id, 'before');
+    assert.equal((await post(ann, `/messages/${id}/members/${cat.username}/remove`)).status, 303);
+    const catStream = await openEventStream(server.baseUrl, await sessionCookie(cat.agent));
+    await catStream.waitFor((e) => e.event === 'hello', 1000, 'hello');
+    const later = await sendMessage(ben, id, 'after Cat left');
+    const thread = await page(cat, `/messages/${id}`);
+    assert.equal(thread(`#m-${kept}`).length, 1);
+    assert.equal(thread(`#m-${later}`).length, 0);
+    assert.match(thread('[data-group-line]').last().text(), /Ann Admin removed you/);
+    assert.equal(thread('#composer-body').length, 0, 'no composer');
+    assert.equal(thread('[data-barrier="left"]').length, 1);
+    assert.equal((await cat.agent.get(`/messages/${id}/messages/${later}`)).status, 404);
+    const send = await post(cat, `/messages/${id}/messages`, { body: 'can I still?' });
+    assert.equal(send.status, 403);
+    await sleep(300);
+    // Only her own reading reaches her pages ('mine'); nothing of the group's.
+    const heard = catStream.matching((e) => e.event !== 'mine' && e.data.includes(`data-conversation-id="${id}"`));
+    assert.deepEqual(heard.map((e) => e.event), [], 'no event of the group');
+    const row = (await page(cat, '/messages'))(`[data-conversation-id="${id}"] .row-preview`).text();
+    assert.match(row, /removed you/, 'the inbox previews the last thing they saw');
+    // The others' "seen" no longer waits for Cat.
+    await page(ann, `/messages/${id}`);
+    assert.equal((await page(ben, `/messages/${id}`))(`#m-${later}`).attr('data-status'), 'seen');
+  });
+
+  test('the last admin leaving hands admin to the longest-standing member; renaming and making admins are for admins', async () => {
+    const { ann, ben, cat } = await people('gm3');
+    const id = await group(ann, 'Old name', [ben, cat]);
+    assert.equal((await post(ben, `/messages/${id}/rename`, { name: 'Ben’s name' })).status, 403);
+    const bad = await post(ann, `/messages/${id}/rename`, { name: ' ' });
+    assert.equal(bad.status, 400);
+    assert.equal((await post(ann, `/messages/${id}/rename`, { name: 'New name' })).status, 303);
+    assert.equal((await page(cat, `/messages/${id}`))('#thread-title').text().trim(), 'New name');
+    assert.equal((await post(ann, `/messages/${id}/members/${cat.username}/admin`)).status, 303);
+    assert.equal((await post(cat, `/messages/${id}/leave`)).status, 303);
+    assert.equal((await post(ann, `/messages/${id}/leave`)).status, 303);
+    const roles = await t.db.selectFrom('conversation_participants').select(['user_id', 'role', 'left_upto_message_id']).where('conversation_id', '=', id).execute();
+    const benRow = roles.find((r) => r.user_id === ben.id)!;
+    assert.equal(benRow.role, 'admin', 'Ben, the one left, is admin now');
+    assert.equal(benRow.left_upto_message_id, null);
+    const lines = (await page(ben, `/messages/${id}`))('[data-group-line]').map((_, el) => html('')(el).text()).get().join('\n');
+    assert.match(lines, /renamed the group to “New name”/);
+    assert.match(lines, /made Cat Member an admin/);
+    assert.match(lines, /Cat Member left the group/);
+  });
+
+  test('each members route: a direct conversation 403, an outsider 404, logged out 401, a forged token 403', async () => {
+    const { ann, ben, cat, eve } = await people('gm4');
+    const id = await group(ann, 'Guarded', [ben, cat]);
+    const direct = await (async () => {
+      const res = await post(ann, '/messages', { to: ben.username });
+      return Number(/\d+$/.exec(res.headers.location ?? '')![0]);
+    })();
+    const anon = (await import('supertest')).default.agent(t.app);
+    const routes: [string, Record<string, string>][] = [
+      ['/members', { username: cat.username }],
+      [`/members/${ben.username}/remove`, {}],
+      [`/members/${ben.username}/admin`, {}],
+      ['/rename', { name: 'x' }],
+      ['/leave', {}],
+    ];
+    for (const [path, fields] of routes) {
+      assert.equal((await post(eve, `/messages/${id}${path}`, fields)).status, 404, `outsider ${path}`);
+      assert.equal((await anon.post(`/messages/${id}${path}`).type('form').send(fields)).status, 401, `logged out ${path}`);
+      assert.equal((await ann.agent.post(`/messages/${id}${path}`).type('form').send({ ...fields, _csrf: 'forged' })).status, 403, `forged ${path}`);
+      assert.equal((await post(ann, `/messages/${direct}${path}`, fields)).status, 403, `direct ${path}`);
+    }
+    assert.equal((await eve.agent.get(`/messages/${id}/members`)).status, 404);
+    assert.equal((await anon.get(`/messages/${id}/members`)).status, 303);
+    assert.equal((await ann.agent.get(`/messages/${direct}/members`)).status, 403);
+    const left = await t.db.selectFrom('conversation_participants').select('user_id').where('conversation_id', '=', id).where('left_upto_message_id', 'is not', null).execute();
+    assert.equal(left.length, 0, 'nothing changed');
+  });
+});

@@ -115,7 +115,7 @@ describe('the other writes check again where they commit', () => {
     const message = await sendMessage(ana, conversation, 'react to me');
     await t.db.insertInto('blocks').values({ blocker_id: ana.id, blocked_id: ben.id }).execute();
     await assert.rejects(
-      setReaction(mdb(), { conversationId: conversation, messageId: message, userId: ben.id, otherUserId: ana.id, emoji: '👍', on: true, visibleAfter: 0 }),
+      setReaction(mdb(), { conversationId: conversation, messageId: message, userId: ben.id, otherUserId: ana.id, emoji: '👍', on: true, visible: { after: 0, upto: null } }),
       WriteRefused,
     );
     const rows = await sql<{ n: number }>`select count(*)::int as n from message_reactions where message_id = ${message}`.execute(t.db);

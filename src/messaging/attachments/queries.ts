@@ -1,4 +1,5 @@
 import { sql, type Transaction } from 'kysely';
+import { visibleIds, type Visible } from '../queries/messages.js';
 import type { MessagingDb, MessagingTables } from '../schema.js';
 
 export interface AttachmentRow {
@@ -112,7 +113,7 @@ export async function attachmentsOf(db: MessagingDb, messageIds: readonly number
  * One sent file as a participant may fetch it: in this conversation, on a message that still
  * stands and that is not before my own "delete for me".
  */
-export async function findSentAttachment(db: MessagingDb, conversationId: number, attachmentId: number, visibleAfter: number): Promise<AttachmentRow | undefined> {
+export async function findSentAttachment(db: MessagingDb, conversationId: number, attachmentId: number, visible: Visible): Promise<AttachmentRow | undefined> {
   return db
     .selectFrom('attachments as a')
     .innerJoin('messages as m', 'm.id', 'a.message_id')
@@ -121,7 +122,7 @@ export async function findSentAttachment(db: MessagingDb, conversationId: number
     .where('a.conversation_id', '=', conversationId)
     .where('m.deleted_at', 'is', null)
     .where('m.redacted_at', 'is', null)
-    .where('m.id', '>', visibleAfter)
+    .where(visibleIds(visible, 'm.id'))
     .executeTakeFirst();
 }
 
@@ -142,14 +143,14 @@ export interface FileGroup {
 export async function filesOf(
   db: MessagingDb,
   conversationId: number,
-  options: { visibleAfter: number; before?: number; limit: number },
+  options: { visible: Visible; before?: number; limit: number },
 ): Promise<{ groups: FileGroup[]; nextBefore: number | undefined }> {
   const { rows } = await sql<FileVersion & { group_latest: number }>`
     with visible as (
       select a.*, m.sender_id
         from attachments a join messages m on m.id = a.message_id
        where a.conversation_id = ${conversationId} and a.message_id is not null
-         and m.id > ${options.visibleAfter} and m.deleted_at is null and m.redacted_at is null
+         and ${visibleIds(options.visible, 'm.id')} and m.deleted_at is null and m.redacted_at is null
     ), groups as (
       select lower(name) as key, max(id) as latest
         from visible group by lower(name)

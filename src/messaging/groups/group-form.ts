@@ -35,12 +35,20 @@ export function groupFormOf(fields: Record<string, unknown>, me: string): GroupF
   };
 }
 
+/** A group's name as sent (a new group's, or a rename): the trimmed name, or what to fix. */
+export function checkGroupName(raw: unknown): { name: string; error?: undefined } | { error: string } {
+  const name = typeof raw === 'string' ? raw.trim() : '';
+  if (hasNul(raw)) return { error: NUL_MESSAGE };
+  if (!name) return { error: 'Give the group a name.' };
+  if (codePoints(name) > GROUP_NAME_MAX) return { error: `Keep the name under ${GROUP_NAME_MAX} characters (it has ${codePoints(name)}).` };
+  return { name };
+}
+
 /** The form checked: errors beside the fields, or the trimmed name to create the group with. */
 export function checkGroupForm(form: GroupForm, raw: Record<string, unknown>): { ok: true; name: string } | { ok: false } {
-  const name = form.name.trim();
-  if (hasNul(raw.name)) form.errors.name = NUL_MESSAGE;
-  else if (!name) form.errors.name = 'Give the group a name.';
-  else if (codePoints(name) > GROUP_NAME_MAX) form.errors.name = `Keep the name under ${GROUP_NAME_MAX} characters (it has ${codePoints(name)}).`;
+  const named = checkGroupName(raw.name);
+  if (named.error !== undefined) form.errors.name = named.error;
+  const name = named.error === undefined ? named.name : '';
   if (form.members.length < GROUP_OTHERS_MIN) form.errors.members = `Choose at least ${GROUP_OTHERS_MIN} people: a group is you and 2 to ${GROUP_OTHERS_MAX} others.`;
   else if (form.members.length > GROUP_OTHERS_MAX) form.errors.members = `A group holds you and up to ${GROUP_OTHERS_MAX} others; you chose ${form.members.length}.`;
   return form.errors.name || form.errors.members ? { ok: false } : { ok: true, name };

@@ -15,7 +15,7 @@ export class BlockedTogether extends Error {
 }
 
 /** Of these people, a block between two of them (either way), or undefined: the host's blocks, read where the write commits. */
-async function blockAmong(trx: MessagingDb, ids: readonly number[]): Promise<{ blocker_id: number; blocked_id: number } | undefined> {
+export async function blockAmong(trx: MessagingDb, ids: readonly number[]): Promise<{ blocker_id: number; blocked_id: number } | undefined> {
   const { rows } = await sql<{ blocker_id: string; blocked_id: string }>`select * from courier_blocked_pairs(${[...ids]}::bigint[]) limit 1`.execute(trx);
   const row = rows[0];
   return row && { blocker_id: Number(row.blocker_id), blocked_id: Number(row.blocked_id) };

@@ -6,7 +6,7 @@ import { isHtmx, render } from '../../http/render.js';
 import type { MessagingDeps } from '../deps.js';
 import { limitsOf, RateLimited } from '../limits.js';
 import { threadAccess } from '../queries/conversations.js';
-import { messagesByIds } from '../queries/messages.js';
+import { messagesByIds, EVERYTHING } from '../queries/messages.js';
 import { WriteRefused } from '../queries/write-check.js';
 import { presentOne } from '../routes/one-message.js';
 import { streamOf } from '../routes/page-view.js';
@@ -35,7 +35,7 @@ export function meetingChangeHandlers(deps: MessagingDeps) {
 
   async function drawCard(req: Request, res: Response, me: number, meeting: MeetingRow) {
     const access = await threadAccess(deps.db, meeting.conversation_id, me);
-    const [row] = access && meeting.card_message_id !== null ? await messagesByIds(deps.db, meeting.conversation_id, [meeting.card_message_id], 0) : [];
+    const [row] = access && meeting.card_message_id !== null ? await messagesByIds(deps.db, meeting.conversation_id, [meeting.card_message_id], EVERYTHING) : [];
     if (!access || !row) return void res.status(204).end();
     render(res, 'messages/_message', { message: await presentOne(deps, me, access, row), conversationId: access.id, csrf: () => '', choices: false });
   }

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { CHANNEL } from '../realtime/channel.js';
 import type { MessagingDb } from '../schema.js';
-import { messagesByIds, type MessageRow } from './messages.js';
+import { messagesByIds, type MessageRow, EVERYTHING } from './messages.js';
 import { assertMayWrite } from './write-check.js';
 
 /** How long after sending a message its sender may still change it (contract v2). */
@@ -51,7 +51,7 @@ export async function editMessage(
         update conversations set version = version + 1 where id = ${input.conversationId}
         returning pg_notify(${CHANNEL}, json_build_object('t', 'thread', 'c', id, 'p', courier_audience(id), 'm', json_build_array(${input.messageId}::bigint), 'e', 1, 'x', ${input.fromStream ?? null}::text)::text)`.execute(trx);
     }
-    const [message] = await messagesByIds(trx, input.conversationId, [input.messageId], 0);
+    const [message] = await messagesByIds(trx, input.conversationId, [input.messageId], EVERYTHING);
     return { outcome: found.body === input.body ? 'unchanged' : 'edited', message: message! };
   });
 }

@@ -52,7 +52,8 @@ function inboxRows(db: MessagingDb, me: number) {
   return db
     .selectFrom('conversation_participants as p')
     .innerJoin('conversations as c', 'c.id', 'p.conversation_id')
-    .leftJoin('messages as m', (join) => join.onRef('m.id', '=', 'c.last_message_id').on('m.id', '>', sql.ref('p.cleared_before_message_id')))
+    // Its last message as I may see it: one who left a group sees up to their leaving.
+    .leftJoin('messages as m', (join) => join.on('m.id', '=', sql<number>`coalesce(p.left_upto_message_id, c.last_message_id)`).on('m.id', '>', sql.ref('p.cleared_before_message_id')))
     .select([
       'p.conversation_id',
       'p.other_user_id',

@@ -48,6 +48,25 @@ export function messageFromJoined(row: {
   return pick({ meeting: row.meeting, event: row.event, id: Number(row.message_id), conversation_id: row.message_conversation_id, sender_id: row.message_sender_id, body: row.body, created_at: row.created_at, deleted_at: row.deleted_at, redacted_at: row.redacted_at, edited_at: row.edited_at, reply_to_id: row.reply_to_id === null ? null : Number(row.reply_to_id), reply: row.reply });
 }
 
+/**
+ * What of a conversation one participant may see: after what they deleted for themselves, and up
+ * to their leaving a group (null while in it).
+ */
+export interface Visible {
+  after: number;
+  upto: number | null;
+}
+
+/** Every message (for checks made on behalf of the conversation, not of a reader). */
+export const EVERYTHING: Visible = { after: 0, upto: null };
+
+/** What this participant may see of the conversation. */
+export const visibleTo = (access: { mine: { clearedBeforeId: number; leftUptoId: number | null } }): Visible => ({ after: access.mine.clearedBeforeId, upto: access.mine.leftUptoId });
+
+/** The ids a reader may see, as a condition on `id` (of messages or of `m`). */
+export const visibleIds = (visible: Visible, column: 'id' | 'm.id' = 'id') =>
+  visible.upto === null ? sql<boolean>`${sql.ref(column)} > ${visible.after}` : sql<boolean>`${sql.ref(column)} > ${visible.after} and ${sql.ref(column)} <= ${visible.upto}`;
+
 export class ClientIdReused extends Error {}
 
 /**
@@ -117,13 +136,13 @@ const pick = (row: MessageRow): MessageRow => ({
 export async function messagesBefore(
   db: MessagingDb,
   conversationId: number,
-  options: { before?: number; visibleAfter: number; limit: number },
+  options: { before?: number; visible: Visible; limit: number },
 ): Promise<{ items: MessageRow[]; hasOlder: boolean }> {
   let query = db
     .selectFrom('messages')
     .select(columns)
     .where('conversation_id', '=', conversationId)
-    .where('id', '>', options.visibleAfter)
+    .where(visibleIds(options.visible))
     .orderBy('id', 'desc')
     .limit(options.limit + 1);
   if (options.before !== undefined) query = query.where('id', '<', options.before);
@@ -131,27 +150,27 @@ export async function messagesBefore(
   return { items: rows.slice(0, options.limit).reverse(), hasOlder: rows.length > options.limit };
 }
 
-/** These messages of the conversation, as a participant who cleared it up to `visibleAfter` may see them. */
-export async function messagesByIds(db: MessagingDb, conversationId: number, ids: readonly number[], visibleAfter: number): Promise<MessageRow[]> {
+/** These messages of the conversation, as a participant who may see `visible` of it sees them. */
+export async function messagesByIds(db: MessagingDb, conversationId: number, ids: readonly number[], visible: Visible): Promise<MessageRow[]> {
   if (ids.length === 0) return [];
   return db
     .selectFrom('messages')
     .select(columns)
     .where('conversation_id', '=', conversationId)
     .where('id', '=', sql<number>`any(${[...ids]}::bigint[])`)
-    .where('id', '>', visibleAfter)
+    .where(visibleIds(visible))
     .orderBy('id', 'asc')
     .execute();
 }
 
 /** Every message from `fromId` on, oldest first: the live end of an open thread. */
-export async function messagesFrom(db: MessagingDb, conversationId: number, fromId: number, visibleAfter: number, cap = 300): Promise<MessageRow[]> {
+export async function messagesFrom(db: MessagingDb, conversationId: number, fromId: number, visible: Visible, cap = 300): Promise<MessageRow[]> {
   return db
     .selectFrom('messages')
     .select(columns)
     .where('conversation_id', '=', conversationId)
     .where('id', '>=', fromId)
-    .where('id', '>', visibleAfter)
+    .where(visibleIds(visible))
     .orderBy('id', 'asc')
     .limit(cap)
     .execute();

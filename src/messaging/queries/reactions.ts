@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { visibleIds, type Visible } from './messages.js';
 import { CHANNEL } from '../realtime/channel.js';
 import type { MessagingDb } from '../schema.js';
 import { assertMayWrite } from './write-check.js';
@@ -54,7 +55,7 @@ export type ReactionOutcome = { kind: 'not-found' } | { kind: 'gone' } | { kind:
  */
 export async function setReaction(
   db: MessagingDb,
-  input: { conversationId: number; messageId: number; userId: number; otherUserId: number | null; emoji: Reaction; on: boolean; visibleAfter: number; fromStream?: string },
+  input: { conversationId: number; messageId: number; userId: number; otherUserId: number | null; emoji: Reaction; on: boolean; visible: Visible; fromStream?: string },
 ): Promise<ReactionOutcome> {
   return db.transaction().execute(async (trx) => {
     // A block or a suspension since the route's check stops it here (WriteRefused).
@@ -65,7 +66,7 @@ export async function setReaction(
       .select(['sender_id', 'deleted_at', 'redacted_at'])
       .where('id', '=', input.messageId)
       .where('conversation_id', '=', input.conversationId)
-      .where('id', '>', input.visibleAfter)
+      .where(visibleIds(input.visible))
       .forShare()
       .executeTakeFirst();
     if (!message) return { kind: 'not-found' };

@@ -3,7 +3,7 @@ import type { MessagingDeps } from '../deps.js';
 import { presentInboxRows, presentMessages, threadPeopleFrom, threadPersonIds } from '../present.js';
 import { threadAccess } from '../queries/conversations.js';
 import { inboxRowOf } from '../queries/inbox.js';
-import { messagesByIds } from '../queries/messages.js';
+import { messagesByIds, visibleTo } from '../queries/messages.js';
 import { reactionsFor } from '../queries/reactions.js';
 import { unreadCount } from '../queries/receipts.js';
 import type { RealtimeSignal } from './channel.js';
@@ -25,7 +25,7 @@ export async function messagesChanged(deps: MessagingDeps, hub: StreamHub, signa
     if (pages.length === 0) continue;
     const access = await threadAccess(deps.db, signal.c, user);
     if (!access) continue;
-    const rows = await messagesByIds(deps.db, signal.c, ids, access.mine.clearedBeforeId);
+    const rows = await messagesByIds(deps.db, signal.c, ids, visibleTo(access));
     const gone = rows.some((row) => row.deleted_at !== null || row.redacted_at !== null);
     const [people, reactions, attachments, count, row] = await Promise.all([
       deps.people.findByIds(threadPersonIds(access, user, rows)),

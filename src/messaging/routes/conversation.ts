@@ -9,7 +9,7 @@ import { limitsOf, PerPersonQueue, RateLimited, retryPhrase } from '../limits.js
 import { inboxPersonIds, presentInboxRows, presentMessages, threadPeopleFrom, threadPersonIds } from '../present.js';
 import { findConversationId, openConversation, type ThreadAccess } from '../queries/conversations.js';
 import { inboxRowOf } from '../queries/inbox.js';
-import { messagesFrom } from '../queries/messages.js';
+import { messagesFrom, visibleTo } from '../queries/messages.js';
 import { reactionsFor } from '../queries/reactions.js';
 import { unreadCount } from '../queries/receipts.js';
 import { WriteRefused } from '../queries/write-check.js';
@@ -95,7 +95,7 @@ export function conversationHandlers(deps: MessagingDeps): { open: RequestHandle
     res.set('Cache-Control', 'no-store');
     if (req.query.v === String(access.version)) return notModified(res);
     const from = parseId(req.query.from) ?? (access.lastMessageId ?? 0) + 1;
-    const rows = await messagesFrom(deps.db, access.id, from, access.mine.clearedBeforeId);
+    const rows = await messagesFrom(deps.db, access.id, from, visibleTo(access));
     // What this poll brings has reached an open page (delivered).
     adoptVersion(access, (await deliveredTo(deps.db, me.id)).get(access.id));
     // Only a page the person is looking at sees it (the script sends seen=1 while visible).

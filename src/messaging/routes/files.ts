@@ -1,4 +1,5 @@
 import contentDisposition from 'content-disposition';
+import { visibleTo } from '../queries/messages.js';
 import type { Request, RequestHandler, Response } from 'express';
 import { notFound } from '../../http/errors.js';
 import { render } from '../../http/render.js';
@@ -22,7 +23,7 @@ export function fileHandlers(deps: MessagingDeps): { list: RequestHandler; file:
     const access = conversationOf(req);
     const before = parseId(req.query.before);
     const [page, people] = await Promise.all([
-      filesOf(deps.db, access.id, { visibleAfter: access.mine.clearedBeforeId, before, limit: GROUPS_PER_PAGE }),
+      filesOf(deps.db, access.id, { visible: visibleTo(access), before, limit: GROUPS_PER_PAGE }),
       deps.people.findByIds(threadPersonIds(access, me.id)),
     ]);
     const groups = page.groups.map((group) => ({
@@ -41,7 +42,7 @@ export function fileHandlers(deps: MessagingDeps): { list: RequestHandler; file:
   async function serveFile(req: Request, res: Response, thumb: boolean): Promise<void> {
     const access = conversationOf(req);
     const fileId = parseId(req.params.fileId);
-    const file = fileId === undefined ? undefined : await findSentAttachment(deps.db, access.id, fileId, access.mine.clearedBeforeId);
+    const file = fileId === undefined ? undefined : await findSentAttachment(deps.db, access.id, fileId, visibleTo(access));
     if (!file || (thumb && file.kind !== 'image')) throw notFound('That file');
     const variant = thumb ? 'thumb' : file.kind === 'image' ? 'display' : 'original';
     const etag = `"f${file.id}-${variant}"`;

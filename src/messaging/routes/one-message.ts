@@ -2,13 +2,13 @@ import { attachmentsOf } from '../attachments/queries.js';
 import type { MessagingDeps } from '../deps.js';
 import { presentMessages, presentQuote, threadPeopleFrom, threadPersonIds, type MessageView, type QuoteView } from '../present.js';
 import type { ThreadAccess } from '../queries/conversations.js';
-import { messagesByIds, type MessageRow } from '../queries/messages.js';
+import { messagesByIds, type MessageRow, visibleTo } from '../queries/messages.js';
 import { reactionsFor } from '../queries/reactions.js';
 
 /** One message of the conversation as I may see it (undefined: not there, or cleared from my view). */
 export async function findMessage(deps: MessagingDeps, access: ThreadAccess, messageId: number | undefined): Promise<MessageRow | undefined> {
   if (messageId === undefined) return undefined;
-  const [row] = await messagesByIds(deps.db, access.id, [messageId], access.mine.clearedBeforeId);
+  const [row] = await messagesByIds(deps.db, access.id, [messageId], visibleTo(access));
   return row;
 }
 

@@ -1,4 +1,5 @@
 import type { RequestHandler } from 'express';
+import { visibleTo } from '../queries/messages.js';
 import { forbidden, HttpError, notFound } from '../../http/errors.js';
 import { bodyOf } from '../../http/fields.js';
 import { isHtmx, render } from '../../http/render.js';
@@ -31,7 +32,7 @@ export function setReactionHandler(deps: MessagingDeps): RequestHandler {
     const choice = parseChoice(bodyOf(req));
     if (!choice) throw new HttpError(400, `Pick one of the reactions: ${REACTIONS.join(' ')}.`);
     if (!(await mayWriteIn(deps, me.id, access))) throw forbidden('You cannot react in this conversation.');
-    const outcome = await setReaction(deps.db, { conversationId: access.id, messageId, userId: me.id, otherUserId: access.otherUserId, ...choice, visibleAfter: access.mine.clearedBeforeId, fromStream: streamOf(req) }).catch((err: unknown) => {
+    const outcome = await setReaction(deps.db, { conversationId: access.id, messageId, userId: me.id, otherUserId: access.otherUserId, ...choice, visible: visibleTo(access), fromStream: streamOf(req) }).catch((err: unknown) => {
       throw err instanceof WriteRefused ? forbidden('You cannot react in this conversation.') : err;
     });
     if (outcome.kind === 'not-found') throw notFound('That message');

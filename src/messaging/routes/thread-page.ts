@@ -6,7 +6,7 @@ import type { MessagingDeps, MessagingUser } from '../deps.js';
 import { inboxPersonIds, presentInboxRows, presentMessages, threadPeopleFrom, threadPersonIds, type QuoteView } from '../present.js';
 import type { ThreadAccess } from '../queries/conversations.js';
 import { inboxPage } from '../queries/inbox.js';
-import { messagesBefore, messagesFrom, type MessageRow } from '../queries/messages.js';
+import { messagesBefore, messagesFrom, type MessageRow, visibleTo } from '../queries/messages.js';
 import { reactionsFor } from '../queries/reactions.js';
 import { presenceOf } from '../realtime/presence-queries.js';
 import { barredAmongActive } from './active-rows.js';
@@ -41,7 +41,7 @@ export interface ThreadPosition {
 export async function readThreadPage(deps: MessagingDeps, user: MessagingUser, access: ThreadAccess, { before, around }: ThreadPosition) {
   const sizes = pageSizes(deps);
   const [page, inbox, barrier] = await Promise.all([
-    around !== undefined ? pageAround(deps, access, around, sizes.messages) : messagesBefore(deps.db, access.id, { before, visibleAfter: access.mine.clearedBeforeId, limit: sizes.messages }),
+    around !== undefined ? pageAround(deps, access, around, sizes.messages) : messagesBefore(deps.db, access.id, { before, visible: visibleTo(access), limit: sizes.messages }),
     inboxPage(deps.db, user.id, { filter: 'all', q: '', after: undefined }, sizes.conversations, deps.peopleTable),
     barrierIn(deps, user.id, access),
   ]);
@@ -104,8 +104,8 @@ export function threadPageView(read: ThreadRead, seenNow: boolean, firstUnreadId
 async function pageAround(deps: MessagingDeps, access: ThreadAccess, around: number, size: number): Promise<{ items: MessageRow[]; hasOlder: boolean }> {
   const half = Math.ceil(size / 2);
   const [older, newer] = await Promise.all([
-    messagesBefore(deps.db, access.id, { before: around + 1, visibleAfter: access.mine.clearedBeforeId, limit: half }),
-    messagesFrom(deps.db, access.id, around + 1, access.mine.clearedBeforeId, half),
+    messagesBefore(deps.db, access.id, { before: around + 1, visible: visibleTo(access), limit: half }),
+    messagesFrom(deps.db, access.id, around + 1, visibleTo(access), half),
   ]);
   return { items: [...older.items, ...newer], hasOlder: older.hasOlder };
 }

@@ -703,8 +703,7 @@ AS $function$
         select coalesce(array_agg(p.user_id order by p.user_id), '{}') into v_members
           from conversation_participants p
          where p.conversation_id = p_conversation_id and p.user_id <> p_sender_id and p.left_upto_message_id is null
-           and not exists (select 1 from blocks b where (b.blocker_id = p.user_id and b.blocked_id = p_sender_id)
-                                                     or (b.blocker_id = p_sender_id and b.blocked_id = p.user_id));
+           and not exists (select 1 from blocks b where b.blocker_id = p.user_id and b.blocked_id = p_sender_id);
       else
         v_members := array[p_recipient_id];
       end if;

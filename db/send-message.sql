@@ -5,8 +5,8 @@
 -- they may write (no block either way, not suspended; in a group, that they are still in it),
 -- counts their sending limit, inserts the message once per client id (with the message it
 -- answers, if that one is of this conversation), attaches its files, moves the conversation and
--- its participants' watermarks (a group's members still in it; none who blocked the sender or
--- whom the sender blocked), announces it on the live channel at commit, and queues a push job for
+-- its participants' watermarks (a group's members still in it, but none who blocked the sender),
+-- announces it on the live channel at commit, and queues a push job for
 -- each recipient with a device for web push and no page open and visible (none otherwise). The
 -- same text is in db/schema.sql.
 
@@ -33,8 +33,7 @@ AS $function$
         select coalesce(array_agg(p.user_id order by p.user_id), '{}') into v_members
           from conversation_participants p
          where p.conversation_id = p_conversation_id and p.user_id <> p_sender_id and p.left_upto_message_id is null
-           and not exists (select 1 from blocks b where (b.blocker_id = p.user_id and b.blocked_id = p_sender_id)
-                                                     or (b.blocker_id = p_sender_id and b.blocked_id = p.user_id));
+           and not exists (select 1 from blocks b where b.blocker_id = p.user_id and b.blocked_id = p_sender_id);
       else
         v_members := array[p_recipient_id];
       end if;

@@ -78,7 +78,7 @@ export async function up(db: Kysely<any>): Promise<void> {
    * The send function, for groups too. A direct message goes to p_recipient_id as before. A group
    * message (p_recipient_id null) needs its sender still in the group, checked here where the
    * write commits; it moves the rows of the members still in it, except that a member who blocked
-   * the sender (or whom the sender blocked) gets no unread from it; it is announced once, with
+   * the sender does not receive it (no unread, no event, no push: their page shows it hidden); it is announced once, with
    * the members it is for ('g'), and pushed to each of them away from their pages.
    */
   await sql`drop function courier_send_message(bigint, bigint, bigint, text, uuid, bigint[], integer, integer, integer, text, bigint)`.execute(db);
@@ -105,8 +105,7 @@ export async function up(db: Kysely<any>): Promise<void> {
         select coalesce(array_agg(p.user_id order by p.user_id), '{}') into v_members
           from conversation_participants p
          where p.conversation_id = p_conversation_id and p.user_id <> p_sender_id and p.left_upto_message_id is null
-           and not exists (select 1 from blocks b where (b.blocker_id = p.user_id and b.blocked_id = p_sender_id)
-                                                     or (b.blocker_id = p_sender_id and b.blocked_id = p.user_id));
+           and not exists (select 1 from blocks b where b.blocker_id = p.user_id and b.blocked_id = p_sender_id);
       else
         v_members := array[p_recipient_id];
       end if;

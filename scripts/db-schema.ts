@@ -35,8 +35,8 @@ const SEND_HEADER = `-- GENERATED FILE: do not edit. Written by \`npm run db:sch
 -- they may write (no block either way, not suspended; in a group, that they are still in it),
 -- counts their sending limit, inserts the message once per client id (with the message it
 -- answers, if that one is of this conversation), attaches its files, moves the conversation and
--- its participants' watermarks (a group's members still in it; none who blocked the sender or
--- whom the sender blocked), announces it on the live channel at commit, and queues a push job for
+-- its participants' watermarks (a group's members still in it, but none who blocked the sender),
+-- announces it on the live channel at commit, and queues a push job for
 -- each recipient with a device for web push and no page open and visible (none otherwise). The
 -- same text is in db/schema.sql.
 `;

@@ -45,6 +45,10 @@ export interface MessageView {
   groupLine?: string;
   /** In a group: the sender's photo goes beside it (everyone's name is under their messages anyway). */
   inGroup: boolean;
+  /** Mine, in a group: the others who have read it (those sharing read receipts). */
+  seenBy?: Person[];
+  /** In a group, from someone I blocked: hidden, a line says so. */
+  hiddenFromBlocked?: boolean;
 }
 
 export interface QuoteView {
@@ -138,10 +142,17 @@ export interface MessageExtras {
 export function presentMessages(rows: MessageRow[], people: ThreadPeople, access: ThreadAccess, extras: MessageExtras = {}): MessageView[] {
   const me = people.me.id;
   const editableAfter = Date.now() - EDIT_WINDOW_MINUTES * 60_000;
-  const lastSeenOfMine = access.shared.readReceipts
-    ? rows.reduce((seen, m) => (m.sender_id === me && m.id <= access.theirs.lastReadId && m.id > seen ? m.id : seen), 0)
-    : 0;
-  return rows.map((m) => ({
+  // In a group: who of the others (sharing receipts, as I do) has read each of my messages.
+  const readers = people.group && access.shared.readReceipts ? access.members.filter((x) => x.userId !== me && x.receipts) : [];
+  const seenBy = (m: MessageRow) => (people.group && m.sender_id === me && !m.event ? readers.filter((x) => x.lastReadId >= m.id).map((x) => personIn(people, x.userId)) : undefined);
+  // "Seen" (in a group, "Seen by N") goes under the newest of my messages anyone has read.
+  const lastSeenOfMine = !access.shared.readReceipts
+    ? 0
+    : people.group
+      ? rows.reduce((seen, m) => (m.sender_id === me && !m.event && readers.some((x) => x.lastReadId >= m.id) && m.id > seen ? m.id : seen), 0)
+      : rows.reduce((seen, m) => (m.sender_id === me && m.id <= access.theirs.lastReadId && m.id > seen ? m.id : seen), 0);
+  const blocked = new Set(access.members.filter((x) => x.blockedByMe).map((x) => x.userId));
+  return rows.map((m) => presentOneMessage(m, {
     id: m.id,
     from: personIn(people, m.sender_id),
     mine: m.sender_id === me,
@@ -159,7 +170,14 @@ export function presentMessages(rows: MessageRow[], people: ThreadPeople, access
     quote: m.reply && !m.deleted_at && !m.redacted_at ? presentQuote(m.reply, people, access) : undefined,
     ...meetingOf(m, people),
     ...(m.event ? { groupLine: groupLineText(m.event, m.sender_id, people), editable: false } : {}),
-  }));
+    seenBy: seenBy(m),
+  }, blocked.has(m.sender_id) && !m.event));
+}
+
+/** In a group, a message from someone I blocked is drawn as a line saying so: nothing of it shows. */
+function presentOneMessage(m: MessageRow, view: MessageView, hidden: boolean): MessageView {
+  if (!hidden) return view;
+  return { ...view, body: null, reactions: [], attachments: [], quote: undefined, meeting: undefined, meetingLine: false, editable: false, hiddenFromBlocked: true };
 }
 
 /** What a group's line says, as I read it ("You added Ben", "Ana renamed the group to Trip"). */
@@ -261,6 +279,7 @@ export function inboxPersonIds(rows: readonly InboxRow[], me?: number): number[]
 
 function previewOf(row: InboxRow, me: number, people: Map<number, Person>): string {
   if (row.last_message_id === null) return '';
+  if (row.last_hidden) return 'Hidden: a message from someone you blocked';
   if (row.last_event && row.last_sender_id !== null) {
     const byId = (id: number) => people.get(id) ?? unknownPerson(id);
     return groupLineText(row.last_event, Number(row.last_sender_id), { me: byId(me), other: byId(0), byId: people, group: true });

@@ -260,3 +260,38 @@ describe('members', () => {
     assert.equal(left.length, 0, 'nothing changed');
   });
 });
+
+describe('receipts and blocks in a group', () => {
+  test('"Seen by N" under my last message, with the names; data-seen-by on each of mine', async () => {
+    const { ann, ben, cat } = await people('gs1');
+    const id = await group(ann, 'Readers', [ben, cat]);
+    const first = await sendMessage(ann, id, 'one');
+    const second = await sendMessage(ann, id, 'two');
+    await page(ben, `/messages/${id}`);
+    let thread = await page(ann, `/messages/${id}`);
+    assert.equal(thread(`#m-${second}`).attr('data-seen-by'), '1');
+    assert.notEqual(thread(`#m-${second}`).attr('data-status'), 'seen', 'not seen by everyone yet');
+    assert.match(thread(`#m-${second} [data-seen-marker] summary`).text(), /Seen by 1/);
+    assert.equal(thread(`#m-${second} [data-seen-names]`).text(), 'Ben Member');
+    assert.equal(thread(`#m-${first} [data-seen-marker]`).length, 0, 'only under the newest');
+    await page(cat, `/messages/${id}`);
+    thread = await page(ann, `/messages/${id}`);
+    assert.equal(thread(`#m-${second}`).attr('data-seen-by'), '2');
+    assert.equal(thread(`#m-${second}`).attr('data-status'), 'seen');
+  });
+
+  test('a message from someone I blocked is hidden from me, with a line saying so, and leaves me nothing unread', async () => {
+    const { ann, ben, cat } = await people('gs2');
+    const id = await group(ann, 'Mixed', [ben, cat]);
+    await page(cat, `/messages/${id}`);
+    await t.db.insertInto('blocks').values({ blocker_id: cat.id, blocked_id: ben.id }).execute();
+    const hidden = await sendMessage(ben, id, 'you will not read this');
+    const thread = await page(cat, `/messages/${id}`);
+    assert.equal(thread(`#m-${hidden} [data-hidden-blocked]`).length, 1);
+    assert.doesNotMatch(thread.text(), /you will not read this/);
+    const row = await t.db.selectFrom('conversation_participants').select(['latest_incoming_message_id']).where('conversation_id', '=', id).where('user_id', '=', cat.id).executeTakeFirstOrThrow();
+    assert.ok(Number(row.latest_incoming_message_id) < hidden, 'no unread for Cat');
+    // Ben, who was blocked, still writes to the others, and reads Cat.
+    assert.match((await page(ann, `/messages/${id}`))(`#m-${hidden}`).text(), /you will not read this/);
+  });
+});

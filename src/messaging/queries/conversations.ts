@@ -96,6 +96,8 @@ export interface GroupMember {
   lastDeliveredId: number;
   /** They share read receipts: their read watermark counts. */
   receipts: boolean;
+  /** The reader of this access blocked them: their messages are hidden from the reader. */
+  blockedByMe: boolean;
 }
 
 /** My participant row with the conversation and the other side's row: the columns of a ThreadAccess. */
@@ -129,7 +131,10 @@ export function participantAccess(db: MessagingDb) {
       // A group's members, read with the row (at most 50): one query for any conversation.
       sql<MemberRow[] | null>`case when c.kind = 'group' then (
         select json_agg(json_build_object('u', g.user_id, 'r', g.role, 'rd', g.last_read_message_id, 'dl', g.last_delivered_message_id,
-                                          's', coalesce((select w.read_receipts from messaging_preferences w where w.user_id = g.user_id), true)) order by g.joined_at, g.user_id)
+                                          's', coalesce((select w.read_receipts from messaging_preferences w where w.user_id = g.user_id), true),
+                                          -- I blocked them: their messages are hidden from me (the host's blocks, through its function).
+                                          'b', g.user_id <> mine.user_id and exists (select 1 from courier_blocked_pairs(array[mine.user_id, g.user_id]) x where x.blocker_id = mine.user_id))
+                                   order by g.joined_at, g.user_id)
           from conversation_participants g where g.conversation_id = c.id and g.left_upto_message_id is null) end`.as('members'),
       'mine.last_read_message_id as my_read',
       'mine.latest_incoming_message_id as my_incoming',
@@ -143,12 +148,12 @@ export function participantAccess(db: MessagingDb) {
     ]);
 }
 
-interface MemberRow { u: number; r: GroupRole; rd: number; dl: number; s: boolean }
+interface MemberRow { u: number; r: GroupRole; rd: number; dl: number; s: boolean; b: boolean }
 
 type AccessRow = NonNullable<Awaited<ReturnType<ReturnType<typeof accessQuery>['executeTakeFirst']>>>;
 
 export function toAccess(row: AccessRow): ThreadAccess {
-  const members = (row.members ?? []).map((m) => ({ userId: Number(m.u), role: m.r, lastReadId: Number(m.rd), lastDeliveredId: Number(m.dl), receipts: m.s }));
+  const members = (row.members ?? []).map((m) => ({ userId: Number(m.u), role: m.r, lastReadId: Number(m.rd), lastDeliveredId: Number(m.dl), receipts: m.s, blockedByMe: m.b }));
   const me = row.my_id;
   const mine = {
     lastReadId: row.my_read, latestIncomingId: row.my_incoming, markedUnread: row.marked_unread, clearedBeforeId: row.cleared_before_message_id,

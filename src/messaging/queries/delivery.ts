@@ -77,6 +77,8 @@ export function inboxRowOfDelivery(delivery: Delivery): InboxRow {
     last_redacted: message.redacted_at !== null,
     last_created_at: message.created_at,
     last_event: message.event,
+    // A recipient who blocked the sender is not delivered their group messages at all.
+    last_hidden: false,
     pinned: access.mine.pinned,
     archived: access.mine.archived,
     // Not read here: the page keeps its dots as presence events leave them.

@@ -21,6 +21,8 @@ export interface InboxRow {
   last_created_at: Date | null;
   /** The last message is a group's line ("Ana added Ben"). */
   last_event: GroupEvent | null;
+  /** In a group, the last message is from someone I blocked: not previewed. */
+  last_hidden: boolean;
   pinned: boolean;
   archived: boolean;
   /** On a page of a live instance now, and both of us show our active status (blocks are the host's to apply). */
@@ -60,6 +62,9 @@ function inboxRows(db: MessagingDb, me: number) {
       'c.kind',
       'c.name',
       'm.event as last_event',
+      // In a group, a last message from someone I blocked is hidden from me (the host's blocks, through its function).
+      sql<boolean>`(c.kind <> 'direct' and m.sender_id <> p.user_id
+                    and exists (select 1 from courier_blocked_pairs(array[p.user_id, m.sender_id]) x where x.blocker_id = p.user_id))`.as('last_hidden'),
       sql<Date>`p.last_activity_at`.as('last_activity_at'),
       sql<string>`p.last_activity_at::text`.as('activity_key'),
       sql<boolean>`(p.latest_incoming_message_id > p.last_read_message_id or p.marked_unread)`.as('unread'),

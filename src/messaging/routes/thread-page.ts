@@ -70,7 +70,9 @@ export const lastShown = (read: ThreadRead) => read.page.items[read.page.items.l
  */
 export function firstUnreadOf(read: ThreadRead, readBefore: number): number | undefined {
   if (!read.isNewest) return undefined;
-  return read.page.items.find((m) => m.id > readBefore && m.sender_id !== read.user.id)?.id;
+  // Nothing from someone I blocked in a group is new to me (it is hidden).
+  const blocked = new Set(read.access.members.filter((m) => m.blockedByMe).map((m) => m.userId));
+  return read.page.items.find((m) => m.id > readBefore && m.sender_id !== read.user.id && !blocked.has(m.sender_id))?.id;
 }
 
 /**

@@ -295,3 +295,15 @@ describe('receipts and blocks in a group', () => {
     assert.match((await page(ann, `/messages/${id}`))(`#m-${hidden}`).text(), /you will not read this/);
   });
 });
+
+describe('the inbox', () => {
+  test('name search finds a group by its name and by a member', async () => {
+    const { ann, ben, cat } = await people('gi1');
+    const id = await group(ann, 'Quokka watchers', [ben, cat]);
+    const rows = async (q: string) => (await page(ann, `/messages?q=${encodeURIComponent(q)}`))('[data-conversation-id]').map((_, el) => Number(html('')(el).attr('data-conversation-id'))).get();
+    assert.deepEqual(await rows('quokka'), [id]);
+    assert.deepEqual(await rows('WATCH'), [id]);
+    assert.ok((await rows('Cat Member')).includes(id), 'by a member');
+    assert.deepEqual(await rows('zebra'), []);
+  });
+});

@@ -95,7 +95,7 @@ const likeEscape = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** The rows of one tab (and name search), pinned or not. */
 /** The people a name search matches: who they are, or "too many to list" (then matched in SQL). */
-type Matching = { ids: number[] } | { sql: ReturnType<typeof sql<boolean>> } | undefined;
+type Matching = ({ ids: number[] } | { sql: ReturnType<typeof sql<boolean>>; members: ReturnType<typeof sql> }) & { pattern: string } | undefined;
 
 /** Up to this many matching people are fetched as ids; beyond, the match stays a subquery. */
 const MATCHING_IDS_MAX = 5000;
@@ -110,8 +110,8 @@ async function matchingPeople(db: MessagingDb, q: string, people: PeopleTable | 
   // tested against a hashed list, so the cost follows how many people match, not how many
   // conversations I have.
   const { rows } = await sql<{ id: number }>`${matches} limit ${MATCHING_IDS_MAX + 1}`.execute(db);
-  if (rows.length <= MATCHING_IDS_MAX) return { ids: rows.map((r) => Number(r.id)) };
-  return { sql: sql<boolean>`p.other_user_id in (${matches})` };
+  if (rows.length <= MATCHING_IDS_MAX) return { ids: rows.map((r) => Number(r.id)), pattern };
+  return { sql: sql<boolean>`p.other_user_id in (${matches})`, members: matches, pattern };
 }
 
 function filtered(db: MessagingDb, me: number, query: InboxQuery, matching: Matching) {
@@ -119,9 +119,12 @@ function filtered(db: MessagingDb, me: number, query: InboxQuery, matching: Matc
   if (query.filter === 'archived') rows = rows.where('p.archived_at', 'is not', null);
   else rows = rows.where('p.archived_at', 'is', null);
   if (query.filter === 'unread') rows = rows.where(sql<boolean>`(p.latest_incoming_message_id > p.last_read_message_id or p.marked_unread)`);
-  if (matching && 'ids' in matching) rows = rows.where(sql<boolean>`p.other_user_id = any(${sql.val(matching.ids)}::bigint[])`);
-  else if (matching) rows = rows.where(matching.sql);
-  return rows;
+  if (!matching) return rows;
+  // A direct conversation by the other person; a group by its name or by a member still in it.
+  const person = 'ids' in matching ? sql<boolean>`p.other_user_id = any(${sql.val(matching.ids)}::bigint[])` : matching.sql;
+  const member = 'ids' in matching ? sql<boolean>`g.user_id = any(${sql.val(matching.ids)}::bigint[])` : sql<boolean>`g.user_id in (${matching.members})`;
+  return rows.where(sql<boolean>`(${person} or (c.kind = 'group' and (lower(c.name) like ${matching.pattern}
+    or exists (select 1 from conversation_participants g where g.conversation_id = p.conversation_id and g.left_upto_message_id is null and g.user_id <> p.user_id and ${member}))))`);
 }
 
 /**
@@ -139,7 +142,7 @@ export async function inboxPage(
 ): Promise<{ items: InboxRow[]; next: string | undefined }> {
   const cursor = decodeCursor(query.after);
   const matching = await matchingPeople(db, query.q, people);
-  if (matching && 'ids' in matching && matching.ids.length === 0) return { items: [], next: undefined };
+
   const pinsApart = query.filter === 'all';
   const pinned = pinsApart && !cursor ? ((await filtered(db, me, query, matching).where('p.pinned_at', 'is not', null).orderBy('p.pinned_at').orderBy('p.conversation_id').execute()) as InboxRow[]) : [];
   let page = filtered(db, me, query, matching).orderBy('p.last_activity_at', 'desc').orderBy('p.conversation_id', 'desc').limit(limit + 1);

@@ -296,6 +296,20 @@ describe('receipts and blocks in a group', () => {
   });
 });
 
+describe('typing in a group', () => {
+  test('"typing" reaches the other members’ pages, and the page knows their first names', async () => {
+    const { ann, ben, cat } = await people('gt1');
+    const id = await group(ann, 'Chatty', [ben, cat]);
+    const catStream = await openEventStream(server.baseUrl, await sessionCookie(cat.agent));
+    await catStream.waitFor((e) => e.event === 'hello', 1000, 'hello');
+    assert.equal((await ben.agent.post(`/messages/${id}/typing`).set('X-CSRF-Token', ben.token)).status, 204);
+    const typing = await catStream.waitFor((e) => e.event === 'typing', 2000, 'typing');
+    assert.match(typing.data, new RegExp(`data-user-id="${ben.id}"`));
+    const names = JSON.parse((await page(cat, `/messages/${id}`))('[data-typing]').attr('data-names') ?? '{}') as Record<string, string>;
+    assert.deepEqual(names, { [ann.id]: 'Ann', [ben.id]: 'Ben' });
+  });
+});
+
 describe('the inbox', () => {
   test('name search finds a group by its name and by a member', async () => {
     const { ann, ben, cat } = await people('gi1');

@@ -82,7 +82,8 @@ document.addEventListener('htmx:sseMessage', function (event) {
   // Their message came: their "typing…" ends.
   var thread = event.detail.type === 'message' && /\[data-thread='(\d+)'\]/.exec(event.detail.data || '');
   var typing = thread && openThread(thread[1]) && openThread(thread[1]).querySelector('[data-typing]');
-  if (typing && event.detail.data.indexOf('class="msg mine') === -1) showTyping(typing, false);
+  // In a group the others may still be at it: each one's "typing" lapses on its own.
+  if (typing && event.detail.data.indexOf('class="msg mine') === -1 && !typing.hasAttribute('data-names')) showTyping(typing, false);
 });
 
 // The page tells the server what it shows (its stream's name, the conversation open at its
@@ -121,11 +122,29 @@ function showTyping(indicator, on) {
   indicator.textContent = on ? indicator.getAttribute('data-text') : '';
 }
 var typingTimers = {};
+// In a group: who is typing (by user id), and when each was last heard.
+var typers = {};
+function sayWhoTypes(indicator) {
+  var names = JSON.parse(indicator.getAttribute('data-names') || '{}');
+  var now = Date.now();
+  var active = Object.keys(typers).filter(function (u) { return now - typers[u] < 5000 && names[u]; }).map(function (u) { return names[u]; });
+  indicator.hidden = active.length === 0;
+  indicator.textContent = active.length === 0 ? '' : active.length === 1 ? active[0] + ' is typing…'
+    : active.length === 2 ? active[0] + ' and ' + active[1] + ' are typing…'
+    : active[0] + ' and ' + (active.length - 1) + ' others are typing…';
+}
 function onTyping(data) {
   var hint = firstElementOf(data);
   var thread = hint && openThread(hint.getAttribute('data-conversation-id'));
   var indicator = thread && thread.querySelector('[data-typing]');
   if (!indicator) return;
+  if (indicator.hasAttribute('data-names')) {
+    typers[hint.getAttribute('data-user-id')] = Date.now();
+    sayWhoTypes(indicator);
+    clearTimeout(typingTimers.group);
+    typingTimers.group = setTimeout(function () { sayWhoTypes(indicator); }, 5100);
+    return;
+  }
   if (indicator.hidden) showTyping(indicator, true);
   clearTimeout(typingTimers.hide);
   typingTimers.hide = setTimeout(function () { showTyping(indicator, false); }, 5000);

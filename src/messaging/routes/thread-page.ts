@@ -11,7 +11,7 @@ import { reactionsFor } from '../queries/reactions.js';
 import { presenceOf } from '../realtime/presence-queries.js';
 import { barredAmongActive } from './active-rows.js';
 import { barrierIn } from './context.js';
-import { groupMembers } from '../groups/members.js';
+import { groupMembers, typingNames } from '../groups/members.js';
 
 export interface Composer {
   body: string;
@@ -90,6 +90,7 @@ export function threadPageView(read: ThreadRead, seenNow: boolean, firstUnreadId
     group: threadPeople.group,
     meId: user.id,
     members: groupMembers(access, threadPeople),
+    typingNames: typingNames(access, threadPeople),
     presence: read.presence,
     barrier: read.barrier,
     messages: presentMessages(page.items, threadPeople, access, { reactions: read.reactions, attachments: read.attachments }),

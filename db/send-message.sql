@@ -2,7 +2,7 @@
 --
 -- courier_send_message, as the migrations leave it: the one statement a message is stored by
 -- (src/messaging/queries/messages.ts calls it). Under the sender's advisory lock it checks that
--- they may write (no block either way, not suspended; in a group, that they are still in it),
+-- they may write (no block either way, not suspended, except to support; in a group or in support, that they are still in it),
 -- counts their sending limit, inserts the message once per client id (with the message it
 -- answers, if that one is of this conversation), attaches its files, moves the conversation and
 -- its participants' watermarks (a group's members still in it, but none who blocked the sender),
@@ -17,9 +17,14 @@ AS $function$
     #variable_conflict use_column
     declare
       v_members bigint[];
+      v_kind text := 'direct';
     begin
       perform pg_advisory_xact_lock(p_lock_space, (p_sender_id % 2147483647)::int);
-      if not courier_may_write(p_sender_id, p_recipient_id) then
+      if p_recipient_id is null then
+        select c.kind into v_kind from conversations c where c.id = p_conversation_id;
+      end if;
+      -- Support is reachable by everyone, a suspended person included (to ask why).
+      if v_kind <> 'support' and not courier_may_write(p_sender_id, p_recipient_id) then
         raise exception 'courier: % may not write to %', p_sender_id, p_recipient_id using errcode = 'CW403';
       end if;
       if p_recipient_id is null then

@@ -30,6 +30,8 @@ export async function up(db: Kysely<any>): Promise<void> {
       add column role text not null default 'member' check (role in ('admin', 'member')),
       add column joined_at timestamptz not null default now(),
       add column left_upto_message_id bigint`.execute(db);
+  // One support conversation per person (its other side is the moderation team: admins join it when they open it).
+  await sql`create unique index conversations_support_idx on conversations (created_by) where kind = 'support'`.execute(db);
   // The members of a group still in it, in the order they joined (the longest-standing first).
   await sql`create index conversation_participants_members_idx on conversation_participants (conversation_id, joined_at, user_id) where left_upto_message_id is null`.execute(db);
   await sql`alter table messages add column event jsonb check (event is null or jsonb_typeof(event) = 'object')`.execute(db);
@@ -75,7 +77,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     $$`.execute(db);
 
   /*
-   * The send function, for groups too. A direct message goes to p_recipient_id as before. A group
+   * The send function, for groups (and support) too. A direct message goes to p_recipient_id as before. A group
    * message (p_recipient_id null) needs its sender still in the group, checked here where the
    * write commits; it moves the rows of the members still in it, except that a member who blocked
    * the sender does not receive it (no unread, no event, no push: their page shows it hidden); it is announced once, with
@@ -89,9 +91,14 @@ export async function up(db: Kysely<any>): Promise<void> {
     #variable_conflict use_column
     declare
       v_members bigint[];
+      v_kind text := 'direct';
     begin
       perform pg_advisory_xact_lock(p_lock_space, (p_sender_id % 2147483647)::int);
-      if not courier_may_write(p_sender_id, p_recipient_id) then
+      if p_recipient_id is null then
+        select c.kind into v_kind from conversations c where c.id = p_conversation_id;
+      end if;
+      -- Support is reachable by everyone, a suspended person included (to ask why).
+      if v_kind <> 'support' and not courier_may_write(p_sender_id, p_recipient_id) then
         raise exception 'courier: % may not write to %', p_sender_id, p_recipient_id using errcode = 'CW403';
       end if;
       if p_recipient_id is null then

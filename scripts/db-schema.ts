@@ -32,7 +32,7 @@ const SEND_HEADER = `-- GENERATED FILE: do not edit. Written by \`npm run db:sch
 --
 -- courier_send_message, as the migrations leave it: the one statement a message is stored by
 -- (src/messaging/queries/messages.ts calls it). Under the sender's advisory lock it checks that
--- they may write (no block either way, not suspended; in a group, that they are still in it),
+-- they may write (no block either way, not suspended, except to support; in a group or in support, that they are still in it),
 -- counts their sending limit, inserts the message once per client id (with the message it
 -- answers, if that one is of this conversation), attaches its files, moves the conversation and
 -- its participants' watermarks (a group's members still in it, but none who blocked the sender),

@@ -28,6 +28,7 @@ import { contactSearch } from './connections/contact-queries.js';
 import { sessionCarryOver } from './http/carry-over.js';
 import { messagingPolicy } from './connections/messaging-policy.js';
 import { requireAdmin } from './admin/policy.js';
+import { supportDeskRoutes } from './admin/support-routes.js';
 import { adminRoutes } from './admin/routes.js';
 import { setWeeklyReport } from './admin/weekly-report-queries.js';
 import { noticeRoutes, safetyRoutes } from './safety/routes.js';
@@ -167,7 +168,7 @@ export function createApp(deps: AppDeps): App {
   app.use('/people', ...signedIn, people.directory);
   app.use('/u', ...signedIn, safetyRoutes(db, messaging.moderation, messaging), people.profiles);
   app.use('/notices', ...signedIn, noticeRoutes(db));
-  app.use('/admin', requireUser, requireAdmin, csrfGuard, adminRoutes(db, messaging.moderation));
+  app.use('/admin', requireUser, requireAdmin, csrfGuard, adminRoutes(db, messaging.moderation), supportDeskRoutes(db, messaging.support));
   app.use('/connections', ...signedIn, connectionRoutes(db));
   app.use('/messages', messaging.router);
   app.use('/push', messaging.devices);

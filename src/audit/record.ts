@@ -22,7 +22,8 @@ export type AuditAction =
   | 'report.resolved'
   | 'notice.acknowledged'
   | 'analytics.viewed'
-  | 'analytics.exported';
+  | 'analytics.exported'
+  | 'support.opened';
 
 /** Metadata only: ids, an action, an IP, and small non-textual details. Never message text or passwords. */
 export interface AuditEntry {

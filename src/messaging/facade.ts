@@ -12,6 +12,7 @@ import { createRealtime, type Realtime } from './realtime/index.js';
 import { deviceCount } from './away/push-queries.js';
 import { sweepDevices } from './away/push-sweep.js';
 import { savedRepliesSettings } from './saved-replies/settings-routes.js';
+import { joinSupport, supportInbox } from './support/support-queries.js';
 import { createMessagingRouter } from './router.js';
 import { createMeetingsRouter } from './meetings/router.js';
 import { deviceRoutes } from './routes/devices.js';
@@ -35,6 +36,12 @@ export interface Moderation {
   recentMessagesWith: Bound<typeof recentMessagesWith>;
   messagesForEvidence: Bound<typeof messagesForEvidence>;
   redactMessages: Bound<typeof redactMessages>;
+}
+
+/** Support conversations as the team sees them: who wrote and when (never what), and opening one. */
+export interface SupportDesk {
+  inbox: Bound<typeof supportInbox>;
+  join: Bound<typeof joinSupport>;
 }
 
 /** A person's privacy choices (read receipts, typing, active status), for the host's Settings. */
@@ -70,6 +77,8 @@ export interface Messaging {
   /** GET /events, and starting and stopping live events. */
   realtime: Realtime;
   moderation: Moderation;
+  /** For the team's support desk (the host's admin pages): the list, and an admin joining one. */
+  support: SupportDesk;
   preferences: PreferencesStore;
   notificationPreferences: NotificationPreferencesStore;
   /** The module's background work, for the host's job queue. */
@@ -100,6 +109,10 @@ export function createMessaging(setup: MessagingSetup): Messaging {
       recentMessagesWith: (...args) => recentMessagesWith(db, ...args),
       messagesForEvidence: (...args) => messagesForEvidence(db, ...args),
       redactMessages: (...args) => redactMessages(db, ...args),
+    },
+    support: {
+      inbox: (...args) => supportInbox(db, ...args),
+      join: (...args) => joinSupport(db, ...args),
     },
     preferences: {
       load: (...args) => loadPreferences(db, ...args),

@@ -1,5 +1,5 @@
 // The host builds the module once through its facade; the named exports below are its parts, for tests and benchmarks.
-export { createMessaging, type Messaging, type MessagingSetup, type Moderation, type NotificationPreferencesStore, type PreferencesStore } from './facade.js';
+export { createMessaging, type Messaging, type MessagingSetup, type Moderation, type SupportDesk, type NotificationPreferencesStore, type PreferencesStore } from './facade.js';
 export type { AttachmentSettings, Barrier, CarryOver, ContactSearch, MessagingDeps, MessagingPolicy, MessagingUser, PeopleDirectory, Person } from './deps.js';
 export type { MessagingDb, MessagingTables } from './schema.js';
 export { createRealtime, type Realtime } from './realtime/index.js';

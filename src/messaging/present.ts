@@ -102,7 +102,7 @@ export interface ThreadPeople {
  */
 export function threadPersonIds(access: ThreadAccess, me: number, rows: readonly MessageRow[] = []): number[] {
   if (access.otherUserId !== null) return [me, access.otherUserId];
-  const ids = new Set([me, ...access.members.map((m) => m.userId)]);
+  const ids = new Set([me, ...access.members.map((m) => m.userId), ...(access.kind === 'support' && access.ownerId !== null ? [access.ownerId] : [])]);
   for (const row of rows) {
     ids.add(row.sender_id);
     if (row.event?.u !== undefined) ids.add(Number(row.event.u));
@@ -112,14 +112,23 @@ export function threadPersonIds(access: ThreadAccess, me: number, rows: readonly
 
 /** The people of a thread out of a directory lookup (which may also hold others). */
 export function threadPeopleFrom(people: Map<number, Person>, me: number, access: ThreadAccess): ThreadPeople {
-  const other = access.otherUserId === null ? groupAsPerson(access) : (people.get(access.otherUserId) ?? unknownPerson(access.otherUserId));
+  const other = access.otherUserId === null ? groupAsPerson(access, me, people) : (people.get(access.otherUserId) ?? unknownPerson(access.otherUserId));
   return { me: people.get(me) ?? unknownPerson(me), other, byId: people, group: access.otherUserId === null };
 }
 
-/** A group where a person's name would go (a title, a header, "Files with …"). */
-function groupAsPerson(access: ThreadAccess): Person {
-  return { id: 0, username: '', display_name: access.name ?? 'Group', avatar_version: null };
+/** A group (or support) where a person's name would go (a title, a header, "Files with …"). */
+function groupAsPerson(access: Pick<ThreadAccess, 'kind' | 'name' | 'ownerId'>, me: number, people: Map<number, Person>): Person {
+  return { id: 0, username: '', display_name: conversationName(access, me, people), avatar_version: null };
 }
+
+/** What a conversation without one other person is called: a group by its name; support "Courier team" for the person it is for, "Support: Name" for the team. */
+export function conversationName(c: Pick<ThreadAccess, 'kind' | 'name' | 'ownerId'>, me: number, people: Map<number, Person>): string {
+  if (c.kind !== 'support') return c.name ?? 'Group';
+  if (c.ownerId === me || c.ownerId === null) return SUPPORT_NAME;
+  return `Support: ${(people.get(c.ownerId) ?? unknownPerson(c.ownerId)).display_name}`;
+}
+
+export const SUPPORT_NAME = 'Courier team';
 
 const personIn = (people: ThreadPeople, id: number): Person =>
   id === people.me.id ? people.me : !people.group ? people.other : (people.byId.get(id) ?? unknownPerson(id));
@@ -253,7 +262,9 @@ export function presentInboxRows(rows: InboxRow[], people: Map<number, Person>, 
   return rows.map((row) => ({
     active: barred !== undefined && row.other_active && row.other_user_id !== null && !barred.has(row.other_user_id),
     conversationId: row.conversation_id,
-    other: row.other_user_id === null ? { id: 0, username: '', display_name: row.name ?? 'Group', avatar_version: null } : (people.get(row.other_user_id) ?? unknownPerson(row.other_user_id)),
+    other: row.other_user_id === null
+      ? { id: 0, username: '', display_name: conversationName({ kind: row.kind, name: row.name, ownerId: row.owner_id === null ? null : Number(row.owner_id) }, me, people), avatar_version: null }
+      : (people.get(row.other_user_id) ?? unknownPerson(row.other_user_id)),
     group: row.other_user_id === null,
     unread: row.unread,
     preview: previewOf(row, me, people),
@@ -270,6 +281,7 @@ export function inboxPersonIds(rows: readonly InboxRow[], me?: number): number[]
   for (const row of rows) {
     if (row.other_user_id !== null) ids.add(row.other_user_id);
     else {
+      if (row.kind === 'support' && row.owner_id !== null) ids.add(Number(row.owner_id));
       if (row.last_sender_id !== null) ids.add(Number(row.last_sender_id));
       if (row.last_event?.u !== undefined) ids.add(Number(row.last_event.u));
     }

@@ -21,6 +21,7 @@ import { savedReplyHandlers } from './routes/saved-replies.js';
 import { scheduleHandlers } from './meetings/schedule-routes.js';
 import { groupHandlers } from './groups/group-routes.js';
 import { membershipHandlers } from './groups/membership-routes.js';
+import { supportHandlers } from './support/support-routes.js';
 import { searchPage } from './routes/search.js';
 import { reportView } from './routes/views.js';
 
@@ -44,6 +45,7 @@ export function createMessagingRouter(deps: MessagingDeps): Router {
   const meetings = scheduleHandlers(deps);
   const groups = groupHandlers(deps);
   const members = membershipHandlers(deps);
+  const support = supportHandlers(deps);
 
   const router = Router();
   router.use(deps.authenticate, formCheck(deps), attachmentLocals(deps));
@@ -56,6 +58,8 @@ export function createMessagingRouter(deps: MessagingDeps): Router {
   router.get('/groups/new', groups.form);
   router.post('/groups/new', groups.refine);
   router.post('/groups', groups.create);
+  router.get('/support', support.form);
+  router.post('/support', support.send);
 
   const one = Router({ mergeParams: true });
   router.use('/:id', one);

@@ -17,7 +17,7 @@ export function membershipHandlers(deps: MessagingDeps) {
   /** Only a group has members to manage: in a direct conversation these are refused (403). */
   function groupOf(req: Request): ThreadAccess {
     const access = conversationOf(req);
-    if (access.otherUserId !== null) throw forbidden('Only a group has members to change.');
+    if (access.kind !== 'group') throw forbidden('Only a group has members to change.');
     return access;
   }
 

@@ -68,6 +68,8 @@ export interface ThreadAccess {
   kind: ConversationKind;
   /** A group's name. */
   name: string | null;
+  /** Who opened it: in a support conversation, the person it is for. */
+  ownerId: number | null;
   /** The other person of a direct conversation; null in a group. */
   otherUserId: number | null;
   version: number;
@@ -122,6 +124,7 @@ export function participantAccess(db: MessagingDb) {
       'c.id',
       'c.kind',
       'c.name',
+      'c.created_by as owner_id',
       'c.version',
       'c.last_message_id',
       'mine.user_id as my_id',
@@ -129,7 +132,7 @@ export function participantAccess(db: MessagingDb) {
       'mine.role',
       'mine.left_upto_message_id',
       // A group's members, read with the row (at most 50): one query for any conversation.
-      sql<MemberRow[] | null>`case when c.kind = 'group' then (
+      sql<MemberRow[] | null>`case when c.kind <> 'direct' then (
         select json_agg(json_build_object('u', g.user_id, 'r', g.role, 'rd', g.last_read_message_id, 'dl', g.last_delivered_message_id,
                                           's', coalesce((select w.read_receipts from messaging_preferences w where w.user_id = g.user_id), true),
                                           -- I blocked them: their messages are hidden from me (the host's blocks, through its function).
@@ -160,7 +163,7 @@ export function toAccess(row: AccessRow): ThreadAccess {
     pinned: row.my_pinned, muted: row.my_muted, archived: row.my_archived, role: row.role,
     leftUptoId: row.left_upto_message_id === null ? null : Number(row.left_upto_message_id),
   };
-  const base = { id: row.id, kind: row.kind, name: row.name, otherUserId: row.other_user_id, version: row.version, lastMessageId: row.last_message_id, mine, members };
+  const base = { id: row.id, kind: row.kind, name: row.name, ownerId: row.owner_id === null ? null : Number(row.owner_id), otherUserId: row.other_user_id, version: row.version, lastMessageId: row.last_message_id, mine, members };
   if (row.kind === 'direct') {
     return {
       ...base,

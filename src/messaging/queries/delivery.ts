@@ -66,6 +66,7 @@ export function inboxRowOfDelivery(delivery: Delivery): InboxRow {
     other_user_id: access.otherUserId,
     kind: access.kind,
     name: access.name,
+    owner_id: access.ownerId,
     last_activity_at: message.created_at,
     activity_key: message.created_at.toISOString(),
     unread: unreadForMe(access),

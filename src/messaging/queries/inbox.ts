@@ -9,6 +9,8 @@ export interface InboxRow {
   kind: ConversationKind;
   /** A group's name. */
   name: string | null;
+  /** Who opened it (for support: the person it is for). */
+  owner_id: number | null;
   last_activity_at: Date;
   activity_key: string;
   unread: boolean;
@@ -61,6 +63,7 @@ function inboxRows(db: MessagingDb, me: number) {
       'p.other_user_id',
       'c.kind',
       'c.name',
+      'c.created_by as owner_id',
       'm.event as last_event',
       // In a group, a last message from someone I blocked is hidden from me (the host's blocks, through its function).
       sql<boolean>`(c.kind <> 'direct' and m.sender_id <> p.user_id

@@ -72,3 +72,14 @@ export async function presenceWatchers(db: MessagingDb, userId: number, here: re
     .where(sql<boolean>`coalesce(w.active_status, true)`)
     .execute();
 }
+
+/** How many of these people are on a page of a live instance now and show their active status: a group's "N active now". */
+export async function activeCount(db: MessagingDb, ids: readonly number[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const { rows } = await sql<{ n: number }>`
+    select count(distinct pr.user_id)::int as n
+      from presence pr join realtime_instances i on i.id = pr.instance_id
+     where pr.user_id = any(${[...ids]}::bigint[]) and i.heartbeat_at > now() - ${STALE}
+       and coalesce((select w.active_status from messaging_preferences w where w.user_id = pr.user_id), true)`.execute(db);
+  return rows[0]?.n ?? 0;
+}

@@ -8,7 +8,7 @@ import type { ThreadAccess } from '../queries/conversations.js';
 import { inboxPage } from '../queries/inbox.js';
 import { messagesBefore, messagesFrom, type MessageRow, visibleTo } from '../queries/messages.js';
 import { reactionsFor } from '../queries/reactions.js';
-import { presenceOf } from '../realtime/presence-queries.js';
+import { activeCount, presenceOf } from '../realtime/presence-queries.js';
 import { barredAmongActive } from './active-rows.js';
 import { barrierIn } from './context.js';
 import { groupMembers, typingNames } from '../groups/members.js';
@@ -45,8 +45,13 @@ export async function readThreadPage(deps: MessagingDeps, user: MessagingUser, a
     inboxPage(deps.db, user.id, { filter: 'all', q: '', after: undefined }, sizes.conversations, deps.peopleTable),
     barrierIn(deps, user.id, access),
   ]);
-  // Across a block, neither sees the other's presence.
-  const presence = access.shared.activeStatus && !barrier && access.otherUserId !== null ? await presenceOf(deps.db, access.otherUserId) : undefined;
+  // Across a block, neither sees the other's presence. In a group, how many of the others are here
+  // (none I blocked; and only for someone who shows their own active status).
+  const others = access.members.filter((m) => m.userId !== user.id && !m.blockedByMe).map((m) => m.userId);
+  const [presence, activeNow] = await Promise.all([
+    access.shared.activeStatus && !barrier && access.otherUserId !== null ? presenceOf(deps.db, access.otherUserId) : undefined,
+    access.shared.activeStatus && access.otherUserId === null && access.mine.leftUptoId === null ? activeCount(deps.db, others) : undefined,
+  ]);
   const ids = new Set([...threadPersonIds(access, user.id, page.items), ...inboxPersonIds(inbox.items)]);
   const messageIds = page.items.map((m) => m.id);
   const [people, reactions, attachments, barred] = await Promise.all([
@@ -55,7 +60,7 @@ export async function readThreadPage(deps: MessagingDeps, user: MessagingUser, a
     attachmentsOf(deps.db, messageIds),
     barredAmongActive(deps, user.id, inbox.items),
   ]);
-  return { user, access, before, around, page, inbox, barrier, presence, people, reactions, attachments, barred, isNewest: before === undefined && around === undefined };
+  return { user, access, before, around, page, inbox, barrier, presence, activeNow, people, reactions, attachments, barred, isNewest: before === undefined && around === undefined };
 }
 
 export type ThreadRead = Awaited<ReturnType<typeof readThreadPage>>;
@@ -92,6 +97,7 @@ export function threadPageView(read: ThreadRead, seenNow: boolean, firstUnreadId
     members: groupMembers(access, threadPeople),
     typingNames: typingNames(access, threadPeople),
     presence: read.presence,
+    activeNow: read.activeNow,
     barrier: read.barrier,
     messages: presentMessages(page.items, threadPeople, access, { reactions: read.reactions, attachments: read.attachments }),
     olderCursor: page.hasOlder ? page.items[0]?.id : undefined,

@@ -296,6 +296,31 @@ describe('receipts and blocks in a group', () => {
   });
 });
 
+describe('reports', () => {
+  test('a member reports another with a group message attached; a moderator’s redact removes it for everyone', async () => {
+    const { ann, ben, cat } = await people('gp1');
+    const mod = await newMember(t, 'gp1_mod');
+    await t.db.updateTable('users').set({ role: 'admin' }).where('id', '=', mod.id).execute();
+    const id = await group(ann, 'Reported', [ben, cat]);
+    const bad = await sendMessage(ben, id, 'something nasty');
+    const form = await page(cat, `/u/${ben.username}/report`);
+    assert.equal(form(`input[name=message_ids][value="${bad}"]`).length, 1, 'the group message is offered');
+    const sent = await cat.agent.post(`/u/${ben.username}/report`).type('form').send({ _csrf: cat.token, reason: 'harassment', details: '', message_ids: String(bad) });
+    assert.equal(sent.status, 303);
+    const report = await t.db.selectFrom('reports').select('id').where('reporter_id', '=', cat.id).executeTakeFirstOrThrow();
+    const evidence = await t.db.selectFrom('report_evidence').select('message_id').where('report_id', '=', report.id).execute();
+    assert.deepEqual(evidence.map((e) => Number(e.message_id)), [bad]);
+    // Someone outside the group cannot attach it.
+    const eve = await newMember(t, 'gp1_eve');
+    await eve.agent.post(`/u/${ben.username}/report`).type('form').send({ _csrf: eve.token, reason: 'spam', details: '', message_ids: String(bad) });
+    const eveReport = await t.db.selectFrom('reports').select('id').where('reporter_id', '=', eve.id).executeTakeFirstOrThrow();
+    assert.equal((await t.db.selectFrom('report_evidence').select('message_id').where('report_id', '=', eveReport.id).execute()).length, 0);
+    const resolved = await mod.agent.post(`/admin/reports/${report.id}/resolve`).type('form').send({ _csrf: mod.token, action: 'redact', message_ids: String(bad) });
+    assert.equal(resolved.status, 303);
+    assert.equal((await page(ann, `/messages/${id}`))(`#m-${bad}`).attr('data-redacted'), 'true');
+  });
+});
+
 describe('typing in a group', () => {
   test('"typing" reaches the other members’ pages, and the page knows their first names', async () => {
     const { ann, ben, cat } = await people('gt1');

@@ -12,46 +12,55 @@ export interface ReportableMessage {
 }
 
 /**
- * The newest messages of my own conversation with `other`, for me to pick evidence from: a
- * participant reading their own thread, nothing more. Empty when we have no conversation.
+ * What `me` may attach when reporting `other`: the messages of our direct conversation, and
+ * `other`'s own messages in the groups we share, each only as I may still see it (not what I
+ * deleted for me, nothing after I left a group), with their text. Newest first.
  */
-export async function recentMessagesWith(db: MessagingDb, me: number, other: number, limit = 50): Promise<{ conversationId: number | undefined; messages: ReportableMessage[] }> {
-  const conversationId = await findConversationId(db, me, other);
-  if (conversationId === undefined) return { conversationId, messages: [] };
-  const rows = await db
-    .selectFrom('messages')
-    .select(['id', 'sender_id', 'body', 'created_at'])
-    .where('conversation_id', '=', conversationId)
-    .where('deleted_at', 'is', null)
-    .where('redacted_at', 'is', null)
-    .where('id', '>', (eb) => eb.selectFrom('conversation_participants').select('cleared_before_message_id').where('conversation_id', '=', conversationId).where('user_id', '=', me))
-    .orderBy('id', 'desc')
-    .limit(limit)
-    .execute();
-  // Newest first: the report form lists them so, in a box that scrolls to older ones.
-  return { conversationId, messages: rows };
+function reportable(db: MessagingDb, me: number, other: number, directId: number | undefined) {
+  const visible = sql<boolean>`m.id > p.cleared_before_message_id and (p.left_upto_message_id is null or m.id <= p.left_upto_message_id)`;
+  const direct = db
+    .selectFrom('messages as m')
+    .innerJoin('conversation_participants as p', (join) => join.onRef('p.conversation_id', '=', 'm.conversation_id').on('p.user_id', '=', me))
+    .select(['m.id', 'm.sender_id', 'm.body', 'm.created_at'])
+    .where('m.conversation_id', '=', directId ?? 0)
+    .where(visible);
+  const groups = db
+    .selectFrom('messages as m')
+    .innerJoin('conversation_participants as p', (join) => join.onRef('p.conversation_id', '=', 'm.conversation_id').on('p.user_id', '=', me))
+    .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
+    .select(['m.id', 'm.sender_id', 'm.body', 'm.created_at'])
+    .where('m.sender_id', '=', other)
+    .where('c.kind', '=', 'group')
+    .where('m.event', 'is', null)
+    .where(visible);
+  return { direct, groups };
 }
 
 /**
- * Of the ids a reporter picked, those that are messages of their own conversation with `other`
- * (still with their text): anything else, from any other conversation, is left out. With the
+ * The newest messages I may attach when reporting `other` (see reportable), for me to pick
+ * evidence from: a participant reading what they were sent, nothing more. With our direct
  * conversation's id, when we have one.
+ */
+export async function recentMessagesWith(db: MessagingDb, me: number, other: number, limit = 50): Promise<{ conversationId: number | undefined; messages: ReportableMessage[] }> {
+  const conversationId = await findConversationId(db, me, other);
+  const { direct, groups } = reportable(db, me, other, conversationId);
+  const newest = <Q extends typeof direct>(q: Q) => q.where('m.deleted_at', 'is', null).where('m.redacted_at', 'is', null).orderBy('m.id', 'desc').limit(limit);
+  const [a, b] = await Promise.all([conversationId === undefined ? [] : newest(direct).execute(), newest(groups).execute()]);
+  // Newest first: the report form lists them so, in a box that scrolls to older ones.
+  return { conversationId, messages: [...a, ...b].sort((x, y) => y.id - x.id).slice(0, limit) };
+}
+
+/**
+ * Of the ids a reporter picked, those they may attach (see reportable), still with their text:
+ * anything else, from any other conversation, is left out. With our direct conversation's id, when we have one.
  */
 export async function messagesForEvidence(db: MessagingDb, me: number, other: number, ids: readonly number[]): Promise<{ conversationId: number | undefined; messages: ReportableMessage[] }> {
   const conversationId = await findConversationId(db, me, other);
-  if (conversationId === undefined || ids.length === 0) return { conversationId, messages: [] };
-  const messages = await db
-    .selectFrom('messages')
-    .select(['id', 'sender_id', 'body', 'created_at'])
-    .where('conversation_id', '=', conversationId)
-    .where('id', 'in', [...ids])
-    // Not what I deleted for me: that history is gone from my side.
-    .where('id', '>', (eb) => eb.selectFrom('conversation_participants').select('cleared_before_message_id').where('conversation_id', '=', conversationId).where('user_id', '=', me))
-    .where('deleted_at', 'is', null)
-    .where('redacted_at', 'is', null)
-    .orderBy('id')
-    .execute();
-  return { conversationId, messages };
+  if (ids.length === 0) return { conversationId, messages: [] };
+  const { direct, groups } = reportable(db, me, other, conversationId);
+  const picked = <Q extends typeof direct>(q: Q) => q.where('m.id', 'in', [...ids]).where('m.deleted_at', 'is', null).where('m.redacted_at', 'is', null);
+  const [a, b] = await Promise.all([conversationId === undefined ? [] : picked(direct).execute(), picked(groups).execute()]);
+  return { conversationId, messages: [...a, ...b].sort((x, y) => x.id - y.id) };
 }
 
 /**

@@ -209,6 +209,25 @@ describe('web push', () => {
     assert.equal(await siteKey(ann), key, 'one key for the site');
   });
 
+  test('in a group, each member with a device gets one push, titled with the group and saying who wrote; one who blocked the sender gets none', async () => {
+    const ann = await newMember(t, 'wpga', 'Ann Group');
+    const ben = await newMember(t, 'wpgb', 'Ben Group');
+    const cat = await newMember(t, 'wpgc', 'Cat Group');
+    await t.connect(ann.id, ben.id);
+    await t.connect(ann.id, cat.id);
+    const made = await ann.agent.post('/messages/groups').type('form').send(`_csrf=${ann.token}&name=Band&members=${ben.username}&members=${cat.username}`);
+    assert.equal(made.status, 303);
+    const group = Number(/\d+$/.exec(made.headers.location ?? '')![0]);
+    const [benDevice, catDevice] = [await subscribe(ben), await subscribe(cat)];
+    await drained();
+    received.length = 0;
+    await t.db.insertInto('blocks').values({ blocker_id: cat.id, blocked_id: ann.id }).execute();
+    await sendMessage(ann, group, 'Rehearsal at six');
+    await drained();
+    assert.deepEqual(at(benDevice).map((p) => decrypt(p.body, benDevice)), [{ title: 'Band', body: 'Ann: Rehearsal at six', url: `/messages/${group}`, tag: `conversation-${group}` }]);
+    assert.equal(at(catDevice).length, 0, 'Cat blocked Ann');
+  });
+
   test('nothing to people without a device: the send queues no push job for them', async () => {
     const { ann, ben, conversation } = await pair('wp2');
     await queueStopped(async () => {

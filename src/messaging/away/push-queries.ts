@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { MessagingDb } from '../schema.js';
+import type { ConversationKind, GroupEvent, MessagingDb } from '../schema.js';
 
 /** The job that notifies one person's devices of one message (graphile-worker task name; the send function adds it). */
 export const PUSH_TASK = 'messaging:push';
@@ -58,6 +58,10 @@ export interface PushData {
   body: string;
   files: number;
   preview: boolean;
+  /** A group's name: the notification is titled with it, and says who wrote. */
+  group?: string;
+  /** A group's line (someone added, left…) rather than a message. */
+  event: GroupEvent | null;
 }
 
 /**
@@ -72,22 +76,27 @@ export async function pushData(db: MessagingDb, userId: number, messageId: numbe
     body: string | null;
     files: number;
     preview: boolean;
+    kind: ConversationKind;
+    name: string | null;
+    event: GroupEvent | null;
   }>`
-    select m.conversation_id, m.sender_id, m.body, coalesce(pref.email_preview, true) as preview,
+    select m.conversation_id, m.sender_id, m.body, coalesce(pref.email_preview, true) as preview, c.kind, c.name, m.event,
            (select count(*) from attachments a where a.message_id = m.id)::int as files
       from messages m
       join conversation_participants p on p.conversation_id = m.conversation_id and p.user_id = ${userId}
+      join conversations c on c.id = m.conversation_id
       left join messaging_preferences pref on pref.user_id = p.user_id
      where m.id = ${messageId} and m.sender_id <> ${userId}
        and m.deleted_at is null and m.redacted_at is null
        and p.last_read_message_id < m.id and p.muted_at is null
+       and (p.left_upto_message_id is null or m.id <= p.left_upto_message_id)
        and coalesce(pref.push, true)
        and courier_may_write(m.sender_id, p.user_id)
        and not exists (select 1 from event_streams s join realtime_instances i on i.id = s.instance_id
                         where s.user_id = p.user_id and s.visible and i.heartbeat_at > now() - interval '45 seconds')`.execute(db);
   const row = rows[0];
   if (!row) return undefined;
-  return { conversationId: Number(row.conversation_id), senderId: Number(row.sender_id), body: row.body ?? '', files: row.files, preview: row.preview };
+  return { conversationId: Number(row.conversation_id), senderId: Number(row.sender_id), body: row.body ?? '', files: row.files, preview: row.preview, group: row.kind === 'group' ? (row.name ?? 'Group') : undefined, event: row.event };
 }
 
 /** Devices after `afterId`, oldest first, with the session each lasts with (for the sweep). */

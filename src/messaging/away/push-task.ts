@@ -1,6 +1,7 @@
 import type { AwayDeps, AwayPush, MessagingDeps } from '../deps.js';
 import { pushToDevices } from './push-devices.js';
 import { pushData } from './push-queries.js';
+import { firstName, groupLineText, unknownPerson } from '../present.js';
 
 /** Characters of a message's text a notification shows (phones show two or three lines). */
 const SHOWN = 180;
@@ -27,10 +28,17 @@ export function pushTask(deps: PushReady): (payload: unknown) => Promise<void> {
     const { u, m } = job as { u: number; m: number };
     const data = await pushData(deps.db, u, m);
     if (!data) return;
-    const sender = (await deps.people.findByIds([data.senderId])).get(data.senderId);
+    const people = await deps.people.findByIds([data.senderId, u, ...(data.event?.u !== undefined ? [Number(data.event.u)] : [])]);
+    const sender = people.get(data.senderId);
+    const text = !data.preview ? 'Sent you a message' : data.body.trim() ? clip(data.body.trim()) : data.files > 0 ? 'Sent a file' : 'Sent you a message';
+    // In a group: titled with the group, and who wrote (or what happened: "Ann added you").
+    const groupBody = () =>
+      data.event
+        ? groupLineText(data.event, data.senderId, { me: people.get(u) ?? unknownPerson(u), other: unknownPerson(0), byId: people, group: true })
+        : `${firstName(sender?.display_name ?? 'Someone')}: ${data.preview ? text : 'sent a message'}`;
     const payload: PushPayload = {
-      title: sender?.display_name ?? 'Courier',
-      body: !data.preview ? 'Sent you a message' : data.body.trim() ? clip(data.body.trim()) : data.files > 0 ? 'Sent a file' : 'Sent you a message',
+      title: data.group ?? sender?.display_name ?? 'Courier',
+      body: data.group ? groupBody() : text,
       url: `/messages/${data.conversationId}`,
       tag: `conversation-${data.conversationId}`,
     };

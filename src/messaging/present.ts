@@ -45,6 +45,8 @@ export interface MessageView {
   groupLine?: string;
   /** In a group: the sender's photo goes beside it (everyone's name is under their messages anyway). */
   inGroup: boolean;
+  /** In a group, right after a message of the same sender: drawn without their photo again. */
+  continued?: boolean;
   /** Mine, in a group: the others who have read it (those sharing read receipts). */
   seenBy?: Person[];
   /** In a group, from someone I blocked: hidden, a line says so. */
@@ -161,11 +163,13 @@ export function presentMessages(rows: MessageRow[], people: ThreadPeople, access
       ? rows.reduce((seen, m) => (m.sender_id === me && !m.event && readers.some((x) => x.lastReadId >= m.id) && m.id > seen ? m.id : seen), 0)
       : rows.reduce((seen, m) => (m.sender_id === me && m.id <= access.theirs.lastReadId && m.id > seen ? m.id : seen), 0);
   const blocked = new Set(access.members.filter((x) => x.blockedByMe).map((x) => x.userId));
-  return rows.map((m) => presentOneMessage(m, {
+  return rows.map((m, i) => presentOneMessage(m, {
     id: m.id,
     from: personIn(people, m.sender_id),
     mine: m.sender_id === me,
     inGroup: people.group,
+    // The same person again, within a few minutes: their photo is not drawn again.
+    continued: people.group && i > 0 && rows[i - 1]!.sender_id === m.sender_id && !rows[i - 1]!.event && m.created_at.getTime() - rows[i - 1]!.created_at.getTime() < RUN_MS,
     body: m.deleted_at || m.redacted_at ? null : m.body,
     deleted: m.deleted_at !== null && m.redacted_at === null,
     redacted: m.redacted_at !== null,
@@ -182,6 +186,9 @@ export function presentMessages(rows: MessageRow[], people: ThreadPeople, access
     seenBy: seenBy(m),
   }, blocked.has(m.sender_id) && !m.event));
 }
+
+/** Messages of one sender this close together are drawn as one run in a group. */
+const RUN_MS = 5 * 60_000;
 
 /** In a group, a message from someone I blocked is drawn as a line saying so: nothing of it shows. */
 function presentOneMessage(m: MessageRow, view: MessageView, hidden: boolean): MessageView {

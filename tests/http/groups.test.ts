@@ -336,6 +336,26 @@ describe('typing in a group', () => {
 });
 
 describe('the inbox', () => {
+  test('pin, mute, archive, mark unread and delete for me are each member’s own', async () => {
+    const { ann, ben, cat } = await people('gi0');
+    const id = await group(ann, 'Own views', [ben, cat]);
+    await sendMessage(ann, id, 'hello all');
+    // (Archiving unpins, as in a direct conversation: pin and mute first, then archive.)
+    for (const [action, column] of [['pin', 'pinned_at'], ['mute', 'muted_at'], ['archive', 'archived_at']] as const) {
+      assert.equal((await ben.agent.post(`/messages/${id}/${action}`).type('form').send({ _csrf: ben.token })).status, 303, action);
+      const rows = await t.db.selectFrom('conversation_participants').select(['user_id', column]).where('conversation_id', '=', id).execute();
+      assert.deepEqual(rows.filter((r) => r[column] !== null).map((r) => r.user_id), [ben.id], `${action}: only Ben's row`);
+    }
+    assert.equal((await ben.agent.post(`/messages/${id}/delete`).type('form').send({ _csrf: ben.token })).status, 303);
+    assert.equal((await page(ben, '/messages?filter=archived'))(`[data-conversation-id="${id}"]`).length, 0, 'gone from Ben’s inbox');
+    assert.equal((await page(cat, '/messages'))(`[data-conversation-id="${id}"]`).length, 1, 'Cat keeps it');
+    await sendMessage(cat, id, 'anyone?');
+    const back = (await page(ben, '/messages'))(`[data-conversation-id="${id}"]`);
+    assert.equal(back.length, 1, 'a new message brings it back');
+    assert.match(back.find('.row-preview').text(), /Cat: anyone\?/);
+    assert.doesNotMatch((await page(ben, `/messages/${id}`)).text(), /hello all/, 'with only the new messages');
+  });
+
   test('name search finds a group by its name and by a member', async () => {
     const { ann, ben, cat } = await people('gi1');
     const id = await group(ann, 'Quokka watchers', [ben, cat]);

@@ -366,3 +366,25 @@ describe('the inbox', () => {
     assert.deepEqual(await rows('zebra'), []);
   });
 });
+
+describe('searching messages', () => {
+  test('a group’s messages are found by its members, up to their leaving, never by others, never from someone I blocked', async () => {
+    const { ann, ben, cat, eve } = await people('gq1');
+    const id = await group(ann, 'Finders', [ben, cat]);
+    const first = await sendMessage(ben, id, 'pineapple pizza tonight');
+    const hits = async (who: Member, q: string, within?: number) =>
+      (await page(who, `/messages/search?q=${encodeURIComponent(q)}${within ? `&c=${within}` : ''}`))('[data-message-id], a[href*="#m-"]').map((_, el) => html('')(el).attr('href') ?? html('')(el).attr('data-message-id')).get().join(' ');
+    assert.match(await hits(cat, 'pineapple'), new RegExp(`#m-${first}|${first}`));
+    assert.match(await hits(ann, 'pinea', id), new RegExp(`${first}`), 'within the group');
+    assert.doesNotMatch(await hits(eve, 'pineapple'), new RegExp(`${first}`), 'not by an outsider');
+    assert.equal((await post2(cat, `/messages/${id}/leave`)).status, 303);
+    const later = await sendMessage(ben, id, 'pineapple again after Cat left');
+    const catHits = await hits(cat, 'pineapple');
+    assert.match(catHits, new RegExp(`${first}`));
+    assert.doesNotMatch(catHits, new RegExp(`${later}`), 'nothing after leaving');
+    await t.db.insertInto('blocks').values({ blocker_id: ann.id, blocked_id: ben.id }).execute();
+    assert.doesNotMatch(await hits(ann, 'pineapple'), new RegExp(`${first}`), 'hidden from the blocker');
+  });
+});
+
+const post2 = (who: Member, path: string) => who.agent.post(path).type('form').send({ _csrf: who.token });

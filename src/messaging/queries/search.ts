@@ -5,7 +5,10 @@ export interface SearchHit {
   id: number;
   conversation_id: number;
   sender_id: number;
-  other_user_id: number;
+  /** The other person of a direct conversation; null in a group. */
+  other_user_id: number | null;
+  /** A group's name. */
+  group_name: string | null;
   created_at: Date;
   body: string;
 }
@@ -31,8 +34,17 @@ async function indexSpelling(db: MessagingDb, words: string[]): Promise<string[]
  * '7:meet':* & '7:tom':*, see migration 0015). Only letters and digits get through, so the user's
  * text can never be tsquery syntax.
  */
-function myPrefixQuery(me: number, words: string[]): string {
-  return words.map((w) => `'${me}:${w.replace(/['\\]/g, '\\$&')}':*`).join(' & ');
+function myPrefixQuery(me: number, words: string[], groups: readonly number[] = []): string {
+  const terms = (key: string) => words.map((w) => `'${key}:${w.replace(/['\\]/g, '\\$&')}':*`).join(' & ');
+  // A group's messages are keyed by the group ('g<id>', migration 0029): mine are the groups I am (or was) in.
+  return [String(me), ...groups.map((g) => `g${g}`)].map((key) => (groups.length === 0 ? terms(key) : `(${terms(key)})`)).join(' | ');
+}
+
+/** The groups whose messages I may search: those I am in or left (up to my leaving). */
+async function myGroups(db: MessagingDb, me: number, only?: number): Promise<number[]> {
+  let query = db.selectFrom('conversation_participants').select('conversation_id').where('user_id', '=', me).where('other_user_id', 'is', null);
+  if (only !== undefined) query = query.where('conversation_id', '=', only);
+  return (await query.execute()).map((r) => Number(r.conversation_id));
 }
 
 /** The newest conversations (by their newest message) and messages of each that a search walks first. */
@@ -61,11 +73,11 @@ interface Options {
 export async function searchMessages(db: MessagingDb, me: number, options: Options): Promise<{ items: SearchHit[]; next: number | undefined }> {
   const words = await indexSpelling(db, options.words);
   if (words.length === 0) return { items: [], next: undefined };
-  const query = myPrefixQuery(me, words);
+  const query = myPrefixQuery(me, words, await myGroups(db, me, options.conversationId));
   const take = options.limit + 1;
   const recent = await recentMatches(db, me, query, options, take);
   const rows = recent ?? (await indexMatches(db, me, query, options, take));
-  const items = rows.slice(0, options.limit).map((r) => ({ ...r, id: Number(r.id), conversation_id: Number(r.conversation_id), sender_id: Number(r.sender_id), other_user_id: Number(r.other_user_id) }));
+  const items = rows.slice(0, options.limit).map((r) => ({ ...r, id: Number(r.id), conversation_id: Number(r.conversation_id), sender_id: Number(r.sender_id), other_user_id: r.other_user_id === null ? null : Number(r.other_user_id) }));
   return { items, next: rows.length > options.limit ? items[items.length - 1]?.id : undefined };
 }
 
@@ -80,7 +92,7 @@ async function recentMatches(db: MessagingDb, me: number, query: string, options
   const upper = sql`greatest(p.latest_incoming_message_id, p.last_read_message_id)`;
   const { rows } = await sql<SearchHit & { frontier: number }>`
     with mine as materialized (
-      select p.conversation_id, p.other_user_id, p.cleared_before_message_id as cleared,
+      select p.conversation_id, p.other_user_id, p.cleared_before_message_id as cleared, p.left_upto_message_id as left_upto,
              ${options.before !== undefined ? sql`least(${upper}, ${options.before - 1})` : upper} as upper
         from conversation_participants p
        where p.user_id = ${me}
@@ -97,7 +109,7 @@ async function recentMatches(db: MessagingDb, me: number, query: string, options
               -- cannot drop conversation_id from the order and walk the whole table by id instead,
               -- reading other people's messages between these.
               where m.conversation_id between mine.conversation_id and mine.conversation_id
-                and m.id > mine.cleared
+                and m.id > mine.cleared and (mine.left_upto is null or m.id <= mine.left_upto)
                 ${options.before !== undefined ? sql`and m.id < ${options.before}` : sql``}
               order by m.conversation_id desc, m.id desc
               limit ${WALK_MESSAGES}) r
@@ -107,11 +119,13 @@ async function recentMatches(db: MessagingDb, me: number, query: string, options
                coalesce((select max(oldest) from (select min(id) as oldest from walked group by conversation_id having count(*) = ${WALK_MESSAGES}) cut), 0)
              ) as at
     )
-    select w.id, w.conversation_id, w.sender_id, w.other_user_id, w.created_at, w.body, frontier.at as frontier
+    select w.id, w.conversation_id, w.sender_id, w.other_user_id, w.created_at, w.body, frontier.at as frontier,
+           (select c.name from conversations c where c.id = w.conversation_id) as group_name
       from frontier
       left join lateral (
              select * from walked
               where walked.search_keys @@ ${query}::tsquery and walked.deleted_at is null and walked.redacted_at is null
+                and ${notHidden(me, sql.ref('walked.other_user_id'), sql.ref('walked.sender_id'))}
               order by walked.id desc
               limit ${take}) w on true`.execute(db);
   const frontier = Number(rows[0]?.frontier ?? 0);
@@ -120,6 +134,11 @@ async function recentMatches(db: MessagingDb, me: number, query: string, options
   if (hits.length === take ? Number(last!.id) > frontier : frontier === 0) return hits;
   return undefined;
 }
+
+/** Not a group message from someone I blocked (hidden from me, so never found either). */
+const notHidden = (me: number, other: unknown, sender: unknown) =>
+  sql<boolean>`(${other} is not null or ${sender} = ${me}
+                or not exists (select 1 from courier_blocked_pairs(array[${me}::bigint, ${sender}]) b where b.blocker_id = ${me}))`;
 
 /** Every match among my own entries of the word index, newest first. */
 async function indexMatches(db: MessagingDb, me: number, query: string, options: Options, take: number): Promise<SearchHit[]> {
@@ -139,15 +158,17 @@ async function indexMatches(db: MessagingDb, me: number, query: string, options:
          ${options.conversationId !== undefined ? sql`and m.conversation_id = ${options.conversationId}` : sql``}
          ${options.before !== undefined ? sql`and m.id < ${options.before}` : sql``}
     )
-    select m.id, m.conversation_id, x.sender_id, p.other_user_id, x.created_at, x.body
+    select m.id, m.conversation_id, x.sender_id, p.other_user_id, x.created_at, x.body,
+           (select c.name from conversations c where c.id = m.conversation_id) as group_name
       from (select * from matched order by id desc) m
       cross join lateral (
-             select p.other_user_id, p.cleared_before_message_id
+             select p.other_user_id, p.cleared_before_message_id, p.left_upto_message_id
                from conversation_participants p
               where p.conversation_id = m.conversation_id and p.user_id = ${me}
               limit 1) p
       join messages x on x.id = m.id
-     where m.id > p.cleared_before_message_id
+     where m.id > p.cleared_before_message_id and (p.left_upto_message_id is null or m.id <= p.left_upto_message_id)
+       and ${notHidden(me, sql.ref('p.other_user_id'), sql.ref('x.sender_id'))}
      order by m.id desc
      limit ${take}`.execute(db);
   return rows;

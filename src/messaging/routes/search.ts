@@ -33,11 +33,13 @@ export function searchPage(deps: MessagingDeps): RequestHandler {
       }
     }
     const found = words.length > 0 && !limited ? await searchMessages(deps.db, me.id, { words, conversationId: access?.id, before: parseId(req.query.before), limit: PAGE }) : { items: [], next: undefined };
-    const people = await deps.people.findByIds([...new Set([me.id, ...found.items.flatMap((hit) => [hit.sender_id, hit.other_user_id]), ...(access ? threadPersonIds(access, me.id) : [])])]);
+    const people = await deps.people.findByIds([...new Set([me.id, ...found.items.flatMap((hit) => [hit.sender_id, ...(hit.other_user_id === null ? [] : [hit.other_user_id])]), ...(access ? threadPersonIds(access, me.id) : [])])]);
     const hits = found.items.map((hit) => ({
       id: hit.id,
       conversationId: hit.conversation_id,
-      other: people.get(hit.other_user_id),
+      // In a group, the group where the other person would be (its line says who wrote, below).
+      other: hit.other_user_id === null ? { id: 0, username: '', display_name: hit.group_name ?? 'Group', avatar_version: null } : people.get(hit.other_user_id),
+      sender: hit.other_user_id === null && hit.sender_id !== me.id ? people.get(hit.sender_id) : undefined,
       fromMe: hit.sender_id === me.id,
       createdAt: hit.created_at,
       snippet: snippetHtml(hit.body, words),

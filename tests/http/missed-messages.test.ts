@@ -85,6 +85,27 @@ describe('missed messages', () => {
     assert.equal(headerOf(email.raw, 'List-Unsubscribe-Post'), 'List-Unsubscribe=One-Click');
   });
 
+  test('in a group: one email naming the group, each message with who wrote it; nothing from someone blocked', async () => {
+    const { ann, ben } = await pair('mmg');
+    const cat = await newMember(t, 'mmgc', 'Cat mmg');
+    const dan = await newMember(t, 'mmgd', 'Dan mmg');
+    for (const other of [cat, dan]) await t.connect(ann.id, other.id);
+    const made = await ann.agent.post('/messages/groups').type('form').send(`_csrf=${ann.token}&name=Band&members=${ben.username}&members=${cat.username}&members=${dan.username}`);
+    assert.equal(made.status, 303);
+    const group = Number(/\d+$/.exec(made.headers.location ?? '')![0]);
+    await t.db.insertInto('blocks').values({ blocker_id: ben.id, blocked_id: dan.id }).execute();
+    await sendMessage(ann, group, 'Rehearsal moved to Sunday');
+    await sendMessage(dan, group, 'Ben will not see this');
+    await sendMessage(cat, group, 'Sunday works');
+    const [email] = await settle(ben);
+    assert.ok(email);
+    assert.equal(email.mail.subject, '2 new messages in Band');
+    assert.match(email.mail.text ?? '', /Rehearsal moved to Sunday\s+\(Ann mmg, /);
+    assert.match(email.mail.text ?? '', /Sunday works\s+\(Cat mmg, /);
+    assert.doesNotMatch(email.mail.text ?? '', /will not see/);
+    assert.ok((email.mail.text ?? '').includes(`${APP_URL}/messages/${group}`));
+  });
+
   test('the sender’s photo is in the email, inline as a JPEG (avatar URLs need a login); initials without one', async () => {
     const { ann, ben, conversation } = await pair('mm9');
     const photo = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#cc3366' } }).png().toBuffer();

@@ -35,19 +35,24 @@ export function missedEmailTask(deps: AwayReady): (payload: unknown) => Promise<
     const claim = payload as MissedClaim;
     const data = await missedEmailData(deps.db, claim, SHOWN);
     if (!data) return;
+    const senders = [...new Set(data.messages.map((m) => m.sender_id))];
     const [addresses, people, photo] = await Promise.all([
       deps.away.emailOf([claim.u]),
-      deps.people.findByIds([claim.u, data.otherUserId]),
-      deps.away.photoOf?.(data.otherUserId),
+      deps.people.findByIds([claim.u, ...(data.otherUserId === null ? senders : [data.otherUserId])]),
+      data.otherUserId === null ? undefined : deps.away.photoOf?.(data.otherUserId),
     ]);
     const to = addresses.get(claim.u);
-    const other = people.get(data.otherUserId);
+    // In a group, the group stands where the person would (no @username, no photo), and each message says who wrote it.
+    const other = data.otherUserId === null ? { id: 0, username: '', display_name: data.groupName ?? 'Your group', avatar_version: null } : people.get(data.otherUserId);
     if (!to || !other) return;
+    const group = data.otherUserId === null;
     const unsubscribeUrl = deps.away.unsubscribeUrl(claim.u, 'messages');
-    const subject = data.total === 1 ? `${other.display_name} sent you a message` : `${other.display_name} sent you ${data.total} messages`;
+    const subject = group
+      ? data.total === 1 ? `A new message in ${other.display_name}` : `${data.total} new messages in ${other.display_name}`
+      : data.total === 1 ? `${other.display_name} sent you a message` : `${other.display_name} sent you ${data.total} messages`;
     const content = {
       subject,
-      preheader: data.preview ? (data.messages[0]?.body ?? '').slice(0, 120) : `${other.display_name} wrote to you on Courier`,
+      preheader: data.preview ? (data.messages[0]?.body ?? '').slice(0, 120) : group ? `New messages in ${other.display_name} on Courier` : `${other.display_name} wrote to you on Courier`,
       why: 'You get this email because a message to you on Courier stayed unread while you were away.',
       unsubscribeUrl,
       appUrl: deps.away.appUrl,
@@ -58,11 +63,12 @@ export function missedEmailTask(deps: AwayReady): (payload: unknown) => Promise<
       other,
       photoCid,
       initials: viewHelpers.initials(other.display_name),
-      colour: COLOURS[hash(other.username) % COLOURS.length],
+      colour: COLOURS[hash(other.username || other.display_name) % COLOURS.length],
+      group,
       preview: data.preview,
       total: data.total,
       more: Math.max(0, data.total - data.messages.length),
-      messages: data.messages.map((m) => ({ body: m.body ?? '', time: `${time.format(m.created_at)} UTC` })),
+      messages: data.messages.map((m) => ({ body: m.body ?? '', time: `${time.format(m.created_at)} UTC`, from: group ? (people.get(m.sender_id)?.display_name ?? 'Former member') : undefined })),
       link: `${deps.away.appUrl}/messages/${claim.c}`,
     };
     const html = renderView('mail/_layout', { ...content, body: renderView('mail/missed-messages', view) });

@@ -36,7 +36,9 @@ export async function claimMissed(db: MessagingDb, options: { delaySeconds: numb
          and coalesce(pref.email_messages, 'after_10_minutes') <> 'off'
          and not exists (select 1 from event_streams s where s.user_id = p.user_id)
          and exists (select 1 from messages m
-                      where m.conversation_id = p.conversation_id and m.sender_id = p.other_user_id
+                      -- From the other person; in a group, a member's message (not a line, not mine).
+                      where m.conversation_id = p.conversation_id
+                        and (m.sender_id = p.other_user_id or (p.other_user_id is null and m.sender_id <> p.user_id and m.event is null))
                         and m.id > greatest(p.last_read_message_id, p.emailed_upto_message_id) and m.id <= p.latest_incoming_message_id
                         and m.created_at <= statement_timestamp() - make_interval(secs => case when pref.email_messages = 'after_1_hour' then ${options.delaySeconds * 6}::double precision else ${options.delaySeconds}::double precision end))
        order by p.user_id, p.conversation_id
@@ -55,7 +57,10 @@ export async function claimMissed(db: MessagingDb, options: { delaySeconds: numb
 }
 
 export interface MissedEmailData {
-  otherUserId: number;
+  /** The other person; null in a group. */
+  otherUserId: number | null;
+  /** A group's name (its email lists who wrote each message). */
+  groupName: string | null;
   /** The unseen messages still there (not deleted or removed), oldest first, at most `limit`. */
   messages: MessageRow[];
   /** How many there are in all. */
@@ -72,8 +77,12 @@ export async function missedEmailData(db: MessagingDb, claim: MissedClaim, limit
   const row = await db
     .selectFrom('conversation_participants as p')
     .leftJoin('messaging_preferences as pref', 'pref.user_id', 'p.user_id')
+    .innerJoin('conversations as c', 'c.id', 'p.conversation_id')
     .select([
       'p.other_user_id',
+      'c.kind',
+      'c.name',
+      'p.left_upto_message_id',
       'p.last_read_message_id',
       'p.muted_at',
       sql<boolean>`coalesce(pref.email_messages, 'after_10_minutes') <> 'off'`.as('wanted'),
@@ -84,17 +93,22 @@ export async function missedEmailData(db: MessagingDb, claim: MissedClaim, limit
     .where('p.conversation_id', '=', claim.c)
     .where('p.user_id', '=', claim.u)
     .executeTakeFirst();
-  // A group's messages are not emailed yet: a missed-message email is about one person.
-  if (!row || row.other_user_id === null || row.muted_at || !row.wanted || !row.may_write || row.page_open) return undefined;
+  // A group is emailed about only in its own kind (support: the team answers in the app), and never after leaving it.
+  const group = row?.other_user_id === null;
+  if (!row || (group && (row.kind !== 'group' || row.left_upto_message_id !== null)) || row.muted_at || !row.wanted || (!group && !row.may_write) || row.page_open) return undefined;
   const after = Math.max(claim.from, Number(row.last_read_message_id));
   if (after >= claim.upto) return undefined;
+  const from = group
+    ? sql`m.sender_id <> ${claim.u} and m.event is null
+          and not exists (select 1 from courier_blocked_pairs(array[${claim.u}::bigint, m.sender_id]) b where b.blocker_id = ${claim.u})`
+    : sql`m.sender_id = ${row.other_user_id}`;
   const { rows } = await sql<MessageRow & { total: number }>`
     select m.id, m.conversation_id, m.sender_id, m.body, m.created_at, m.deleted_at, m.redacted_at, count(*) over ()::int as total
       from messages m
-     where m.conversation_id = ${claim.c} and m.sender_id = ${row.other_user_id}
+     where m.conversation_id = ${claim.c} and ${from}
        and m.id > ${after} and m.id <= ${claim.upto} and m.deleted_at is null and m.redacted_at is null
      order by m.id
      limit ${limit}`.execute(db);
   if (rows.length === 0) return undefined;
-  return { otherUserId: row.other_user_id, messages: rows.map((m) => ({ ...m, id: Number(m.id) })), total: rows[0]!.total, preview: row.preview };
+  return { otherUserId: row.other_user_id, groupName: group ? row.name : null, messages: rows.map((m) => ({ ...m, id: Number(m.id), sender_id: Number(m.sender_id) })), total: rows[0]!.total, preview: row.preview };
 }

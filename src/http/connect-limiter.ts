@@ -1,4 +1,3 @@
-// TODO(lead): src/messaging/realtime/connect-limiter.ts is still a copy of this; have realtime import this one and delete it.
 /**
  * How often one person (or one session cookie) may open an event stream on this instance: a bucket of `burst` opens that
  * refills at `perMinute`. A page opens one stream; a restart brings every tab back at once, well

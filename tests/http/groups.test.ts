@@ -211,6 +211,21 @@ describe('members', () => {
     assert.equal((await page(ben, `/messages/${id}`))(`#m-${later}`).attr('data-status'), 'seen');
   });
 
+  test('a removed member’s open page swaps its message box for the line saying so, live; added back, the box returns', async () => {
+    const { ann, ben, cat } = await people('gm5');
+    const id = await group(ann, 'Live door', [ben, cat]);
+    const stream = await openEventStream(server.baseUrl, await sessionCookie(cat.agent));
+    const hello = await stream.waitFor((e) => e.event === 'hello', 1000, 'hello');
+    assert.equal((await cat.agent.post('/messages/view').type('form').send({ stream: hello.data, c: String(id), visible: '1', _csrf: cat.token })).status, 204);
+    await sleep(150);
+    assert.equal((await post(ann, `/messages/${id}/members/${cat.username}/remove`)).status, 303);
+    const gone = await stream.waitFor((e) => e.event === 'message' && e.data.includes('data-barrier="left"'), 2000, 'the barrier');
+    assert.match(gone.data, new RegExp(`id="compose-${id}" hx-swap-oob="true"`));
+    assert.equal((await post(ann, `/messages/${id}/members`, { username: cat.username })).status, 303);
+    await stream.waitFor((e) => e.event === 'message' && e.data.includes(`hx-get="/messages/${id}/compose"`), 2000, 'the box fetched again');
+    assert.equal((await cat.agent.get(`/messages/${id}/compose`).set('HX-Request', 'true')).status, 200);
+  });
+
   test('the last admin leaving hands admin to the longest-standing member; renaming and making admins are for admins', async () => {
     const { ann, ben, cat } = await people('gm3');
     const id = await group(ann, 'Old name', [ben, cat]);

@@ -1,4 +1,4 @@
-import type { Person } from '../deps.js';
+import type { Barrier, Person } from '../deps.js';
 import { firstName, unknownPerson, type ThreadPeople } from '../present.js';
 import type { ThreadAccess } from '../queries/conversations.js';
 
@@ -14,4 +14,9 @@ export function typingNames(access: ThreadAccess, people: ThreadPeople): string 
   if (!people.group) return undefined;
   const names = Object.fromEntries(access.members.filter((m) => m.userId !== people.me.id).map((m) => [m.userId, firstName((people.byId.get(m.userId) ?? unknownPerson(m.userId)).display_name)]));
   return JSON.stringify(names);
+}
+
+/** In a group I left (or was removed from): what stands in place of the message box. */
+export function leftBarrier(access: ThreadAccess): Barrier | undefined {
+  return access.mine.leftUptoId === null ? undefined : { kind: 'left', message: 'You are no longer in this group. You can read what was said while you were in it.' };
 }

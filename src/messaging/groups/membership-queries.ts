@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { MessagingDb } from '../schema.js';
 import { BlockedTogether, blockAmong, postGroupLine } from './group-queries.js';
 import { GROUP_OTHERS_MAX } from './group-form.js';
+import { notifyExpression } from '../queries/notify.js';
 
 /** Why a change to a group's members was not made (the route says it in words). */
 export type MembershipRefusal = 'not-admin' | 'not-member' | 'already-member' | 'full' | 'left' | 'last-admin-self';
@@ -64,6 +65,7 @@ export async function addMember(db: MessagingDb, conversationId: number, actor: 
          set role = 'member', joined_at = now(), left_upto_message_id = null, archived_at = null,
              cleared_before_message_id = excluded.cleared_before_message_id, last_read_message_id = excluded.last_read_message_id,
              last_delivered_message_id = excluded.last_delivered_message_id, latest_incoming_message_id = excluded.latest_incoming_message_id`.execute(trx);
+    await membershipChangedFor(trx, conversationId, userId);
     return postGroupLine(trx, conversationId, actor, { t: 'added', u: userId });
   });
 }
@@ -76,7 +78,11 @@ async function endMembership(trx: MessagingDb, conversationId: number, userId: n
     .where('conversation_id', '=', conversationId)
     .where('user_id', '=', userId)
     .execute();
+  await membershipChangedFor(trx, conversationId, userId);
 }
+
+/** Their open pages showing the group redraw its message box (at commit). */
+const membershipChangedFor = (trx: MessagingDb, conversationId: number, userId: number) => sql`select ${notifyExpression({ t: 'membership', c: conversationId, u: userId })}`.execute(trx);
 
 /** An admin removes a member (not themselves: they leave). The removed person's pages get the line, then nothing more. */
 export async function removeMember(db: MessagingDb, conversationId: number, actor: number, userId: number): Promise<number> {

@@ -22,6 +22,8 @@ export type RealtimeSignal =
   | { t: 'barrier'; a: number; b: number }
   /** Stream s of u is past the person's cap (migration 0017): the instance holding it closes it. */
   | { t: 'stream-end'; u: number; s: string }
+  /** u's membership of group c changed (removed, left, added back): their pages showing it redraw the message box. */
+  | { t: 'membership'; c: number; u: number }
   /** u's reminder of meeting g was claimed (meeting-reminder-queries.ts): their pages show a toast and the meetings badge. */
   | { t: 'reminder'; u: number; g: number };
 

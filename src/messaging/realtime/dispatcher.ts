@@ -13,6 +13,7 @@ import { myViewChanged, pageShows, receiptsMoved } from './live-views.js';
 import { messagesChanged } from './live-changes.js';
 import { barrierChanged } from './live-barrier.js';
 import { meetingReminded } from './live-reminder.js';
+import { membershipChanged } from './live-membership.js';
 
 /** A bare hint: "something in conversation c changed", for the page to refresh that part. */
 const hint = (conversationId: number, extra = '') => `<div data-conversation-id="${conversationId}"${extra}></div>`;
@@ -67,6 +68,9 @@ export class Dispatcher {
         return;
       case 'sessions':
         await this.guard.sessionsChanged(signal.u);
+        return;
+      case 'membership':
+        await membershipChanged(this.deps, this.hub, signal);
         return;
       case 'reminder':
         await meetingReminded(this.deps, this.hub, signal);

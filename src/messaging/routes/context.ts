@@ -3,6 +3,7 @@ import { HttpError, notFound } from '../../http/errors.js';
 import { positiveId } from '../../http/fields.js';
 import type { Barrier, MessagingDeps, MessagingUser } from '../deps.js';
 import { threadAccess, type ThreadAccess } from '../queries/conversations.js';
+import { leftBarrier } from '../groups/members.js';
 
 export function viewer(deps: MessagingDeps, req: Request): MessagingUser {
   const user = deps.currentUser(req);
@@ -54,7 +55,7 @@ export function conversationOf(req: Request): ThreadAccess {
  */
 export async function barrierIn(deps: MessagingDeps, me: number, access: ThreadAccess): Promise<Barrier | undefined> {
   if (access.otherUserId !== null) return deps.policy.barrier(me, access.otherUserId);
-  return access.mine.leftUptoId === null ? undefined : { kind: 'left', message: 'You are no longer in this group. You can read what was said while you were in it.' };
+  return leftBarrier(access);
 }
 
 /** May I write here now (the write itself checks again where it commits). */

@@ -75,7 +75,9 @@ function applyReceipts(receipts) {
     var drawn = Courier.fromPage('ticks-' + status);
     if (drawn) ticks.replaceWith(drawn);
   });
-  // One "Seen" line: a message redrawn alone (edited, reacted to) may bring its own.
+  // One "Seen" line: a message redrawn alone (edited, reacted to) may bring its own. A group's
+  // "Seen by N" is drawn by the server, under the newest of mine anyone read: left as it is.
+  if (receipts.hasAttribute('data-group')) return;
   var markers = Array.prototype.slice.call(thread.querySelectorAll('[data-seen-marker]'));
   var marker = markers.filter(function (m) { return lastSeen && lastSeen.contains(m); })[0] || markers[0] || null;
   markers.forEach(function (m) { if (m !== marker) m.remove(); });

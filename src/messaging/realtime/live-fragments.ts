@@ -38,4 +38,4 @@ function firstWords(preview: string): string {
 }
 
 /** The other side's watermarks as I may see them, from which my messages' ticks are set. */
-export const receiptsFragment = (conversationId: number, read: number, delivered: number) => renderView('messages/_receipts', { conversationId, read, delivered, oob: true });
+export const receiptsFragment = (conversationId: number, read: number, delivered: number, group = false) => renderView('messages/_receipts', { conversationId, read, delivered, group, oob: true });

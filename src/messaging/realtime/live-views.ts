@@ -29,7 +29,7 @@ export async function receiptsMoved(deps: MessagingDeps, hub: StreamHub, convers
   const access = await threadAccess(deps.db, conversationId, ownerId);
   if (!access) return;
   // With read receipts off on either side, "seen" is never shown: delivered is as far as it goes.
-  const html = receiptsFragment(conversationId, access.shared.readReceipts ? access.theirs.lastReadId : 0, Math.max(access.theirs.lastDeliveredId, access.theirs.lastReadId));
+  const html = receiptsFragment(conversationId, access.shared.readReceipts ? access.theirs.lastReadId : 0, Math.max(access.theirs.lastDeliveredId, access.theirs.lastReadId), access.otherUserId === null);
   for (const stream of pages) hub.sendTo(stream, 'read', html);
 }
 

@@ -336,17 +336,43 @@ describe('reports', () => {
   });
 });
 
+describe('the header', () => {
+  test('"N members · K active now"; one who left sees the group by its name then, and not who is in it now', async () => {
+    const { ann, ben, cat } = await people('gh1');
+    const id = await group(ann, 'Before', [ben, cat]);
+    let header = (await page(ann, `/messages/${id}`))('[data-member-count]').text();
+    assert.match(header, /^3 members$/);
+    const stream = await openEventStream(server.baseUrl, await sessionCookie(ben.agent));
+    await stream.waitFor((e) => e.event === 'hello', 1000, 'hello');
+    header = (await page(ann, `/messages/${id}`))('[data-member-count]').text();
+    assert.match(header, /3 members · 1 active now/);
+    assert.equal((await cat.agent.post(`/messages/${id}/leave`).type('form').send({ _csrf: cat.token })).status, 303);
+    assert.equal((await ann.agent.post(`/messages/${id}/rename`).type('form').send({ _csrf: ann.token, name: 'After' })).status, 303);
+    const theirs = await page(cat, `/messages/${id}`);
+    assert.equal(theirs('#thread-title').text().trim(), 'Before');
+    assert.equal(theirs('[data-members] [data-username]').length, 0);
+    assert.match(theirs('[data-member-count]').text(), /no longer in this group/);
+    assert.match((await page(cat, '/messages'))(`[data-conversation-id="${id}"]`).text(), /Before/);
+    assert.equal((await page(ben, `/messages/${id}`))('#thread-title').text().trim(), 'After');
+  });
+});
+
 describe('typing in a group', () => {
-  test('"typing" reaches the other members’ pages, and the page knows their first names', async () => {
+  test('"typing" reaches the other members’ pages with its words: "Ben is typing…", then "Ben and Ann are typing…"', async () => {
     const { ann, ben, cat } = await people('gt1');
     const id = await group(ann, 'Chatty', [ben, cat]);
     const catStream = await openEventStream(server.baseUrl, await sessionCookie(cat.agent));
     await catStream.waitFor((e) => e.event === 'hello', 1000, 'hello');
+    const benStream = await openEventStream(server.baseUrl, await sessionCookie(ben.agent));
+    await benStream.waitFor((e) => e.event === 'hello', 1000, 'hello');
     assert.equal((await ben.agent.post(`/messages/${id}/typing`).set('X-CSRF-Token', ben.token)).status, 204);
-    const typing = await catStream.waitFor((e) => e.event === 'typing', 2000, 'typing');
-    assert.match(typing.data, new RegExp(`data-user-id="${ben.id}"`));
-    const names = JSON.parse((await page(cat, `/messages/${id}`))('[data-typing]').attr('data-names') ?? '{}') as Record<string, string>;
-    assert.deepEqual(names, { [ann.id]: 'Ann', [ben.id]: 'Ben' });
+    const first = await catStream.waitFor((e) => e.event === 'typing', 2000, 'typing');
+    assert.match(first.data, new RegExp(`data-user-id="${ben.id}" data-text="Ben is typing…"`));
+    assert.equal((await ann.agent.post(`/messages/${id}/typing`).set('X-CSRF-Token', ann.token)).status, 204);
+    const both = await catStream.waitFor((e) => e.event === 'typing' && e.data.includes('are typing'), 2000, 'two typing');
+    assert.match(both.data, /data-text="Ben and Ann are typing…"/);
+    const toBen = await benStream.waitFor((e) => e.event === 'typing', 2000, 'Ben hears Ann');
+    assert.match(toBen.data, /data-text="Ann is typing…"/, 'not himself');
   });
 });
 

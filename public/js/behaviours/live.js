@@ -117,35 +117,18 @@ document.addEventListener('htmx:afterSettle', function () {
 });
 
 // The hint's words are written in only while it shows (see thread.eta: none in the page's HTML).
-function showTyping(indicator, on) {
+// In a group the hint brings its own ("Ana and 2 others are typing…", live-typing.ts).
+function showTyping(indicator, on, text) {
   indicator.hidden = !on;
-  indicator.textContent = on ? indicator.getAttribute('data-text') : '';
+  indicator.textContent = on ? text || indicator.getAttribute('data-text') : '';
 }
 var typingTimers = {};
-// In a group: who is typing (by user id), and when each was last heard.
-var typers = {};
-function sayWhoTypes(indicator) {
-  var names = JSON.parse(indicator.getAttribute('data-names') || '{}');
-  var now = Date.now();
-  var active = Object.keys(typers).filter(function (u) { return now - typers[u] < 5000 && names[u]; }).map(function (u) { return names[u]; });
-  indicator.hidden = active.length === 0;
-  indicator.textContent = active.length === 0 ? '' : active.length === 1 ? active[0] + ' is typing…'
-    : active.length === 2 ? active[0] + ' and ' + active[1] + ' are typing…'
-    : active[0] + ' and ' + (active.length - 1) + ' others are typing…';
-}
 function onTyping(data) {
   var hint = firstElementOf(data);
   var thread = hint && openThread(hint.getAttribute('data-conversation-id'));
   var indicator = thread && thread.querySelector('[data-typing]');
   if (!indicator) return;
-  if (indicator.hasAttribute('data-names')) {
-    typers[hint.getAttribute('data-user-id')] = Date.now();
-    sayWhoTypes(indicator);
-    clearTimeout(typingTimers.group);
-    typingTimers.group = setTimeout(function () { sayWhoTypes(indicator); }, 5100);
-    return;
-  }
-  if (indicator.hidden) showTyping(indicator, true);
+  showTyping(indicator, true, hint.getAttribute('data-text'));
   clearTimeout(typingTimers.hide);
   typingTimers.hide = setTimeout(function () { showTyping(indicator, false); }, 5000);
 }

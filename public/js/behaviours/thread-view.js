@@ -18,7 +18,8 @@ function markDays(scroller) {
   var last = '';
   var kept = [];
   scroller.querySelectorAll('li[data-message-id]').forEach(function (li) {
-    var time = li.querySelector('.msg-meta time[datetime]');
+    // A group's line carries its time directly.
+    var time = li.querySelector('.msg-meta time[datetime],li>time');
     var date = time && new Date(time.getAttribute('datetime'));
     if (!date || isNaN(date)) return;
     var day = Courier.dayOf(date);

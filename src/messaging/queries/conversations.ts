@@ -102,6 +102,16 @@ export interface GroupMember {
   blockedByMe: boolean;
 }
 
+/**
+ * A conversation's name (`c.name`) as participant row `p` may know it: one who left a group knows
+ * it by its name when they left, the latest naming line up to their leaving (a later rename is not
+ * theirs to see).
+ */
+export const nameAsSeenBy = (p: 'mine' | 'p') =>
+  sql<string | null>`case when ${sql.ref(`${p}.left_upto_message_id`)} is null then c.name
+    else coalesce((select n.event->>'n' from messages n where n.conversation_id = c.id and n.id <= ${sql.ref(`${p}.left_upto_message_id`)}
+                    and n.event->>'t' in ('created', 'renamed') order by n.id desc limit 1), c.name) end`;
+
 /** My participant row with the conversation and the other side's row: the columns of a ThreadAccess. */
 export function accessQuery(db: MessagingDb, me: number) {
   return participantAccess(db).where('mine.user_id', '=', me);
@@ -123,7 +133,7 @@ export function participantAccess(db: MessagingDb) {
       sql<boolean>`coalesce(my_prefs.active_status, true) and coalesce(their_prefs.active_status, true)`.as('share_presence'),
       'c.id',
       'c.kind',
-      'c.name',
+      nameAsSeenBy('mine').as('name'),
       'c.created_by as owner_id',
       'c.version',
       'c.last_message_id',
@@ -132,7 +142,8 @@ export function participantAccess(db: MessagingDb) {
       'mine.role',
       'mine.left_upto_message_id',
       // A group's members, read with the row (at most 50): one query for any conversation.
-      sql<MemberRow[] | null>`case when c.kind <> 'direct' then (
+      // (None for one who left: who is in it now is not theirs to see.)
+      sql<MemberRow[] | null>`case when c.kind <> 'direct' and mine.left_upto_message_id is null then (
         select json_agg(json_build_object('u', g.user_id, 'r', g.role, 'rd', g.last_read_message_id, 'dl', g.last_delivered_message_id,
                                           's', coalesce((select w.read_receipts from messaging_preferences w where w.user_id = g.user_id), true),
                                           -- I blocked them: their messages are hidden from me (the host's blocks, through its function).

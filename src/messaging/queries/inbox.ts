@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { decodeCursor, encodeCursor } from '../../http/cursor.js';
 import type { ConversationKind, GroupEvent, MessagingDb } from '../schema.js';
+import { nameAsSeenBy } from './conversations.js';
 
 export interface InboxRow {
   conversation_id: number;
@@ -62,7 +63,7 @@ function inboxRows(db: MessagingDb, me: number) {
       'p.conversation_id',
       'p.other_user_id',
       'c.kind',
-      'c.name',
+      nameAsSeenBy('p').as('name'),
       'c.created_by as owner_id',
       'm.event as last_event',
       // In a group, a last message from someone I blocked is hidden from me (the host's blocks, through its function).

@@ -14,6 +14,7 @@ import { messagesChanged } from './live-changes.js';
 import { barrierChanged } from './live-barrier.js';
 import { meetingReminded } from './live-reminder.js';
 import { membershipChanged } from './live-membership.js';
+import { GroupTypers } from './live-typing.js';
 
 /** A bare hint: "something in conversation c changed", for the page to refresh that part. */
 const hint = (conversationId: number, extra = '') => `<div data-conversation-id="${conversationId}"${extra}></div>`;
@@ -24,6 +25,7 @@ const hint = (conversationId: number, extra = '') => `<div data-conversation-id=
  */
 export class Dispatcher {
   private readonly deliveries: Batcher<MessageSignal>;
+  private readonly groupTypers = new GroupTypers();
 
   constructor(
     private readonly deps: MessagingDeps,
@@ -58,11 +60,9 @@ export class Dispatcher {
       case 'barrier':
         await barrierChanged(this.deps, this.hub, signal);
         return;
-      case 'typing': {
-        const html = hint(signal.c, ` data-user-id="${signal.u}"`);
-        for (const user of signal.g ?? (signal.o === undefined ? [] : [signal.o])) this.hub.send(Number(user), 'typing', html);
+      case 'typing':
+        await this.typing(signal);
         return;
-      }
       case 'presence':
         await this.presence(signal.u);
         return;
@@ -80,6 +80,22 @@ export class Dispatcher {
         if (stream) this.hub.close(stream);
         return;
       }
+    }
+  }
+
+  /** u types to o, or in a group to its members g (each told who is typing there, but themselves). */
+  private async typing(signal: Extract<RealtimeSignal, { t: 'typing' }>): Promise<void> {
+    if (!signal.g) {
+      if (signal.o !== undefined) this.hub.send(signal.o, 'typing', hint(signal.c, ` data-user-id="${signal.u}"`));
+      return;
+    }
+    const typers = this.groupTypers.typing(signal.c, signal.u);
+    const here = signal.g.map(Number).filter((user) => this.hub.has(user));
+    if (here.length === 0) return;
+    const words = await GroupTypers.words(this.deps.people, typers, here);
+    for (const user of here) {
+      const text = words.get(user);
+      if (text) this.hub.send(user, 'typing', hint(signal.c, ` data-user-id="${signal.u}" data-text="${text}"`));
     }
   }
 

@@ -4,7 +4,6 @@ import { isHtmx, render } from '../../http/render.js';
 import type { MessagingDeps } from '../deps.js';
 import { threadPeopleFrom, threadPersonIds } from '../present.js';
 import { barrierIn, conversationOf, viewer } from './context.js';
-import { typingNames } from '../groups/members.js';
 import type { Composer } from './thread-page.js';
 
 /**
@@ -22,7 +21,6 @@ export function composeHandler(deps: MessagingDeps): RequestHandler {
     const composer: Composer = { body: '', clientId: randomUUID() };
     res.set('Cache-Control', 'no-store');
     // The page is at its newest messages (the event goes only to pages that show the thread there).
-    const threadPeople = threadPeopleFrom(people, me.id, access);
-    render(res, 'messages/_compose_live', { access, barrier, other: threadPeople.other, typingNames: typingNames(access, threadPeople), composer, isNewest: true });
+    render(res, 'messages/_compose_live', { access, barrier, other: threadPeopleFrom(people, me.id, access).other, composer, isNewest: true });
   };
 }

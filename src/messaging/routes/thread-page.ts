@@ -11,7 +11,7 @@ import { reactionsFor } from '../queries/reactions.js';
 import { activeCount, presenceOf } from '../realtime/presence-queries.js';
 import { barredAmongActive } from './active-rows.js';
 import { barrierIn } from './context.js';
-import { groupMembers, typingNames } from '../groups/members.js';
+import { groupMembers } from '../groups/members.js';
 
 export interface Composer {
   body: string;
@@ -95,7 +95,6 @@ export function threadPageView(read: ThreadRead, seenNow: boolean, firstUnreadId
     group: threadPeople.group,
     meId: user.id,
     members: groupMembers(access, threadPeople),
-    typingNames: typingNames(access, threadPeople),
     presence: read.presence,
     activeNow: read.activeNow,
     barrier: read.barrier,

@@ -102,10 +102,13 @@ export async function up(db: Kysely<any>): Promise<void> {
         raise exception 'courier: % may not write to %', p_sender_id, p_recipient_id using errcode = 'CW403';
       end if;
       if p_recipient_id is null then
-        -- Taken as a share lock on the sender's row: a removal waits for this send, or this send for it.
+        -- The group's row first, as the update below would take it: sends into one group (and
+        -- changes to its members, which lock it too) go one at a time, each seeing the members as
+        -- they are. Locking a member's row first deadlocked two senders, each holding their own
+        -- row and needing the other's (bench:group-live).
+        perform 1 from conversations c where c.id = p_conversation_id for no key update;
         perform 1 from conversation_participants p
-         where p.conversation_id = p_conversation_id and p.user_id = p_sender_id and p.left_upto_message_id is null
-           for share;
+         where p.conversation_id = p_conversation_id and p.user_id = p_sender_id and p.left_upto_message_id is null;
         if not found then
           raise exception 'courier: % is not in group %', p_sender_id, p_conversation_id using errcode = 'CW403';
         end if;

@@ -144,6 +144,20 @@ describe('talking in a group', () => {
     assert.equal((await page(ben, `/messages/${id}`))(`#m-${sent}`).attr('data-status'), 'seen');
   });
 
+  test('members sending at once, while others read: every send is stored once, none fails (they once deadlocked)', async () => {
+    const ann = await newMember(t, 'gc1_ann');
+    const others = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map((i) => newMember(t, `gc1_m${i}`)));
+    for (const o of others) await t.connect(ann.id, o.id);
+    const id = await group(ann, 'Busy', others);
+    const everyone = [ann, ...others];
+    const sends = everyone.flatMap((who, i) => [1, 2].map((n) => who.agent.post(`/messages/${id}/messages`).type('form').send({ _csrf: who.token, body: `from ${i} #${n}` })));
+    const reads = everyone.map((who) => who.agent.get(`/messages/${id}`));
+    const answers = await Promise.all([...sends, ...reads]);
+    assert.deepEqual(answers.map((r) => r.status).filter((s) => s !== 303 && s !== 200), [], 'no send or read failed');
+    const stored = await t.db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n')).where('conversation_id', '=', id).where('event', 'is', null).executeTakeFirstOrThrow();
+    assert.equal(Number(stored.n), everyone.length * 2);
+  });
+
   test('an outsider gets 404 for the group and everything in it; logged out, 303 or 401', async () => {
     const { ann, ben, cat, eve } = await people('gr6');
     const id = await group(ann, 'Private', [ben, cat]);

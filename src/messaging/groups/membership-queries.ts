@@ -25,7 +25,7 @@ interface Member {
  * commits (two admins removing each other, an add racing a leave).
  */
 async function lockedMembers(trx: MessagingDb, conversationId: number): Promise<Member[]> {
-  await sql`select 1 from conversations where id = ${conversationId} and kind = 'group' for update`.execute(trx);
+  await sql`select 1 from conversations where id = ${conversationId} and kind = 'group' for no key update`.execute(trx);
   const rows = await trx
     .selectFrom('conversation_participants')
     .select(['user_id', 'role'])

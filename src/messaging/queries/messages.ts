@@ -83,13 +83,14 @@ export async function sendMessage(
   input: { conversationId: number; senderId: number; recipientId: number | null; body: string; clientId: string | undefined; attachmentIds?: readonly number[]; replyTo?: number },
   limit: MessagingLimits['messages'],
 ): Promise<{ message: MessageRow; duplicate: boolean }> {
-  const stored = await sql<MessageRow>`
+  const send = () => sql<MessageRow>`
     select * from courier_send_message(${input.conversationId}, ${input.senderId}, ${input.recipientId}::bigint, ${input.body},
       ${input.clientId ?? null}::uuid, ${[...(input.attachmentIds ?? [])]}::bigint[], ${limit.max}, ${limit.windowSeconds}, ${LOCK_SPACES.messages}, ${CHANNEL}, ${input.replyTo ?? null}::bigint)`
     .execute(db)
     .catch((err: unknown) => {
       throw isWriteRefused(err) ? new WriteRefused() : err;
     });
+  const stored = await deadlockRetried(send);
   const inserted = stored.rows[0];
   if (inserted) return { message: pick(inserted), duplicate: false };
   // Nothing stored: a repeated client_id (answered with the first message, even past the limit),
@@ -100,6 +101,21 @@ export async function sendMessage(
     return { message: pick(existing), duplicate: true };
   }
   throw new RateLimited(await secondsUntilFree(db, input.senderId, limit), 'messages');
+}
+
+/**
+ * A statement of its own (no transaction around it) that PostgreSQL chose to abort to break a
+ * deadlock stored nothing: run again, a few times. (A send and a read marking the same rows, the
+ * conversation's and a participant's, may take them in opposite orders.)
+ */
+async function deadlockRetried<T>(run: () => Promise<T>, tries = 3): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await run();
+    } catch (err) {
+      if ((err as { code?: string }).code !== '40P01' || attempt >= tries) throw err;
+    }
+  }
 }
 
 function findByClientId(db: MessagingDb, senderId: number, clientId: string) {

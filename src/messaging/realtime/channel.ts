@@ -5,7 +5,7 @@ export type RealtimeSignal =
   /** A message was stored: its recipient's pages draw it (r; in a group each member's still in it, g), the sender's other pages too. */
   | { t: 'message'; c: number; m: number; s: number; r?: number; g?: number[] }
   /** Someone's receipts moved in a conversation (read or delivered): the other side redraws ticks. */
-  | { t: 'receipt'; c: number; u: number; o?: number; g?: number[] }
+  | { t: 'receipt'; c: number; u: number; o: number }
   /** Messages m of conversation c changed for its people p (both sides, or a group's members; deleted, removed by a moderator, reacted to, edited: e): pages redraw them (but page x, which made the change and drew it). */
   | { t: 'thread'; c: number; p: number[]; m: number[]; e?: 1; x?: string | null }
   /** u is typing to o in conversation c (in a group, to its members g). */

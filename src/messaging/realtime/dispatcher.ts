@@ -46,7 +46,7 @@ export class Dispatcher {
         if (this.hub.has(signal.s) || recipientsOf(signal).some((user) => this.hub.has(user))) this.deliveries.add(signal);
         return;
       case 'receipt':
-        for (const owner of signal.g ?? (signal.o === undefined ? [] : [signal.o])) await receiptsMoved(this.deps, this.hub, signal.c, Number(owner));
+        await receiptsMoved(this.deps, this.hub, signal.c, signal.o);
         return;
       case 'mine':
         await myViewChanged(this.deps, this.hub, signal.c, signal.u, signal.x);

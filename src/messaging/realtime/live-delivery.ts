@@ -36,15 +36,18 @@ export async function deliverMessages(deps: MessagingDeps, hub: StreamHub, signa
   const { db, people } = deps;
   const wanted: { messageId: number; userId: number }[] = [];
   const personIds = new Set<number>();
+  const reading: Promise<void>[] = [];
   for (const signal of signals) {
     const here = recipientsOf(signal).filter((user) => hub.has(user));
     for (const user of here) {
-      if (hub.streamsOf(user).some((stream) => shows(stream, signal.c, true))) await seenAsDelivered(db, signal.c, user, signal.m);
+      // Each its own row: side by side (a group's members all reading at once).
+      if (hub.streamsOf(user).some((stream) => shows(stream, signal.c, true))) reading.push(seenAsDelivered(db, signal.c, user, signal.m));
       wanted.push({ messageId: signal.m, userId: user });
     }
     if (hub.has(signal.s)) wanted.push({ messageId: signal.m, userId: signal.s });
     for (const id of [signal.s, ...recipientsOf(signal)]) personIds.add(id);
   }
+  await Promise.all(reading);
   const [deliveries, found] = await Promise.all([deliveriesFor(db, wanted), people.findByIds([...personIds])]);
   // Someone a message quotes or a line names who is not among its people (one who left): rare, one more lookup.
   const missing = new Set<number>();

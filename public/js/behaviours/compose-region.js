@@ -23,7 +23,9 @@ function restore(region) {
   if (field) {
     if (!field.value) {
       field.value = text;
-      field.dispatchEvent(new window.Event('input', { bubbles: true }));
+      var restored = new window.Event('input', { bubbles: true });
+      restored.restored = true;
+      field.dispatchEvent(restored);
     }
     delete keptText[region.id];
     return;

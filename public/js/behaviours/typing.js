@@ -4,7 +4,8 @@
 var lastTyping = 0;
 document.addEventListener('input', function (event) {
   var box = event.target;
-  if (box.id !== 'composer-body' || !box.value.trim()) return;
+  // A draft put back by the page (compose-region.js, after an unblock) is not someone typing.
+  if (event.restored || box.id !== 'composer-body' || !box.value.trim()) return;
   var now = Date.now();
   if (now - lastTyping < 3000) return;
   lastTyping = now;

@@ -22,6 +22,10 @@ AS $function$
       perform pg_advisory_xact_lock(p_lock_space, (p_sender_id % 2147483647)::int);
       if p_recipient_id is null then
         select c.kind into v_kind from conversations c where c.id = p_conversation_id;
+        -- A direct conversation is written to its other person, whose block is checked below: never as a group.
+        if v_kind is distinct from 'group' and v_kind is distinct from 'support' then
+          raise exception 'courier: conversation % takes a recipient', p_conversation_id using errcode = 'CW403';
+        end if;
       end if;
       -- Support is reachable by everyone, a suspended person included (to ask why).
       if v_kind <> 'support' and not courier_may_write(p_sender_id, p_recipient_id) then

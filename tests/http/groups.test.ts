@@ -3,6 +3,10 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import { html, sessionCookie, startTestApp, type TestApp } from '../support/app.js';
 import { newMember, type Member } from '../support/members.js';
 import { sendMessage } from '../support/messaging.js';
+import { sendMessage as storeMessage } from '../../src/messaging/queries/messages.js';
+import { WriteRefused } from '../../src/messaging/queries/write-check.js';
+import { defaultLimits } from '../../src/messaging/limits.js';
+import type { MessagingDb } from '../../src/messaging/index.js';
 import { closeAllEventStreams, listen, openEventStream, sleep, waitForListeners, type Listening } from '../support/sse.js';
 
 // CONTRACT, version 2 (groups): POST /messages/groups {name, members (usernames, repeated; 2 to 49
@@ -156,6 +160,16 @@ describe('talking in a group', () => {
     assert.deepEqual(answers.map((r) => r.status).filter((s) => s !== 303 && s !== 200), [], 'no send or read failed');
     const stored = await t.db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n')).where('conversation_id', '=', id).where('event', 'is', null).executeTakeFirstOrThrow();
     assert.equal(Number(stored.n), everyone.length * 2);
+  });
+
+  test('the send function never writes to a direct conversation as to a group (which would pass over a block)', async () => {
+    const { ann, ben } = await people('gd1');
+    const direct = Number(/\d+$/.exec((await ann.agent.post('/messages').type('form').send({ to: ben.username, _csrf: ann.token })).headers.location ?? '')![0]);
+    await t.db.insertInto('blocks').values({ blocker_id: ben.id, blocked_id: ann.id }).execute();
+    await assert.rejects(
+      storeMessage(t.db as unknown as MessagingDb, { conversationId: direct, senderId: ann.id, recipientId: null, body: 'around the block', clientId: undefined }, defaultLimits.messages),
+      WriteRefused,
+    );
   });
 
   test('an outsider gets 404 for the group and everything in it; logged out, 303 or 401', async () => {

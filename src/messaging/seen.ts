@@ -1,6 +1,7 @@
 import type { ThreadAccess } from './queries/conversations.js';
-import { latestIncomingId, markDelivered, markRead } from './queries/receipts.js';
+import { latestIncomingId, markDelivered, markGroupReads, markRead, type GroupRead } from './queries/receipts.js';
 import type { MessagingDb } from './schema.js';
+import { deadlockRetried } from './queries/deadlock.js';
 
 /*
  * "Delivered" and "seen" are written here and nowhere else, each by an explicit call where it
@@ -40,6 +41,11 @@ export async function seenOnPage(db: MessagingDb, me: number, access: ThreadAcce
  */
 export async function seenAsDelivered(db: MessagingDb, conversationId: number, me: number, messageId: number): Promise<void> {
   await markRead(db, conversationId, me, messageId, { tellMyPages: false });
+}
+
+/** Live messages arrived in visible pages of a group's members (many groups and people at once): read as drawn. */
+export function seenInGroupsAsDelivered(db: MessagingDb, reads: readonly GroupRead[]): Promise<void> {
+  return deadlockRetried(() => markGroupReads(db, reads));
 }
 
 /** A visible page of mine says it shows the conversation: everything in it is read. */

@@ -134,6 +134,15 @@ for (const javaScript of [true, false]) {
       }
       await measure(catPage, 'group thread, a message from Ben');
       await catPage.screenshot({ path: shot(`groups-thread-received-${label}`), fullPage: false });
+      // Ben's page hears who read it: live with JS (Ann's and Cat's open threads read it as it
+      // came), on reload without (only Cat reloaded).
+      if (!javaScript) await benPage.reload();
+      const benSent = benPage.locator('#thread-messages li[data-message-id]', { hasText: first });
+      await benSent.locator('[data-seen-marker] summary', { hasText: javaScript ? 'Seen by 2' : 'Seen by 1' }).waitFor({ timeout: 10_000 });
+      await benSent.locator('[data-seen-marker] summary').click();
+      assert.match((await benSent.locator('[data-seen-names]').textContent()) ?? '', javaScript ? /Ann Admin, Cat Member|Cat Member, Ann Admin/ : /^Cat Member$/);
+      assert.equal(await benPage.locator('[data-seen-marker]').count(), 1, 'one "Seen by" line');
+      await benPage.screenshot({ path: shot(`groups-thread-seen-${label}`), fullPage: false });
       const catInbox = await catPage.context().newPage();
       const inboxProblems = watch(catInbox);
       await catInbox.goto('/messages');

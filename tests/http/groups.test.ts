@@ -385,6 +385,57 @@ describe('the header', () => {
   });
 });
 
+describe('"Seen by" in a group, live', () => {
+  test('the sender’s open thread hears who read their message: "Seen by 1", then "Seen by 2", at most once a second; nobody else is told', async () => {
+    const { ann, ben, cat } = await people('gs1');
+    const id = await group(ann, 'Readers', [ben, cat]);
+    const annStream = await openEventStream(server.baseUrl, await sessionCookie(ann.agent));
+    const hello = await annStream.waitFor((e) => e.event === 'hello', 1000, 'hello');
+    assert.equal((await ann.agent.post('/messages/view').type('form').send({ stream: hello.data, c: String(id), visible: '1', _csrf: ann.token })).status, 204);
+    const benStream = await openEventStream(server.baseUrl, await sessionCookie(ben.agent));
+    await benStream.waitFor((e) => e.event === 'hello', 1000, 'hello');
+    const sent = await sendMessage(ann, id, 'Has everyone read this?');
+    await benStream.waitFor((e) => e.event === 'message', 2000, 'the message reaches Ben');
+
+    await page(ben, `/messages/${id}`);
+    const first = await annStream.waitFor((e) => e.event === 'read' && e.data.includes('data-part="seen"'), 2000, 'seen by Ben');
+    assert.match(first.data, new RegExp(`data-message-id="${sent}"`));
+    assert.match(first.data, /Seen by 1/);
+    assert.match(first.data, /Ben Member/);
+    assert.doesNotMatch(first.data, /Cat Member/);
+    const firstAt = Date.now();
+
+    await page(cat, `/messages/${id}`);
+    const second = await annStream.waitFor((e) => e.event === 'read' && e.data.includes('Seen by 2'), 3000, 'seen by Ben and Cat');
+    assert.ok(Date.now() - firstAt >= 900, 'a second redraw waits out the second');
+    assert.match(second.data, /Ben Member, Cat Member|Cat Member, Ben Member/);
+    // Every other member has read it: the ticks say seen.
+    assert.match(second.data, new RegExp(`data-read="${sent}"`));
+    await sleep(300);
+    assert.equal(benStream.matching((e) => e.event === 'read').length, 0, 'a reader’s pages are not told of reads of others’ messages');
+    assert.equal(annStream.matching((e) => e.event === 'read').length, 2);
+    // The page drawn afresh says the same.
+    assert.match((await page(ann, `/messages/${id}`))(`#m-${sent} [data-seen-marker]`).text(), /Seen by 2/);
+  });
+
+  test('a member who turned read receipts off is not counted, and tells no one', async () => {
+    const { ann, ben, cat } = await people('gs2');
+    const id = await group(ann, 'Private', [ben, cat]);
+    await t.db.insertInto('messaging_preferences').values({ user_id: ben.id, read_receipts: false }).onConflict((oc) => oc.column('user_id').doUpdateSet({ read_receipts: false })).execute();
+    const annStream = await openEventStream(server.baseUrl, await sessionCookie(ann.agent));
+    const hello = await annStream.waitFor((e) => e.event === 'hello', 1000, 'hello');
+    assert.equal((await ann.agent.post('/messages/view').type('form').send({ stream: hello.data, c: String(id), visible: '1', _csrf: ann.token })).status, 204);
+    await sendMessage(ann, id, 'Quietly read');
+    await page(ben, `/messages/${id}`);
+    await sleep(400);
+    assert.equal(annStream.matching((e) => e.event === 'read').length, 0, 'Ben’s read is not news to anyone');
+    await page(cat, `/messages/${id}`);
+    const seen = await annStream.waitFor((e) => e.event === 'read', 2000, 'seen by Cat');
+    assert.match(seen.data, /Seen by 1/);
+    assert.doesNotMatch(seen.data, /Ben Member/);
+  });
+});
+
 describe('typing in a group', () => {
   test('"typing" reaches the other members’ pages with its words: "Ben is typing…", then "Ben and Ann are typing…"', async () => {
     const { ann, ben, cat } = await people('gt1');

@@ -76,8 +76,11 @@ function applyReceipts(receipts) {
     if (drawn) ticks.replaceWith(drawn);
   });
   // One "Seen" line: a message redrawn alone (edited, reacted to) may bring its own. A group's
-  // "Seen by N" is drawn by the server, under the newest of mine anyone read: left as it is.
-  if (receipts.hasAttribute('data-group')) return;
+  // "Seen by N" is drawn by the server, under the newest of mine anyone read.
+  if (receipts.hasAttribute('data-group')) {
+    placeGroupSeen(thread, receipts);
+    return;
+  }
   var markers = Array.prototype.slice.call(thread.querySelectorAll('[data-seen-marker]'));
   var marker = markers.filter(function (m) { return lastSeen && lastSeen.contains(m); })[0] || markers[0] || null;
   markers.forEach(function (m) { if (m !== marker) m.remove(); });
@@ -88,6 +91,29 @@ function applyReceipts(receipts) {
   }
   var column = lastSeen.querySelector('.msg-col');
   if (marker && column) column.appendChild(marker);
+}
+
+// A group's live "Seen by N" (read once): under the message it names, unless a later message of
+// mine already has one (someone read further before: this read does not change that one's count).
+function placeGroupSeen(thread, receipts) {
+  var template = receipts.querySelector('template[data-part="seen"]');
+  if (!template) return;
+  template.remove();
+  var id = Number(template.getAttribute('data-message-id'));
+  var li = thread.querySelector('#thread-messages li.mine[data-message-id="' + id + '"]');
+  var column = li && li.querySelector('.msg-col');
+  if (!column) return;
+  var markers = Array.prototype.slice.call(thread.querySelectorAll('[data-seen-marker]'));
+  var later = markers.some(function (m) {
+    var owner = m.closest('li[data-message-id]');
+    return owner && Number(owner.getAttribute('data-message-id')) > id;
+  });
+  if (later) return;
+  var marker = template.content.firstElementChild;
+  // Names open stay open when the count under the same message changes.
+  if (markers.some(function (m) { return li.contains(m) && m.hasAttribute('open'); })) marker.setAttribute('open', '');
+  markers.forEach(function (m) { m.remove(); });
+  column.appendChild(marker);
 }
 
 // A live message's note: who wrote, for a toast or a notification when it is not on screen.

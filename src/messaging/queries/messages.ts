@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { MeetingCardRow } from '../meetings/meetings-queries.js';
 import { RateLimited, type MessagingLimits } from '../limits.js';
+import { deadlockRetried } from './deadlock.js';
 import { LOCK_SPACES } from './locks.js';
 import { CHANNEL } from '../realtime/channel.js';
 import type { GroupEvent, MessagingDb } from '../schema.js';
@@ -101,21 +102,6 @@ export async function sendMessage(
     return { message: pick(existing), duplicate: true };
   }
   throw new RateLimited(await secondsUntilFree(db, input.senderId, limit), 'messages');
-}
-
-/**
- * A statement of its own (no transaction around it) that PostgreSQL chose to abort to break a
- * deadlock stored nothing: run again, a few times. (A send and a read marking the same rows, the
- * conversation's and a participant's, may take them in opposite orders.)
- */
-async function deadlockRetried<T>(run: () => Promise<T>, tries = 3): Promise<T> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await run();
-    } catch (err) {
-      if ((err as { code?: string }).code !== '40P01' || attempt >= tries) throw err;
-    }
-  }
 }
 
 function findByClientId(db: MessagingDb, senderId: number, clientId: string) {

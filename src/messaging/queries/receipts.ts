@@ -8,11 +8,31 @@ const receiptNotice = sql`pg_notify(${CHANNEL}, json_build_object('t', 'receipt'
 
 /*
  * In a group, reading and delivery move the reader's own row only: no version bump of the group's
- * row and no receipt signal. Fifty members reading each message would each lock the group's row
- * (which every send into it takes first) and tell 49 pages, each of which would read the group
- * again: bench:group-live measured 0 of 1,500 deliveries at 2 messages a second that way. Others
- * see "Seen by N" and the ticks as of their page's last load.
+ * row and no receipt signal to every member. Fifty members reading each message would each lock
+ * the group's row (which every send into it takes first) and tell 49 pages, each of which would
+ * read the group again: bench:group-live measured 0 of 1,500 deliveries at 2 messages a second
+ * that way. A read that someone could see ("Seen by N" under their message) tells only the
+ * senders of what it passed over (`seen`, below), whose pages redraw it at most once a second.
  */
+
+/**
+ * For the group rows in `moved` (conversation_id, user_id, other_user_id, old_read, new_read)
+ * whose reader shares read receipts: one `seen` signal per group, naming each sender of what the
+ * read passed over with their newest message in it (of the newest 500: a long catch-up tells the
+ * recent senders, whose pages are the ones likely open). A count, so the caller can select it.
+ */
+const seenNotices = sql<number>`(select count(pg_notify(${CHANNEL}, json_build_object('t', 'seen', 'c', s.conversation_id, 'o', s.owners)::text))
+    from (select r.conversation_id, json_agg(json_build_array(r.sender_id, r.newest)) as owners
+            from (select moved.conversation_id, m.sender_id, max(m.id) as newest
+                    from moved
+                    cross join lateral (select m.sender_id, m.id from messages m
+                                         where m.conversation_id = moved.conversation_id and m.id > moved.old_read and m.id <= moved.new_read
+                                           and m.event is null and m.sender_id <> moved.user_id
+                                         order by m.id desc limit 500) m
+                   where moved.other_user_id is null and moved.new_read > moved.old_read
+                     and coalesce((select w.read_receipts from messaging_preferences w where w.user_id = moved.user_id), true)
+                   group by moved.conversation_id, m.sender_id) r
+           group by r.conversation_id) s)`;
 
 /** Tells my own pages (every tab and device) that my view of the conversation changed: its row and my count. */
 export const mineNotice = (conversation: unknown, user: unknown, exceptStream?: string) =>
@@ -49,7 +69,7 @@ export async function markRead(db: MessagingDb, conversationId: number, me: numb
        where p.conversation_id = ${conversationId} and p.user_id = ${me}
          and old.conversation_id = p.conversation_id and old.user_id = p.user_id
          and (p.last_read_message_id < least(${uptoId}::bigint, p.latest_incoming_message_id) or p.marked_unread)
-      returning p.conversation_id, p.user_id, p.other_user_id,
+      returning p.conversation_id, p.user_id, p.other_user_id, old.last_read_message_id as old_read, p.last_read_message_id as new_read,
                 -- What the other side can see change: a delivered tick, or "seen" with receipts on both sides.
                 (p.other_user_id is not null
                 and (p.last_delivered_message_id > old.last_delivered_message_id
@@ -61,10 +81,51 @@ export async function markRead(db: MessagingDb, conversationId: number, me: numb
       returning id, version
     )
     select bumped.version, case when bumped.id is not null then ${receiptNotice} end,
-           case when ${tellMine} then ${mineNotice(sql.ref('moved.conversation_id'), sql.ref('moved.user_id'), options.exceptStream)} end
+           case when ${tellMine} then ${mineNotice(sql.ref('moved.conversation_id'), sql.ref('moved.user_id'), options.exceptStream)} end,
+           ${seenNotices}
       from moved left join bumped on bumped.id = moved.conversation_id`.execute(db);
   const row = result.rows[0];
   return row && { version: row.version ?? undefined };
+}
+
+/** A group member's page showed messages up to `uptoId` as they arrived. */
+export interface GroupRead {
+  conversationId: number;
+  userId: number;
+  uptoId: number;
+}
+
+/**
+ * Live reads in groups, many at once (a message reaching the open pages of a group's members):
+ * one statement moves every reader's row (read and delivered; "marked unread" clears), rows
+ * taken in key order, and tells the senders whose messages were read (`seen`). The readers' own
+ * pages are not told: the event that drew the message carries their row and count.
+ */
+export async function markGroupReads(db: MessagingDb, reads: readonly GroupRead[]): Promise<void> {
+  if (reads.length === 0) return;
+  await sql`
+    with wanted as (
+      select conversation_id, user_id, max(upto) as upto
+        from unnest(${reads.map((r) => r.conversationId)}::bigint[], ${reads.map((r) => r.userId)}::bigint[], ${reads.map((r) => r.uptoId)}::bigint[]) as w(conversation_id, user_id, upto)
+       group by conversation_id, user_id
+    ), locked as (
+      select p.conversation_id, p.user_id, p.last_read_message_id as old_read, w.upto
+        from conversation_participants p
+        join wanted w on w.conversation_id = p.conversation_id and w.user_id = p.user_id
+       where p.other_user_id is null
+         and (p.last_read_message_id < least(w.upto, p.latest_incoming_message_id) or p.marked_unread)
+       order by p.conversation_id, p.user_id
+         for no key update of p
+    ), moved as (
+      update conversation_participants p
+         set last_read_message_id = greatest(p.last_read_message_id, l.upto),
+             last_delivered_message_id = greatest(p.last_delivered_message_id, l.upto),
+             marked_unread = false
+        from locked l
+       where p.conversation_id = l.conversation_id and p.user_id = l.user_id
+      returning p.conversation_id, p.user_id, p.other_user_id, l.old_read, p.last_read_message_id as new_read
+    )
+    select ${seenNotices}`.execute(db);
 }
 
 /**
@@ -75,13 +136,21 @@ export async function markRead(db: MessagingDb, conversationId: number, me: numb
  */
 export async function markDelivered(db: MessagingDb, me: number | readonly number[]): Promise<Map<number, number>> {
   const people = typeof me === 'number' ? [me] : [...me];
+  // Rows taken in key order, as every statement that moves several people's rows takes them: two
+  // such statements wait for each other rather than deadlock (a send moves a group's 50 at once).
   const result = await sql<{ id: number; version: number }>`
-    with moved as (
-      update conversation_participants
-         set last_delivered_message_id = latest_incoming_message_id
+    with lagging as (
+      select conversation_id, user_id from conversation_participants
        where user_id = any(${people}::bigint[])
          and last_delivered_message_id < latest_incoming_message_id
-      returning conversation_id, user_id, other_user_id
+       order by conversation_id, user_id
+         for no key update
+    ), moved as (
+      update conversation_participants p
+         set last_delivered_message_id = p.latest_incoming_message_id
+        from lagging l
+       where p.conversation_id = l.conversation_id and p.user_id = l.user_id
+      returning p.conversation_id, p.user_id, p.other_user_id
     ), bumped as (
       update conversations set version = version + 1 where id in (select conversation_id from moved where other_user_id is not null)
       returning id, version

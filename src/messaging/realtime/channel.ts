@@ -6,6 +6,8 @@ export type RealtimeSignal =
   | { t: 'message'; c: number; m: number; s: number; r?: number; g?: number[] }
   /** Someone's receipts moved in a conversation (read or delivered): the other side redraws ticks. */
   | { t: 'receipt'; c: number; u: number; o: number }
+  /** In group c, members read what o's people sent ([owner, their newest message read]): their pages redraw "Seen by N" and the ticks. */
+  | { t: 'seen'; c: number; o: [number, number][] }
   /** Messages m of conversation c changed for its people p (both sides, or a group's members; deleted, removed by a moderator, reacted to, edited: e): pages redraw them (but page x, which made the change and drew it). */
   | { t: 'thread'; c: number; p: number[]; m: number[]; e?: 1; x?: string | null }
   /** u is typing to o in conversation c (in a group, to its members g). */

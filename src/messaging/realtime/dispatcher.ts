@@ -8,13 +8,14 @@ import type { RealtimeSignal } from './channel.js';
 import type { StreamHub } from './hub.js';
 import { presenceOf, presenceWatchers } from './presence-queries.js';
 import type { SessionGuard } from './session-guard.js';
-import { deliverMessages, recipientsOf, type MessageSignal } from './live-delivery.js';
+import { deliverMessages, mayShow, recipientsOf, type MessageSignal } from './live-delivery.js';
 import { myViewChanged, pageShows, receiptsMoved } from './live-views.js';
 import { messagesChanged } from './live-changes.js';
 import { barrierChanged } from './live-barrier.js';
 import { meetingReminded } from './live-reminder.js';
 import { membershipChanged } from './live-membership.js';
 import { GroupTypers } from './live-typing.js';
+import { groupSeenMoved, SeenThrottle } from './live-seen.js';
 
 /** A bare hint: "something in conversation c changed", for the page to refresh that part. */
 const hint = (conversationId: number, extra = '') => `<div data-conversation-id="${conversationId}"${extra}></div>`;
@@ -26,6 +27,7 @@ const hint = (conversationId: number, extra = '') => `<div data-conversation-id=
 export class Dispatcher {
   private readonly deliveries: Batcher<MessageSignal>;
   private readonly groupTypers = new GroupTypers();
+  private readonly seen: SeenThrottle;
 
   constructor(
     private readonly deps: MessagingDeps,
@@ -34,6 +36,14 @@ export class Dispatcher {
     private readonly guard: SessionGuard,
   ) {
     this.deliveries = new Batcher((signals) => deliverMessages(this.deps, this.hub, signals), (err) => this.log.error({ err }, 'realtime delivery failed'));
+    this.seen = new SeenThrottle((conversationId, ownerId, messageId) => {
+      groupSeenMoved(this.deps, this.hub, conversationId, ownerId, messageId).catch((err) => this.log.error({ err, signal: 'seen' }, 'realtime dispatch failed'));
+    });
+  }
+
+  /** Timers of redraws still to come are dropped (the instance is closing). */
+  stop(): void {
+    this.seen.stop();
   }
 
   handle(signal: RealtimeSignal): void {
@@ -47,6 +57,9 @@ export class Dispatcher {
         return;
       case 'receipt':
         await receiptsMoved(this.deps, this.hub, signal.c, signal.o);
+        return;
+      case 'seen':
+        for (const [owner, messageId] of signal.o) if (this.hub.streamsOf(Number(owner)).some((stream) => mayShow(stream, signal.c))) this.seen.add(signal.c, Number(owner), Number(messageId));
         return;
       case 'mine':
         await myViewChanged(this.deps, this.hub, signal.c, signal.u, signal.x);

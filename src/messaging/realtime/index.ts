@@ -112,6 +112,7 @@ export function createRealtime(deps: MessagingDeps, connectionString: string, lo
     closeStreams: () => hub.closeAll(),
     async stop() {
       clearInterval(heartbeat);
+      dispatcher.stop();
       hub.closeAll();
       await listener.stop();
       await retireInstance(deps.db, instanceId, hub.connectedUsers()).catch((err) => log.warn({ err }, 'could not retire instance'));

@@ -1,7 +1,8 @@
 import type { MessagingDeps } from '../deps.js';
 import { presentInboxRows, presentMessages, threadPeopleFrom, threadPersonIds, type InboxRowView, type MessageView } from '../present.js';
 import { deliveriesFor, inboxRowOfDelivery } from '../queries/delivery.js';
-import { deliveredTo, seenAsDelivered } from '../seen.js';
+import type { GroupRead } from '../queries/receipts.js';
+import { deliveredTo, seenAsDelivered, seenInGroupsAsDelivered } from '../seen.js';
 import type { RealtimeSignal } from './channel.js';
 import type { Stream, StreamHub } from './hub.js';
 import { countFragment, helpersFor, messageFragment, noteFragment, rowFragment } from './live-fragments.js';
@@ -37,16 +38,21 @@ export async function deliverMessages(deps: MessagingDeps, hub: StreamHub, signa
   const wanted: { messageId: number; userId: number }[] = [];
   const personIds = new Set<number>();
   const reading: Promise<void>[] = [];
+  // A group's members reading at once: one statement for all of them, rows in key order.
+  const groupReads: GroupRead[] = [];
   for (const signal of signals) {
     const here = recipientsOf(signal).filter((user) => hub.has(user));
     for (const user of here) {
-      // Each its own row: side by side (a group's members all reading at once).
-      if (hub.streamsOf(user).some((stream) => shows(stream, signal.c, true))) reading.push(seenAsDelivered(db, signal.c, user, signal.m));
+      if (hub.streamsOf(user).some((stream) => shows(stream, signal.c, true))) {
+        if (signal.g) groupReads.push({ conversationId: signal.c, userId: user, uptoId: signal.m });
+        else reading.push(seenAsDelivered(db, signal.c, user, signal.m));
+      }
       wanted.push({ messageId: signal.m, userId: user });
     }
     if (hub.has(signal.s)) wanted.push({ messageId: signal.m, userId: signal.s });
     for (const id of [signal.s, ...recipientsOf(signal)]) personIds.add(id);
   }
+  reading.push(seenInGroupsAsDelivered(db, groupReads));
   await Promise.all(reading);
   const [deliveries, found] = await Promise.all([deliveriesFor(db, wanted), people.findByIds([...personIds])]);
   // Someone a message quotes or a line names who is not among its people (one who left): rare, one more lookup.

@@ -1,6 +1,7 @@
 import { renderView } from '../../http/render.js';
 import { helpersIn, viewHelpers, type ViewHelpers } from '../../http/view-helpers.js';
 import type { Stream } from './hub.js';
+import type { Person } from '../deps.js';
 import type { InboxRowView, MessageView } from '../present.js';
 
 // The pieces of a live event, each drawn by the same partials as the pages and marked for an
@@ -38,4 +39,5 @@ function firstWords(preview: string): string {
 }
 
 /** The other side's watermarks as I may see them, from which my messages' ticks are set. */
-export const receiptsFragment = (conversationId: number, read: number, delivered: number, group = false) => renderView('messages/_receipts', { conversationId, read, delivered, group, oob: true });
+export const receiptsFragment = (conversationId: number, read: number, delivered: number, group = false, seen?: { messageId: number; people: Person[] }) =>
+  renderView('messages/_receipts', { conversationId, read, delivered, group, seen, oob: true });

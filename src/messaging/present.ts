@@ -3,13 +3,14 @@ import { formatBytes, typeLabel } from './attachments/file-types.js';
 import { THUMB_SIZE } from './attachments/images.js';
 import type { AttachmentRow } from './attachments/queries.js';
 import type { Person } from './deps.js';
-import type { GroupEvent } from './schema.js';
 import type { ThreadAccess } from './queries/conversations.js';
 import type { InboxRow } from './queries/inbox.js';
 import { EDIT_WINDOW_MINUTES } from './queries/edit.js';
 import type { MessageRow, QuotedRow } from './queries/messages.js';
 import type { ReactionCount } from './queries/reactions.js';
 import { presentMeeting, type MeetingView } from './meetings/present-meeting.js';
+import { conversationName, groupAsPerson, groupLineText } from './groups/group-names.js';
+import { firstName, personIn, unknownPerson, type ThreadPeople } from './thread-people.js';
 
 /** What templates need to draw messages and inbox rows: derived here once, not in the templates. */
 
@@ -89,15 +90,6 @@ export function presentAttachments(conversationId: number, rows: readonly Attach
   });
 }
 
-export interface ThreadPeople {
-  me: Person;
-  /** The other person of a direct conversation; in a group, the group as the header names it. */
-  other: Person;
-  /** Everyone looked up (a group's members and the senders of what is drawn). */
-  byId: Map<number, Person>;
-  group: boolean;
-}
-
 /**
  * Whom a thread's drawing needs from the directory: me and the other person, or in a group its
  * members and the senders (and people named by lines) of the rows drawn, who may have left.
@@ -117,23 +109,6 @@ export function threadPeopleFrom(people: Map<number, Person>, me: number, access
   const other = access.otherUserId === null ? groupAsPerson(access, me, people) : (people.get(access.otherUserId) ?? unknownPerson(access.otherUserId));
   return { me: people.get(me) ?? unknownPerson(me), other, byId: people, group: access.otherUserId === null };
 }
-
-/** A group (or support) where a person's name would go (a title, a header, "Files with …"). */
-function groupAsPerson(access: Pick<ThreadAccess, 'kind' | 'name' | 'ownerId'>, me: number, people: Map<number, Person>): Person {
-  return { id: 0, username: '', display_name: conversationName(access, me, people), avatar_version: null };
-}
-
-/** What a conversation without one other person is called: a group by its name; support "Courier team" for the person it is for, "Support: Name" for the team. */
-export function conversationName(c: Pick<ThreadAccess, 'kind' | 'name' | 'ownerId'>, me: number, people: Map<number, Person>): string {
-  if (c.kind !== 'support') return c.name ?? 'Group';
-  if (c.ownerId === me || c.ownerId === null) return SUPPORT_NAME;
-  return `Support: ${(people.get(c.ownerId) ?? unknownPerson(c.ownerId)).display_name}`;
-}
-
-export const SUPPORT_NAME = 'Courier team';
-
-const personIn = (people: ThreadPeople, id: number): Person =>
-  id === people.me.id ? people.me : !people.group ? people.other : (people.byId.get(id) ?? unknownPerson(id));
 
 /** The status of a message from the recipient's watermarks. */
 export function statusOf(message: MessageRow, me: number, access: ThreadAccess): DeliveryStatus {
@@ -194,26 +169,6 @@ const RUN_MS = 5 * 60_000;
 function presentOneMessage(m: MessageRow, view: MessageView, hidden: boolean): MessageView {
   if (!hidden) return view;
   return { ...view, body: null, reactions: [], attachments: [], quote: undefined, meeting: undefined, meetingLine: false, editable: false, hiddenFromBlocked: true };
-}
-
-/** What a group's line says, as I read it ("You added Ben", "Ana renamed the group to Trip"). */
-export function groupLineText(event: GroupEvent, actorId: number, people: ThreadPeople): string {
-  const name = (id: number | undefined, start: boolean) => (id === people.me.id ? (start ? 'You' : 'you') : personIn(people, Number(id)).display_name);
-  const actor = name(actorId, true);
-  switch (event.t) {
-    case 'created':
-      return `${actor} created the group${event.n ? ` “${event.n}”` : ''}`;
-    case 'added':
-      return `${actor} added ${name(event.u, false)}`;
-    case 'removed':
-      return `${actor} removed ${name(event.u, false)}`;
-    case 'left':
-      return `${actor} left the group`;
-    case 'renamed':
-      return `${actor} renamed the group to “${event.n ?? ''}”`;
-    case 'admin':
-      return `${actor} made ${name(event.u, false)} an admin`;
-  }
 }
 
 function meetingOf(m: MessageRow, people: ThreadPeople): { meeting?: MeetingView; meetingLine: boolean; editable?: false } {
@@ -313,15 +268,6 @@ function previewOf(row: InboxRow, me: number, people: Map<number, Person>): stri
   const chars = [...oneLine];
   return prefix + (chars.length > PREVIEW_LENGTH ? `${chars.slice(0, PREVIEW_LENGTH).join('')}…` : oneLine);
 }
-
-/** The first word of a name ("Ana Lima" → "Ana"): how a group's row and typing line name people. */
-export const firstName = (name: string): string => name.trim().split(/\s+/)[0] ?? name;
-
-/** A participant the host no longer knows (an account removed): shown, never a crash. */
-export function unknownPerson(id: number): Person {
-  return { id, username: 'unknown', display_name: 'Former member', avatar_version: null };
-}
-
 
 const SNIPPET_BEFORE = 60;
 const SNIPPET_LENGTH = 200;

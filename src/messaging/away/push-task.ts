@@ -1,7 +1,8 @@
 import type { AwayDeps, AwayPush, MessagingDeps } from '../deps.js';
 import { pushToDevices } from './push-devices.js';
 import { pushData } from './push-queries.js';
-import { firstName, groupLineText, unknownPerson } from '../present.js';
+import { groupLineText } from '../groups/group-names.js';
+import { firstName, unknownPerson } from '../thread-people.js';
 
 /** Characters of a message's text a notification shows (phones show two or three lines). */
 const SHOWN = 180;

@@ -1,5 +1,5 @@
 import type { Barrier, Person } from '../deps.js';
-import { unknownPerson, type ThreadPeople } from '../present.js';
+import { unknownPerson, type ThreadPeople } from '../thread-people.js';
 import type { ThreadAccess } from '../queries/conversations.js';
 
 export type MemberView = Person & { admin: boolean };

@@ -1,6 +1,6 @@
 import { escapeHtml } from '../../http/render.js';
 import type { PeopleDirectory } from '../deps.js';
-import { firstName } from '../present.js';
+import { firstName } from '../thread-people.js';
 
 /** A "typing" hint lapses this long after it was heard (the page sends one every few seconds while someone types). */
 const LAPSE_MS = 5000;

@@ -54,6 +54,7 @@ export async function startJobRunner(options: JobRunnerOptions): Promise<JobRunn
   // (bench:group-live saw it). The jobs' own work still goes through the app's pool.
   const pool = new pg.Pool({ ...poolSettings(options.pool), max: concurrency + 2, idleTimeoutMillis: 30_000 });
   pool.on('error', (err) => options.log.warn({ err }, 'idle job queue database client failed'));
+  pool.on('connect', (client) => client.on('error', (err) => options.log.warn({ err }, 'job queue database client failed')));
   let stopping = false;
   let runner: Runner | undefined;
   let restart: NodeJS.Timeout | undefined;

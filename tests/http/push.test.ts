@@ -228,6 +228,30 @@ describe('web push', () => {
     assert.equal(at(catDevice).length, 0, 'Cat blocked Ann');
   });
 
+  test('brought into a group: each member away gets "Ann created the group", one added later "Ann added you"; other members are not pushed for it', async () => {
+    const ann = await newMember(t, 'wpna', 'Ann Maker');
+    const ben = await newMember(t, 'wpnb', 'Ben Joiner');
+    const cat = await newMember(t, 'wpnc', 'Cat Joiner');
+    const dan = await newMember(t, 'wpnd', 'Dan Later');
+    for (const other of [ben, cat, dan]) await t.connect(ann.id, other.id);
+    const [annDevice, benDevice, danDevice] = [await subscribe(ann), await subscribe(ben), await subscribe(dan)];
+    await drained();
+    received.length = 0;
+    const made = await ann.agent.post('/messages/groups').type('form').send(`_csrf=${ann.token}&name=Choir&members=${ben.username}&members=${cat.username}`);
+    assert.equal(made.status, 303);
+    const group = Number(/\d+$/.exec(made.headers.location ?? '')![0]);
+    await drained();
+    assert.deepEqual(at(benDevice).map((p) => decrypt(p.body, benDevice)), [{ title: 'Choir', body: 'Ann Maker created the group “Choir”', url: `/messages/${group}`, tag: `conversation-${group}` }]);
+    assert.equal(at(annDevice).length, 0, 'not the one who made it');
+    assert.equal(at(danDevice).length, 0, 'not someone outside it');
+    received.length = 0;
+    const added = await ann.agent.post(`/messages/${group}/members`).type('form').send({ _csrf: ann.token, username: dan.username });
+    assert.equal(added.status, 303, added.text);
+    await drained();
+    assert.deepEqual(at(danDevice).map((p) => decrypt(p.body, danDevice)), [{ title: 'Choir', body: 'Ann Maker added you', url: `/messages/${group}`, tag: `conversation-${group}` }]);
+    assert.equal(at(benDevice).length, 0, 'the others see the line in the thread, without a buzz');
+  });
+
   test('nothing to people without a device: the send queues no push job for them', async () => {
     const { ann, ben, conversation } = await pair('wp2');
     await queueStopped(async () => {

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { PUSH_TASK } from '../away/push-queries.js';
 import type { MessagingLimits } from '../limits.js';
 import { CHANNEL } from '../realtime/channel.js';
 import type { GroupEvent, MessagingDb } from '../schema.js';
@@ -27,6 +28,9 @@ export async function blockAmong(trx: MessagingDb, ids: readonly number[]): Prom
  * everyone else's unread), and announced at commit to the members (g) as a message is. Returns its id.
  */
 export async function postGroupLine(trx: MessagingDb, conversationId: number, actor: number, event: GroupEvent, clientId?: string): Promise<number> {
+  // Who is pushed: everyone a new group was made with, or the one added; other lines are not worth a phone's buzz.
+  const toEveryone = event.t === 'created';
+  const told = event.t === 'added' && event.u !== undefined ? [Number(event.u)] : [];
   const { rows } = await sql<{ id: string }>`
     with line as (
       insert into messages (conversation_id, sender_id, body, event, client_id)
@@ -43,9 +47,20 @@ export async function postGroupLine(trx: MessagingDb, conversationId: number, ac
         from line
        where p.conversation_id = ${conversationId} and p.left_upto_message_id is null
       returning p.user_id
+    ), pushed as (
+      -- Being brought into a group is news to someone away: one push job each, as for a message
+      -- (the task looks again when it runs: seen, muted, push off, a page open).
+      select count(graphile_worker.add_job(${PUSH_TASK}, json_build_object('u', r.user_id, 'm', line.id), max_attempts => 3)) as jobs
+        from line, members r
+       where ((${toEveryone}::boolean and r.user_id <> ${actor}) or r.user_id = any(${told}::bigint[]))
+         and exists (select 1 from push_subscriptions s where s.user_id = r.user_id)
+         and coalesce((select w.push from messaging_preferences w where w.user_id = r.user_id), true)
+         and not exists (select 1 from event_streams s join realtime_instances ri on ri.id = s.instance_id
+                          where s.user_id = r.user_id and s.visible and ri.heartbeat_at > now() - interval '45 seconds')
     )
     select line.id, pg_notify(${CHANNEL}, json_build_object('t', 'message', 'c', ${conversationId}::bigint, 'm', line.id, 's', ${actor}::bigint,
-                                'g', (select coalesce(json_agg(user_id), '[]') from members where user_id <> ${actor}))::text)
+                                'g', (select coalesce(json_agg(user_id), '[]') from members where user_id <> ${actor}))::text),
+           (select jobs from pushed)
       from line`.execute(trx);
   return Number(rows[0]!.id);
 }

@@ -436,6 +436,41 @@ describe('"Seen by" in a group, live', () => {
   });
 });
 
+describe('"active now" in a group, live', () => {
+  test('a member opening their first page or closing their last redraws the header count on the others’ open threads, as each of them counts it', async () => {
+    const { ann, ben, cat } = await people('gp1');
+    const id = await group(ann, 'Lively', [ben, cat]);
+    const annStream = await openEventStream(server.baseUrl, await sessionCookie(ann.agent));
+    const hello = await annStream.waitFor((e) => e.event === 'hello', 1000, 'hello');
+    assert.equal((await ann.agent.post('/messages/view').type('form').send({ stream: hello.data, c: String(id), visible: '1', _csrf: ann.token })).status, 204);
+    const marker = `data-presence-user="g${id}"`;
+    // The page drawn carries the same marker, for the event to find.
+    assert.equal((await page(ann, `/messages/${id}`))(`[data-member-count][data-presence-user="g${id}"]`).length, 1);
+
+    const benStream = await openEventStream(server.baseUrl, await sessionCookie(ben.agent));
+    const came = await annStream.waitFor((e) => e.event === 'presence' && e.data.includes(marker), 2000, 'Ben came');
+    assert.match(came.data, /3 members · <span data-active-now>1 active now<\/span>/);
+    benStream.close();
+    const went = await annStream.waitFor((e) => e.event === 'presence' && e.data.includes(marker) && !e.data.includes('active now'), 2000, 'Ben went');
+    assert.match(went.data, /3 members<\/span>/);
+
+    // Someone Ann blocked is not counted for her; for Cat they are.
+    await t.db.insertInto('blocks').values({ blocker_id: ann.id, blocked_id: ben.id }).execute();
+    const catStream = await openEventStream(server.baseUrl, await sessionCookie(cat.agent));
+    const catHello = await catStream.waitFor((e) => e.event === 'hello', 1000, 'hello');
+    assert.equal((await cat.agent.post('/messages/view').type('form').send({ stream: catHello.data, c: String(id), visible: '1', _csrf: cat.token })).status, 204);
+    const annHeard = () => annStream.matching((e) => e.event === 'presence' && e.data.includes(marker));
+    const afterWent = annHeard().indexOf(went) + 1;
+    await annStream.waitFor((e) => e.event === 'presence' && e.data.includes(marker) && annHeard().indexOf(e) >= afterWent, 2000, 'Ann hears Cat');
+    const before = afterWent + 1;
+    await openEventStream(server.baseUrl, await sessionCookie(ben.agent));
+    const forCat = await catStream.waitFor((e) => e.event === 'presence' && e.data.includes(marker) && e.data.includes('active now'), 2000, 'Cat hears Ben');
+    assert.match(forCat.data, /2 active now/, 'Ann and Ben');
+    const forAnn = await annStream.waitFor((e) => e.event === 'presence' && e.data.includes(marker) && annHeard().indexOf(e) >= before, 2000, 'Ann told of Ben');
+    assert.match(forAnn.data, /1 active now/, 'Cat only: Ben is blocked');
+  });
+});
+
 describe('typing in a group', () => {
   test('"typing" reaches the other members’ pages with its words: "Ben is typing…", then "Ben and Ann are typing…"', async () => {
     const { ann, ben, cat } = await people('gt1');

@@ -16,6 +16,7 @@ import { meetingReminded } from './live-reminder.js';
 import { membershipChanged } from './live-membership.js';
 import { GroupTypers } from './live-typing.js';
 import { groupSeenMoved, SeenThrottle } from './live-seen.js';
+import { groupPresenceChanged } from './live-group-presence.js';
 
 /** A bare hint: "something in conversation c changed", for the page to refresh that part. */
 const hint = (conversationId: number, extra = '') => `<div data-conversation-id="${conversationId}"${extra}></div>`;
@@ -118,6 +119,7 @@ export class Dispatcher {
     if (here.length === 0) return;
     // Active status is shared only between people who both show theirs.
     if (!(await loadPreferences(this.deps.db, userId)).activeStatus) return;
+    await groupPresenceChanged(this.deps, this.hub, userId);
     const watchers = await presenceWatchers(this.deps.db, userId, here);
     if (watchers.length === 0) return;
     // Across a block, neither sees the other come and go.

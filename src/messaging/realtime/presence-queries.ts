@@ -83,3 +83,42 @@ export async function activeCount(db: MessagingDb, ids: readonly number[]): Prom
        and coalesce((select w.active_status from messaging_preferences w where w.user_id = pr.user_id), true)`.execute(db);
   return rows[0]?.n ?? 0;
 }
+
+/** A group's members still in it, as its header's "K active now" counts them. */
+export interface GroupPresence {
+  conversationId: number;
+  members: { userId: number; showsStatus: boolean; here: boolean }[];
+  /** Blocks among its members: [blocker, blocked]. */
+  blocks: [number, number][];
+}
+
+/**
+ * Of these conversations, the groups `userId` is in, each with its members' presence and the
+ * blocks among them: what every member's header count needs, in one statement.
+ */
+export async function groupPresence(db: MessagingDb, userId: number, conversationIds: readonly number[]): Promise<GroupPresence[]> {
+  if (conversationIds.length === 0) return [];
+  const { rows } = await sql<{ conversation_id: number; members: { u: number; s: boolean; h: boolean }[]; blocks: [number, number][] }>`
+    with groups as (
+      select p.conversation_id from conversation_participants p
+       where p.user_id = ${userId} and p.other_user_id is null and p.left_upto_message_id is null
+         and p.conversation_id = any(${[...conversationIds]}::bigint[])
+    ), members as (
+      select m.conversation_id, m.user_id, coalesce(w.active_status, true) as shows,
+             exists (select 1 from presence pr join realtime_instances i on i.id = pr.instance_id
+                      where pr.user_id = m.user_id and i.heartbeat_at > now() - ${STALE}) as here
+        from conversation_participants m
+        join groups g on g.conversation_id = m.conversation_id
+        left join messaging_preferences w on w.user_id = m.user_id
+       where m.left_upto_message_id is null
+    )
+    select conversation_id, json_agg(json_build_object('u', user_id, 's', shows, 'h', here)) as members,
+           (select coalesce(json_agg(json_build_array(x.blocker_id, x.blocked_id)), '[]')
+              from courier_blocked_pairs(array(select n.user_id from members n where n.conversation_id = members.conversation_id)) x) as blocks
+      from members group by conversation_id`.execute(db);
+  return rows.map((row) => ({
+    conversationId: Number(row.conversation_id),
+    members: row.members.map((m) => ({ userId: Number(m.u), showsStatus: m.s, here: m.h })),
+    blocks: row.blocks.map(([a, b]) => [Number(a), Number(b)] as [number, number]),
+  }));
+}

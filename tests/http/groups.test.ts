@@ -239,6 +239,46 @@ describe('members', () => {
     assert.equal((await page(ben, `/messages/${id}`))(`#m-${later}`).attr('data-status'), 'seen');
   });
 
+  test('a removed member: every route of the group that writes refuses, what came after is not found, and nothing changes', async () => {
+    const { ann, ben, cat } = await people('gm5');
+    const id = await group(ann, 'Closed', [ben, cat]);
+    const before = await sendMessage(ben, id, 'while Cat was in');
+    assert.equal((await post(ann, `/messages/${id}/members/${cat.username}/remove`)).status, 303);
+    const after = await sendMessage(ben, id, 'after Cat left');
+    const annStream = await openEventStream(server.baseUrl, await sessionCookie(ann.agent));
+    await annStream.waitFor((e) => e.event === 'hello', 1000, 'hello');
+    const writes: [string, Record<string, string>, number][] = [
+      ['/messages', { body: 'still here?' }, 403],
+      // Typing is a hint: answered as across a block (204), and told to no one (below).
+      ['/typing', {}, 204],
+      ['/members', { username: ben.username }, 403],
+      [`/members/${ben.username}/remove`, {}, 403],
+      [`/members/${ben.username}/admin`, {}, 403],
+      ['/rename', { name: 'Mine now' }, 403],
+      // Meetings are for one-to-one conversations: refused in any group.
+      ['/meetings', { title: 'Sneaky', date: '2030-01-01', time: '10:00', duration: '30' }, 409],
+      [`/messages/${before}/reactions`, { emoji: '👍', on: '1' }, 403],
+      // Refused before the message is looked up: the answer says nothing of a later one.
+      [`/messages/${after}/reactions`, { emoji: '👍', on: '1' }, 403],
+    ];
+    for (const [path, fields, status] of writes) assert.equal((await post(cat, `/messages/${id}${path}`, fields)).status, status, `POST ${path}`);
+    assert.equal(annStream.matching((e) => e.event === 'typing').length, 0, 'her typing reached no one');
+    assert.equal((await cat.agent.get(`/messages/${id}/messages/${after}`)).status, 404, 'a later message');
+    assert.equal((await cat.agent.get(`/messages/${id}/messages/${before}`)).status, 303, 'an earlier one stays hers to read (without htmx, the thread around it)');
+    const membersPage = await page(cat, `/messages/${id}/members`);
+    assert.match(membersPage('main').text(), /You are no longer in this group/);
+    assert.equal(membersPage('[data-members] [data-username]').length, 0, 'who is in it now is not hers to see');
+    assert.equal(membersPage('form[action$="/members"], form[action$="/rename"]').length, 0, 'nothing to change');
+    const stored = await t.db.selectFrom('conversations').select('name').where('id', '=', id).executeTakeFirstOrThrow();
+    assert.equal(stored.name, 'Closed');
+    const rows = await t.db.selectFrom('conversation_participants').select(['user_id', 'role', 'left_upto_message_id']).where('conversation_id', '=', id).orderBy('user_id').execute();
+    assert.deepEqual(rows.map((r) => [r.user_id, r.role, r.left_upto_message_id !== null]), [[ann.id, 'admin', false], [ben.id, 'member', false], [cat.id, 'member', true]]);
+    const messages = await t.db.selectFrom('messages').select('id').where('conversation_id', '=', id).where('sender_id', '=', cat.id).execute();
+    assert.equal(messages.length, 0, 'nothing of hers was stored');
+    const reactions = await t.db.selectFrom('message_reactions').select('message_id').where('user_id', '=', cat.id).execute();
+    assert.equal(reactions.length, 0);
+  });
+
   test('a removed member’s open page swaps its message box for the line saying so, live; added back, the box returns', async () => {
     const { ann, ben, cat } = await people('gm5');
     const id = await group(ann, 'Live door', [ben, cat]);

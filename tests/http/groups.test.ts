@@ -162,6 +162,22 @@ describe('talking in a group', () => {
     assert.equal(Number(stored.n), everyone.length * 2);
   });
 
+  test('the sending limit counts group messages (and the group’s lines) with the rest: past it, 429 with Retry-After, the text kept, nothing stored', async () => {
+    const { ann, ben, cat } = await people('gr7');
+    const id = await group(ann, 'Busy', [ben, cat]);
+    const direct = Number(/\d+$/.exec((await ann.agent.post('/messages').type('form').send({ to: ben.username, _csrf: ann.token })).headers.location ?? '')![0]);
+    const max = defaultLimits.messages.max;
+    await sendMessage(ann, direct, 'one to Ben alone');
+    // The "created" line is one of Ann's in the minute too.
+    for (let i = 2; i < max; i++) await sendMessage(ann, id, `to the group ${i}`);
+    const over = await ann.agent.post(`/messages/${id}/messages`).type('form').send({ body: 'one too many', _csrf: ann.token });
+    assert.equal(over.status, 429);
+    assert.ok(Number(over.headers['retry-after']) > 0);
+    assert.equal(html(over.text)('#composer-body').text(), 'one too many', 'the text is kept');
+    const stored = await t.db.selectFrom('messages').select('id').where('sender_id', '=', ann.id).execute();
+    assert.equal(stored.length, max, 'the line, one direct, and the group messages up to the limit');
+  });
+
   test('the send function never writes to a direct conversation as to a group (which would pass over a block)', async () => {
     const { ann, ben } = await people('gd1');
     const direct = Number(/\d+$/.exec((await ann.agent.post('/messages').type('form').send({ to: ben.username, _csrf: ann.token })).headers.location ?? '')![0]);

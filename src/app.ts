@@ -6,7 +6,7 @@ import { defaultAuthLimits } from './auth/rate-limits.js';
 import { connectionRoutes } from './connections/routes.js';
 import { serveAssets } from './http/assets.js';
 import { CSRF_KEY_SETTING, csrfGuard, exposeCsrfToken } from './http/csrf.js';
-import { loadCurrentUser, requireUser } from './http/current-user.js';
+import { loadCurrentUser, requireUser, sessionReader } from './http/current-user.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { exposeFlash } from './http/flash.js';
 import { healthCheck } from './http/health.js';
@@ -122,7 +122,7 @@ export function createApp(deps: AppDeps): App {
   });
   const { realtime } = messaging;
 
-  const sessions = sessionMiddleware(deps.pool, deps.sessionSecret, deps.pruneSessions ?? true, lifetime);
+  const sessions = sessionMiddleware(deps.pool, deps.sessionSecret, deps.pruneSessions ?? true, lifetime, sessionReader(db));
   const loadUser = loadCurrentUser(db);
   // The event stream needs who is asking and nothing else: mounted ahead of compression (which
   // would buffer events) and of everything pages need, so an open stream holds as little as possible.

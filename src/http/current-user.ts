@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { Db } from '../db/database.js';
-import { currentUserRow } from './current-user-queries.js';
+import { currentUserRow, sessionWithUser, type CurrentUserRow } from './current-user-queries.js';
+import { sessionExtra, type SessionReader } from './session.js';
 import { HttpError } from './errors.js';
 
 export interface CurrentUser {
@@ -31,7 +32,9 @@ export function loadCurrentUser(db: Db): RequestHandler {
   return async (req, res, next) => {
     const userId = req.session?.userId;
     if (userId !== undefined) {
-      const row = await currentUserRow(db, userId);
+      // Read with the session when it was (sessionReader): the same row, no second round trip.
+      const along = sessionExtra(req.sessionID) as CurrentUserRow | undefined;
+      const row = along?.id === userId ? along : await currentUserRow(db, userId);
       if (row && !(row.suspended_until && row.suspended_until > new Date())) {
         const { suspended_until: _suspended, ...user } = row;
         req.user = user;
@@ -62,4 +65,12 @@ export const requireUser: RequestHandler = (req, res, next) => {
 export function userOf(req: { user?: CurrentUser }): CurrentUser {
   if (!req.user) throw new HttpError(401, 'Please log in first.');
   return req.user;
+}
+
+/** The session store's read: the session and the user it is logged in as, in one round trip. */
+export function sessionReader(db: Db): SessionReader {
+  return async (sid) => {
+    const found = await sessionWithUser(db, sid);
+    return found && { sess: found.sess, extra: found.user };
+  };
 }

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import connectPgSimple from 'connect-pg-simple';
 import type { RequestHandler } from 'express';
@@ -41,8 +42,23 @@ export function pastLifetime(sess: Partial<session.SessionData> | null | undefin
   return typeof sess?.createdAt === 'number' && now - sess.createdAt >= lifetime.absoluteMs;
 }
 
+/**
+ * Reads a live session (by its idle expiry) and, in the same round trip, what the request will
+ * want with it (the host's current user); `extra` is kept for the request (sessionExtra).
+ */
+export type SessionReader = (sid: string) => Promise<{ sess: unknown; extra: unknown } | undefined>;
+
+/** What the session's read brought along for this request, until the request ends. */
+const readAlong = new AsyncLocalStorage<{ sid?: string; extra?: unknown }>();
+
+/** What the session read brought for this request (the session `sid`'s), if it was read with one. */
+export function sessionExtra(sid: string): unknown {
+  const slot = readAlong.getStore();
+  return slot?.sid === sid ? slot.extra : undefined;
+}
+
 /** Sessions live in PostgreSQL: a restart logs no one out and every instance reads the same ones. */
-export function sessionMiddleware(pool: pg.Pool, secret: string, pruneExpired = true, lifetime: SessionLifetime = defaultSessionLifetime) {
+export function sessionMiddleware(pool: pg.Pool, secret: string, pruneExpired = true, lifetime: SessionLifetime = defaultSessionLifetime, reader?: SessionReader) {
   const PgStore = connectPgSimple(session);
   /**
    * express-session "touches" a session on every request to push its expiry back: one UPDATE per
@@ -64,10 +80,27 @@ export function sessionMiddleware(pool: pg.Pool, secret: string, pruneExpired = 
         .then(() => done?.(), () => done?.());
     }
     override get(sid: string, done: (err: unknown, sess?: session.SessionData | null) => void): void {
-      super.get(sid, (err: unknown, sess?: session.SessionData | null) => {
+      const checked = (err: unknown, sess?: session.SessionData | null) => {
         if (err || !pastLifetime(sess, lifetime)) return done(err, sess);
         this.destroy(sid, (destroyErr?: unknown) => done(destroyErr, null));
-      });
+      };
+      if (!reader) return super.get(sid, checked);
+      // The request's slot, taken now: the read's callback may run in another context.
+      const slot = readAlong.getStore();
+      reader(sid).then(
+        (found) => {
+          if (!found) return checked(null, null);
+          let sess: session.SessionData;
+          try {
+            sess = (typeof found.sess === 'string' ? JSON.parse(found.sess) : found.sess) as session.SessionData;
+          } catch {
+            return this.destroy(sid, (destroyErr?: unknown) => done(destroyErr, null));
+          }
+          if (slot) Object.assign(slot, { sid, extra: found.extra });
+          checked(null, sess);
+        },
+        (err: unknown) => done(err),
+      );
     }
   }
   const store = new LifetimeStore({
@@ -89,7 +122,9 @@ export function sessionMiddleware(pool: pg.Pool, secret: string, pruneExpired = 
     rolling: false,
     cookie: { httpOnly: true, sameSite: 'lax', secure: 'auto', maxAge: lifetime.idleMs },
   });
-  return { middleware: [middleware, renewDaily(lifetime)], close: () => store.close() };
+  // Each request gets its own slot for what the session's read brings along.
+  const withSlot: RequestHandler = (req, res, next) => readAlong.run({}, () => middleware(req, res, next));
+  return { middleware: [withSlot, renewDaily(lifetime)], close: () => store.close() };
 }
 
 /**

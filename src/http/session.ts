@@ -122,6 +122,9 @@ export function sessionMiddleware(pool: pg.Pool, secret: string, pruneExpired = 
     rolling: false,
     cookie: { httpOnly: true, sameSite: 'lax', secure: 'auto', maxAge: lifetime.idleMs },
   });
+  // connect-pg-simple arms its pruning timer in its own read, which a reader replaces: armed here
+  // (each pruning arms the next).
+  if (reader && pruneExpired) store.pruneSessions();
   // Each request gets its own slot for what the session's read brings along.
   const withSlot: RequestHandler = (req, res, next) => readAlong.run({}, () => middleware(req, res, next));
   return { middleware: [withSlot, renewDaily(lifetime)], close: () => store.close() };

@@ -57,14 +57,17 @@ export interface ScenarioCost {
 
 export type LiveCostResult = { messages: number; quiet_ms: number; body_chars: number; type_delay_ms: number; scenarios: ScenarioCost[] };
 
-const TYPE_DELAY_MS = 20;
-const body = (label: string) => `${label}: are we still on for Saturday at the station?`.slice(0, 60).padEnd(60, '.');
+/** How the bytes are counted, for the results' JSON. */
+export const BYTES_COUNTED = 'received: each response\'s encodedDataLength at Network.loadingFinished (headers and encoded body; at Network.responseReceived for one Chromium cancels unread), plus the stream\'s wire_bytes: each event\'s text (event:/data: lines, Network.eventSourceMessageReceived) in its HTTP/1.1 chunk; devtools_bytes: Network.dataReceived encodedDataLength for /events (reported a chunk late); sent bytes: request line, headers, body (HTTP/1.1 framing)';
+
+export const TYPE_DELAY_MS = 20;
+export const body = (label: string) => `${label}: are we still on for Saturday at the station?`.slice(0, 60).padEnd(60, '.');
 
 /** A request. Bytes: its line and body, its headers, all that came back and of it the response's headers. */
 type Hop = { key: string; kind: 'own_post' | 'typing' | 'other'; line: number; sent: number; received: number; headers: number; done: boolean; failed: boolean; status?: number };
 
 /** One page's traffic since the last reset, from the DevTools protocol's Network domain. */
-class WireMeter {
+export class WireMeter {
   private hops = new Map<string, Hop>();
   private readonly streams = new Set<string>();
   /** The stream came gzip-compressed: then only DevTools' count says what crossed the wire. */
@@ -178,7 +181,17 @@ class WireMeter {
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 const headerBytes = (headers: Record<string, unknown>) => sum(Object.entries(headers).map(([k, v]) => Buffer.byteLength(`${k}: ${String(v)}\r\n`)));
 
-type OpenPage = { page: Page; meter: WireMeter };
+export type OpenPage = { page: Page; meter: WireMeter; cdp: CDPSession };
+
+/** Logs `who` in through the login form in a context of its own (pushed to `contexts`, to close), its traffic metered. */
+export async function openMeteredPage(newContext: () => Promise<BrowserContext>, who: Person, contexts: BrowserContext[]): Promise<OpenPage> {
+  const context = await newContext();
+  contexts.push(context);
+  const page = await logInPage(context, who.username, who.password);
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  return { page, meter: new WireMeter(cdp), cdp };
+}
 
 const SCENARIOS: Record<ScenarioName, { description: string; recipientPath: (id: number) => string; arrived: (page: Page, id: number, text: string) => Promise<void> }> = {
   both_threads_open: {
@@ -205,14 +218,7 @@ export async function measureLiveCost(options: LiveCostOptions): Promise<LiveCos
   const names = options.scenarios ?? (Object.keys(SCENARIOS) as ScenarioName[]);
   const contexts: BrowserContext[] = [];
   try {
-    const open = async (who: Person): Promise<OpenPage> => {
-      const context = await options.newContext();
-      contexts.push(context);
-      const page = await logInPage(context, who.username, who.password);
-      const cdp = await context.newCDPSession(page);
-      await cdp.send('Network.enable');
-      return { page, meter: new WireMeter(cdp) };
-    };
+    const open = (who: Person) => openMeteredPage(options.newContext, who, contexts);
     const sender = await open(options.sender);
     const recipient = await open(options.recipient);
     const scenarios: ScenarioCost[] = [];
@@ -248,7 +254,7 @@ export async function measureLiveCost(options: LiveCostOptions): Promise<LiveCos
 }
 
 /** Waits until no page has a request in flight and none has had any traffic for quietMs (at most 20 s). */
-async function settle(pages: OpenPage[], quietMs: number): Promise<void> {
+export async function settle(pages: OpenPage[], quietMs: number): Promise<void> {
   const until = performance.now() + 20_000;
   while (performance.now() < until) {
     const last = Math.max(...pages.map((p) => p.meter.lastActivity));
@@ -258,7 +264,7 @@ async function settle(pages: OpenPage[], quietMs: number): Promise<void> {
 }
 
 /** Every figure divided by the number of messages (counts to 0.1, bytes to whole bytes). */
-function perMessage<T>(value: T, n: number, key = ''): T {
+export function perMessage<T>(value: T, n: number, key = ''): T {
   if (typeof value === 'number') return (key.includes('bytes') ? Math.round(value / n) : Math.round((10 * value) / n) / 10) as T;
   return Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, perMessage(v, n, k)])) as T;
 }

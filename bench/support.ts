@@ -14,6 +14,7 @@ import { openDatabase, type DbHandle } from '../src/db/database.js';
 import { startThrowawayPostgres } from '../src/db/embedded.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { createLogger } from '../src/logger.js';
+import { prepareJobTables } from '../src/jobs/runner.js';
 
 export const SECRET = 'bench-secret-bench-secret-bench-secret-bench';
 
@@ -40,6 +41,8 @@ export async function benchDatabase(): Promise<BenchDatabase> {
   url.pathname = `/${name}`;
   const handle = openDatabase(url.toString(), createLogger('warn'), 10);
   await migrateToLatest(handle.db);
+  // The job queue's tables too, as the app makes them at boot: a group's lines and a send add jobs.
+  await prepareJobTables(handle.pool, createLogger('warn'));
   return {
     ...handle,
     url: url.toString(),

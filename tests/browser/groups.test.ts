@@ -119,6 +119,9 @@ for (const javaScript of [true, false]) {
       // 3. Ben writes; Cat, on the thread already, gets it live with JS (on reload without).
       await catPage.goto(`/messages/${id}`);
       await benPage.goto(`/messages/${id}`);
+      // Every page's stream open before Ben sends: "Seen by" reaches a page only through its stream
+      // (a group's reads leave the thread's version alone, so the tail refreshed on opening it is a 304).
+      if (javaScript) for (const p of [annPage, benPage, catPage]) await p.locator('html[data-live="true"]').waitFor({ timeout: 10_000 });
       const first = `Who brings the map? (${label})`;
       await benPage.locator('#composer-body').fill(first);
       await benPage.getByRole('button', { name: 'Send' }).click();

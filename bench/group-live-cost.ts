@@ -21,7 +21,7 @@ import { messagingDatabase } from '../src/app-database.js';
 import { hashPassword } from '../src/auth/password.js';
 import { createGroup } from '../src/messaging/groups/group-queries.js';
 import { defaultLimits } from '../src/messaging/limits.js';
-import { BYTES_COUNTED, body, openMeteredPage, perMessage, settle, type OpenPage, type PageCost, type Person } from './live-cost-measure.js';
+import { kb, BYTES_COUNTED, body, openMeteredPage, perMessage, settle, type OpenPage, type PageCost, type Person } from './live-cost-measure.js';
 import { benchDatabase, createUsers, startAppProcess } from './support.js';
 
 const MESSAGES = Number(process.env.MESSAGES ?? 10);
@@ -177,7 +177,6 @@ try {
   await database.drop();
 }
 
-const kb = (bytes: number) => `${(bytes / 1000).toFixed(1)} KB`;
 const fixed = (n: number) => n.toFixed(1);
 const events = (p: PageCost) => Object.entries(p.events_by_name).map(([name, n]) => `${name} ${fixed(n.events)}`).join(', ') || 'none';
 const sending = result.sending as { span_ms: number; mean_interval_ms: number; refused: number };

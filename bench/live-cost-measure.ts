@@ -61,6 +61,8 @@ export type LiveCostResult = { messages: number; quiet_ms: number; body_chars: n
 export const BYTES_COUNTED = 'received: each response\'s encodedDataLength at Network.loadingFinished (headers and encoded body; at Network.responseReceived for one Chromium cancels unread), plus the stream\'s wire_bytes: each event\'s text (event:/data: lines, Network.eventSourceMessageReceived) in its HTTP/1.1 chunk; devtools_bytes: Network.dataReceived encodedDataLength for /events (reported a chunk late); sent bytes: request line, headers, body (HTTP/1.1 framing)';
 
 export const TYPE_DELAY_MS = 20;
+/** Bytes as the tables print them. */
+export const kb = (bytes: number) => `${(bytes / 1000).toFixed(1)} KB`;
 export const body = (label: string) => `${label}: are we still on for Saturday at the station?`.slice(0, 60).padEnd(60, '.');
 
 /** A request. Bytes: its line and body, its headers, all that came back and of it the response's headers. */

@@ -11,7 +11,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { hashPassword } from '../src/auth/password.js';
-import { BYTES_COUNTED, measureLiveCost, type LiveCostResult, type PageCost, type ScenarioCost } from './live-cost-measure.js';
+import { kb, BYTES_COUNTED, measureLiveCost, type LiveCostResult, type PageCost, type ScenarioCost } from './live-cost-measure.js';
 import { benchDatabase, createConversations, createUsers, startAppProcess } from './support.js';
 
 const MESSAGES = Number(process.env.MESSAGES ?? 10);
@@ -54,7 +54,6 @@ try {
   await database.drop();
 }
 
-const kb = (bytes: number) => `${(bytes / 1000).toFixed(1)} KB`;
 const label = { both_threads_open: 'A. both threads open', recipient_on_inbox: 'B. recipient on the inbox' };
 const rows: string[][] = [['scenario', 'page', 'requests', 'own POST', 'typing', 'other', 'received', 'of it headers', 'besides own POST+typing', 'stream', 'SSE events']];
 const details: string[] = [];

@@ -58,7 +58,7 @@ export function sessionExtra(sid: string): unknown {
 }
 
 /** Sessions live in PostgreSQL: a restart logs no one out and every instance reads the same ones. */
-export function sessionMiddleware(pool: pg.Pool, secret: string, pruneExpired = true, lifetime: SessionLifetime = defaultSessionLifetime, reader?: SessionReader) {
+export function sessionMiddleware(pool: pg.Pool, secret: string, pruneExpired = true, lifetime: SessionLifetime, reader: SessionReader) {
   const PgStore = connectPgSimple(session);
   /**
    * express-session "touches" a session on every request to push its expiry back: one UPDATE per
@@ -84,7 +84,6 @@ export function sessionMiddleware(pool: pg.Pool, secret: string, pruneExpired = 
         if (err || !pastLifetime(sess, lifetime)) return done(err, sess);
         this.destroy(sid, (destroyErr?: unknown) => done(destroyErr, null));
       };
-      if (!reader) return super.get(sid, checked);
       // The request's slot, taken now: the read's callback may run in another context.
       const slot = readAlong.getStore();
       reader(sid).then(
@@ -124,7 +123,7 @@ export function sessionMiddleware(pool: pg.Pool, secret: string, pruneExpired = 
   });
   // connect-pg-simple arms its pruning timer in its own read, which a reader replaces: armed here
   // (each pruning arms the next).
-  if (reader && pruneExpired) store.pruneSessions();
+  if (pruneExpired) store.pruneSessions();
   // Each request gets its own slot for what the session's read brings along.
   const withSlot: RequestHandler = (req, res, next) => readAlong.run({}, () => middleware(req, res, next));
   return { middleware: [withSlot, renewDaily(lifetime)], close: () => store.close() };

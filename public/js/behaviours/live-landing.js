@@ -95,20 +95,22 @@ function applyReceipts(receipts) {
 
 // A group's live "Seen by N" (read once): under the message it names, unless a later message of
 // mine already has one (someone read further before: this read does not change that one's count).
+// The read can come before the message itself (the send's answer or its event still on the way):
+// then it waits in its landing place, and the next settle places it.
 function placeGroupSeen(thread, receipts) {
   var template = receipts.querySelector('template[data-part="seen"]');
   if (!template) return;
-  template.remove();
   var id = Number(template.getAttribute('data-message-id'));
-  var li = thread.querySelector('#thread-messages li.mine[data-message-id="' + id + '"]');
-  var column = li && li.querySelector('.msg-col');
-  if (!column) return;
   var markers = Array.prototype.slice.call(thread.querySelectorAll('[data-seen-marker]'));
   var later = markers.some(function (m) {
     var owner = m.closest('li[data-message-id]');
     return owner && Number(owner.getAttribute('data-message-id')) > id;
   });
-  if (later) return;
+  if (later) return template.remove();
+  var li = thread.querySelector('#thread-messages li.mine[data-message-id="' + id + '"]');
+  var column = li && li.querySelector('.msg-col');
+  if (!column) return;
+  template.remove();
   var marker = template.content.firstElementChild;
   // Names open stay open when the count under the same message changes.
   if (markers.some(function (m) { return li.contains(m) && m.hasAttribute('open'); })) marker.setAttribute('open', '');

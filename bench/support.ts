@@ -29,7 +29,8 @@ export async function benchDatabase(): Promise<BenchDatabase> {
   let stopServer = async () => {};
   if (!adminUrl) {
     const server = await startThrowawayPostgres('bench', createLogger('warn'));
-    adminUrl = server.url('postgres');
+    // Over its Unix socket, as `npm start` talks to its embedded server: the app and the floors alike.
+    adminUrl = server.socketUrl('postgres');
     stopServer = server.stop;
   }
   const name = `courier_bench_${randomBytes(4).toString('hex')}`;
@@ -406,7 +407,9 @@ export async function countingProxy(databaseUrl: string): Promise<CountingProxy>
   const texts: string[] = [];
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
-    const upstream = net.connect(Number(target.port || 5432), target.hostname);
+    // A host that is a path is a socket folder (the embedded server's): the port names the socket.
+    const folder = decodeURIComponent(target.hostname);
+    const upstream = folder.startsWith('/') ? net.connect(path.join(folder, `.s.PGSQL.${target.port || 5432}`)) : net.connect(Number(target.port || 5432), target.hostname);
     sockets.add(client).add(upstream);
     let started = false;
     let pending: Buffer = Buffer.alloc(0);

@@ -21,7 +21,8 @@ let stop = async () => {};
 let adminUrl = process.env.DATABASE_URL;
 if (!adminUrl) {
   const server = await startThrowawayPostgres('test', createLogger('warn'));
-  adminUrl = server.url('postgres');
+  // Over its Unix socket, as the app talks to its embedded server (CI's PostgreSQL 15 run is TCP).
+  adminUrl = server.socketUrl('postgres');
   stop = server.stop;
   console.log(`# embedded PostgreSQL for this run: ${adminUrl.replace(/:[^:@]*@/, ':***@')}`);
 } else {

@@ -26,7 +26,7 @@ export async function connectDatabase(config: DatabaseSettings, log: Logger): Pr
   if (!url) {
     embedded = await startEmbeddedPostgres(config.embeddedDataDir, log);
     await ensureDatabase(embedded.url('postgres'), EMBEDDED_DATABASE);
-    url = embedded.url(EMBEDDED_DATABASE);
+    url = embedded.socketUrl(EMBEDDED_DATABASE);
   }
   const handle = openDatabase(url, log);
   try {

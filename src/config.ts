@@ -10,6 +10,8 @@ export interface Config {
   /** Absent: an embedded PostgreSQL is started, with its data in `embeddedDataDir`. */
   databaseUrl: string | undefined;
   embeddedDataDir: string;
+  /** Repeated statements prepared on their connection (DATABASE_PREPARE=off behind a pooler that cannot keep them, as PgBouncer in transaction mode before 1.21). */
+  preparedStatements: boolean;
   /** Absent: one is generated once and kept in the database, so every instance shares it. */
   sessionSecret: string | undefined;
   trustProxy: boolean;
@@ -43,6 +45,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: env.HOST?.trim() || '0.0.0.0',
     databaseUrl: readDatabaseUrl(env),
     embeddedDataDir: path.resolve(projectRoot, env.EMBEDDED_PG_DIR?.trim() || '.data/postgres'),
+    preparedStatements: readChoice(env, 'DATABASE_PREPARE', ['on', 'off'] as const, 'on') === 'on',
     sessionSecret: readSessionSecret(env),
     trustProxy: readBoolean(env, 'TRUST_PROXY', false),
     production: env.NODE_ENV === 'production',

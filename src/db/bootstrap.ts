@@ -17,6 +17,8 @@ export interface DatabaseSettings {
   /** Absent: an embedded PostgreSQL is started, with its data in `embeddedDataDir`. */
   databaseUrl: string | undefined;
   embeddedDataDir: string;
+  /** False: every statement parsed and planned afresh (for a connection pooler that cannot keep prepared statements). */
+  preparedStatements: boolean;
 }
 
 /** DATABASE_URL when set, an embedded PostgreSQL otherwise; either way migrated to the latest schema. */
@@ -28,7 +30,7 @@ export async function connectDatabase(config: DatabaseSettings, log: Logger): Pr
     await ensureDatabase(embedded.url('postgres'), EMBEDDED_DATABASE);
     url = embedded.socketUrl(EMBEDDED_DATABASE);
   }
-  const handle = openDatabase(url, log);
+  const handle = openDatabase(url, log, 10, undefined, { prepare: config.preparedStatements });
   try {
     const applied = await migrateToLatest(handle.db);
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');

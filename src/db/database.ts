@@ -18,7 +18,7 @@ export interface DbHandle {
 /** 57P01: the server is shutting down (our own embedded server at exit); not worth a log line. */
 const ADMIN_SHUTDOWN = '57P01';
 
-export function openDatabase(connectionString: string, log: Logger, max = 10, onQuery?: (sql: string) => void): DbHandle {
+export function openDatabase(connectionString: string, log: Logger, max = 10, onQuery?: (sql: string) => void, options: { prepare?: boolean } = {}): DbHandle {
   const pool = new pg.Pool({ connectionString, max, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 5_000 });
   // An idle client that loses its server emits 'error' on the pool; unhandled, it would crash the process.
   pool.on('error', (err: Error & { code?: string }) => {
@@ -31,7 +31,7 @@ export function openDatabase(connectionString: string, log: Logger, max = 10, on
     });
   });
   const db = new Kysely<Database>({
-    dialect: new PostgresDialect({ pool: new PreparingPool(pool) }),
+    dialect: new PostgresDialect({ pool: options.prepare === false ? pool : new PreparingPool(pool) }),
     ...(onQuery
       ? {
           log: (event) => {

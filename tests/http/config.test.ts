@@ -103,6 +103,13 @@ describe('loadConfig', () => {
     for (const level of ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) assert.equal(loadConfig({ LOG_LEVEL: level }).logLevel, level);
   });
 
+  test('DATABASE_PREPARE is on (the default) or off', () => {
+    assert.equal(loadConfig({}).preparedStatements, true);
+    assert.equal(loadConfig({ DATABASE_PREPARE: 'off' }).preparedStatements, false);
+    assert.equal(loadConfig({ DATABASE_PREPARE: ' ON ' }).preparedStatements, true);
+    assertRefused({ DATABASE_PREPARE: 'no' }, 'DATABASE_PREPARE');
+  });
+
   describe('files: ATTACHMENTS, ATTACHMENT_MAX_MB, ATTACHMENT_DAILY_MB', () => {
     const MB = 1024 * 1024;
 

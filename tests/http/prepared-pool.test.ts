@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { openDatabase } from '../../src/db/database.js';
 import { PreparingPool } from '../../src/db/prepared-pool.js';
+import { createLogger } from '../../src/logger.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 // A statement the app repeats is prepared on its connection after a few runs (parsed and planned
@@ -58,4 +60,17 @@ test('the number of texts prepared is capped', async () => {
   }
   assert.ok(preparing.prepared > before, 'some were prepared');
   assert.ok(preparing.prepared <= 300, `at most 300 (${preparing.prepared})`);
+});
+
+test('the app’s handle prepares by default, and not with prepare: false (DATABASE_PREPARE=off)', async () => {
+  for (const prepare of [true, false]) {
+    const handle = openDatabase(t.url, createLogger('silent'), 1, undefined, { prepare });
+    try {
+      for (let i = 0; i < 6; i++) await sql`select name from pp_items where id = ${1} and ${prepare} = ${prepare}`.execute(handle.db);
+      const names = (await sql<{ statement: string }>`select statement from pg_prepared_statements`.execute(handle.db)).rows.map((r) => r.statement);
+      assert.equal(names.some((s) => s.includes('from pp_items')), prepare, prepare ? 'prepared' : 'not prepared');
+    } finally {
+      await handle.close();
+    }
+  }
 });

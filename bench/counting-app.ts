@@ -20,7 +20,7 @@ export async function countingApp(url: string) {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     return (original as any).apply(this, args);
   };
-  const handle = openDatabase(url, createLogger('silent'), 10);
+  const handle = openDatabase(url, createLogger('silent'));
   const instance = createApp({ db: handle.db, pool: handle.pool, log: createLogger('silent'), sessionSecret: SECRET, pruneSessions: false });
   await instance.ready;
   const server = instance.app.listen(0, '127.0.0.1');

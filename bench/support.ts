@@ -40,7 +40,7 @@ export async function benchDatabase(): Promise<BenchDatabase> {
   await admin.end();
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  const handle = openDatabase(url.toString(), createLogger('warn'), 10);
+  const handle = openDatabase(url.toString(), createLogger('warn'));
   await migrateToLatest(handle.db);
   // The job queue's tables too, as the app makes them at boot: a group's lines and a send add jobs.
   await prepareJobTables(handle.pool, createLogger('warn'));

@@ -30,7 +30,7 @@ export async function connectDatabase(config: DatabaseSettings, log: Logger): Pr
     await ensureDatabase(embedded.url('postgres'), EMBEDDED_DATABASE);
     url = embedded.socketUrl(EMBEDDED_DATABASE);
   }
-  const handle = openDatabase(url, log, 10, undefined, { prepare: config.preparedStatements });
+  const handle = openDatabase(url, log, { prepare: config.preparedStatements });
   try {
     const applied = await migrateToLatest(handle.db);
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');

@@ -18,7 +18,16 @@ export interface DbHandle {
 /** 57P01: the server is shutting down (our own embedded server at exit); not worth a log line. */
 const ADMIN_SHUTDOWN = '57P01';
 
-export function openDatabase(connectionString: string, log: Logger, max = 10, onQuery?: (sql: string) => void, options: { prepare?: boolean } = {}): DbHandle {
+export interface DatabaseOptions {
+  /** Pooled connections (10). */
+  max?: number;
+  /** Told each statement Kysely runs (tests count them). */
+  onQuery?: (sql: string) => void;
+  /** False: no statement is prepared (DATABASE_PREPARE=off). */
+  prepare?: boolean;
+}
+
+export function openDatabase(connectionString: string, log: Logger, { max = 10, onQuery, prepare = true }: DatabaseOptions = {}): DbHandle {
   const pool = new pg.Pool({ connectionString, max, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 5_000 });
   // An idle client that loses its server emits 'error' on the pool; unhandled, it would crash the process.
   pool.on('error', (err: Error & { code?: string }) => {
@@ -31,7 +40,7 @@ export function openDatabase(connectionString: string, log: Logger, max = 10, on
     });
   });
   const db = new Kysely<Database>({
-    dialect: new PostgresDialect({ pool: options.prepare === false ? pool : new PreparingPool(pool) }),
+    dialect: new PostgresDialect({ pool: prepare ? new PreparingPool(pool) : pool }),
     ...(onQuery
       ? {
           log: (event) => {

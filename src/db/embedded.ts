@@ -48,7 +48,8 @@ export async function startEmbeddedPostgres(
   const port = await freePort();
   const created = !existsSync(`${dataDir}/PG_VERSION`);
   await mkdir(dataDir, { recursive: true });
-  const socketDir = path.resolve(dataDir).length <= MAX_SOCKET_DIR ? path.resolve(dataDir) : undefined;
+  const folder = path.resolve(dataDir);
+  const socketDir = folder.length <= MAX_SOCKET_DIR ? folder : undefined;
   const stderr: string[] = [];
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,

@@ -55,8 +55,9 @@ export class PreparingPool implements PostgresPool {
       } catch (err) {
         if ((err as { code?: string }).code !== PLAN_CHANGED) throw err;
         // Prepared again under a new name (the old one stays on this connection, unused).
-        this.names.set(text, `k${this.next++}`);
-        return client.query({ name: this.names.get(text)!, text, values: values as unknown[] });
+        const fresh = `k${this.next++}`;
+        this.names.set(text, fresh);
+        return client.query({ name: fresh, text, values: values as unknown[] });
       }
     };
     return {

@@ -64,7 +64,7 @@ test('the number of texts prepared is capped', async () => {
 
 test('the app’s handle prepares by default, and not with prepare: false (DATABASE_PREPARE=off)', async () => {
   for (const prepare of [true, false]) {
-    const handle = openDatabase(t.url, createLogger('silent'), 1, undefined, { prepare });
+    const handle = openDatabase(t.url, createLogger('silent'), { max: 1, prepare });
     try {
       for (let i = 0; i < 6; i++) await sql`select name from pp_items where id = ${1} and ${prepare} = ${prepare}`.execute(handle.db);
       const names = (await sql<{ statement: string }>`select statement from pg_prepared_statements`.execute(handle.db)).rows.map((r) => r.statement);

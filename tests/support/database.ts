@@ -41,7 +41,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const url = new URL(adminUrl());
   url.pathname = `/${name}`;
   const queries: string[] = [];
-  const handle = openDatabase(url.toString(), createLogger('silent'), 20, (text) => queries.push(text));
+  const handle = openDatabase(url.toString(), createLogger('silent'), { max: 20, onQuery: (text) => queries.push(text) });
   await migrateToLatest(handle.db);
   await prepareJobTables(handle.pool, createLogger('silent'));
   return {

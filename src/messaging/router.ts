@@ -63,10 +63,11 @@ export function createMessagingRouter(deps: MessagingDeps): Router {
 
   const one = Router({ mergeParams: true });
   router.use('/:id', one);
+  // A send finds the conversation itself: for a plain form, in the same statement as the message.
+  one.post('/messages', messages.send);
   one.use(loadConversation(deps));
   one.get('/', conversation.page);
   one.get('/tail', conversation.tail);
-  one.post('/messages', messages.send);
   // The send form's action, reopened or reloaded from the address bar: the thread it belongs to.
   one.get('/messages', (req, res) => res.redirect(303, `/messages/${conversationOf(req).id}`));
   one.get('/reply', replyHandler(deps));

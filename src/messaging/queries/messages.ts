@@ -94,8 +94,19 @@ export async function sendMessage(
   const stored = await deadlockRetried(send);
   const inserted = stored.rows[0];
   if (inserted) return { message: pick(inserted), duplicate: false };
-  // Nothing stored: a repeated client_id (answered with the first message, even past the limit),
-  // or the limit. A conflicting insert in flight was waited for, so the first message is committed.
+  return nothingStored(db, input, limit);
+}
+
+/**
+ * The send function stored nothing: a repeated client_id (answered with the first message, even
+ * past the limit), or the limit (RateLimited). A conflicting insert in flight was waited for, so
+ * the first message is committed.
+ */
+export async function nothingStored(
+  db: MessagingDb,
+  input: { conversationId: number; senderId: number; clientId: string | undefined },
+  limit: MessagingLimits['messages'],
+): Promise<{ message: MessageRow; duplicate: true }> {
   const existing = input.clientId === undefined ? undefined : await findByClientId(db, input.senderId, input.clientId);
   if (existing) {
     if (existing.conversation_id !== input.conversationId) throw new ClientIdReused();
@@ -118,7 +129,7 @@ async function secondsUntilFree(db: MessagingDb, senderId: number, limit: Messag
 }
 
 // bigint columns arrive as strings from node-postgres (and inside json as numbers).
-const pick = (row: MessageRow): MessageRow => ({
+export const pick = (row: MessageRow): MessageRow => ({
   id: Number(row.id),
   conversation_id: Number(row.conversation_id),
   sender_id: Number(row.sender_id),

@@ -8,14 +8,15 @@ import { attachmentSettings } from '../attachments/settings.js';
 import { discardPending, myPending } from '../attachments/queries.js';
 import { isMultipart, MAX_FILES_PER_MESSAGE, receiveMultipart, type StoredFile, type UploadOutcome } from '../attachments/upload.js';
 import { checkBody, parseClientId } from '../body.js';
-import type { Barrier, MessagingDeps } from '../deps.js';
+import type { Barrier, MessagingDeps, MessagingUser } from '../deps.js';
 import { limitsOf, PerPersonQueue, RateLimited, retryPhrase } from '../limits.js';
 import { ClientIdReused, deleteMessage, sendMessage, type MessageRow } from '../queries/messages.js';
 import { WriteRefused } from '../queries/write-check.js';
+import { sendInThread } from '../queries/send-in-thread.js';
 import { announceTyping, type ThreadAccess } from '../queries/conversations.js';
 import { unreadCount } from '../queries/receipts.js';
 import { sendingLimitReached } from '../queries/send-limit.js';
-import { barrierIn, conversationOf, mayWriteIn, parseId, viewer } from './context.js';
+import { barrierIn, conversationOf, mayWriteIn, parseId, requireThread, viewer } from './context.js';
 import { presentOne } from './one-message.js';
 import { showThread } from './conversation.js';
 import { streamOf } from './page-view.js';
@@ -39,9 +40,52 @@ export function messageHandlers(deps: MessagingDeps): { send: RequestHandler; re
   const limits = limitsOf(deps.limits);
   const attachments = attachmentSettings(deps);
   const queue = new PerPersonQueue();
-  const send: RequestHandler = async (req, res) => {
+  /**
+   * A send: mounted ahead of the conversation's own lookup. A plain form with nothing kept from an
+   * earlier refusal (nearly every message) reads the thread and stores the message in one
+   * statement; a form with files, or with files kept, reads the thread first as other routes do.
+   */
+  const send: RequestHandler = async (req, res, next) => {
+    if (!/^\d+$/.test(String(req.params.id))) return next('router');
     const me = viewer(deps, req);
-    const access = conversationOf(req);
+    if (!isMultipart(req)) {
+      const form = plainForm(req);
+      if (form.keptIds.length === 0) return sendPlain(req, res, me, form);
+    }
+    return sendWithFiles(req, res, me, await requireThread(deps, req.params.id, me.id));
+  };
+
+  /** A plain form's send: the thread and the message in one statement (sendInThread). */
+  async function sendPlain(req: Request, res: Response, me: MessagingUser, form: SendForm) {
+    const conversationId = parseId(req.params.id);
+    if (conversationId === undefined) throw notFound('That conversation');
+    const checked = checkBody(form.typed, { allowEmpty: false });
+    if (!checked.ok) return refuse(req, res, await requireThread(deps, req.params.id, me.id), form, [], checked.status, checked.error);
+    let result;
+    try {
+      result = await queue.run(me.id, () => sendInThread(deps.db, { conversationId, senderId: me.id, body: checked.body, clientId: form.clientId, replyTo: form.replyTo }, limits.messages));
+    } catch (err) {
+      if (err instanceof ClientIdReused) throw new HttpError(400, 'That message id was already used in another conversation.');
+      if (err instanceof WriteRefused) {
+        // A block, a suspension or having left the group, found where the message would commit.
+        const access = await requireThread(deps, req.params.id, me.id);
+        const barrier = await barrierIn(deps, me.id, access);
+        if (barrier) return notSent(req, res, access, form, barrier);
+        throw forbidden('You cannot send messages in this conversation.');
+      }
+      throw err;
+    }
+    if (!result) throw notFound('That conversation');
+    const { access } = result;
+    if ('limited' in result) {
+      res.set('Retry-After', String(result.limited.retryAfterSeconds));
+      return refuse(req, res, access, form, [], 429, `You are sending messages too fast. Your message is kept here: send it again ${retryPhrase(result.limited.retryAfterSeconds)}.`);
+    }
+    if (!isHtmx(req)) return res.redirect(303, `/messages/${access.id}#m-${result.sent.message.id}`);
+    await renderOne(req, res, access, result.sent.message, { nextClientId: randomUUID(), replied: form.replyTo !== undefined, files: false });
+  }
+
+  async function sendWithFiles(req: Request, res: Response, me: MessagingUser, access: ThreadAccess) {
     // Across a block a form with files is still read (its files refused unread) so that what was
     // typed can be shown back: a block made while the page was open is learnt here, not by losing
     // the text. A plain form has nothing to refuse unread: the send itself checks (one statement
@@ -95,7 +139,7 @@ export function messageHandlers(deps: MessagingDeps): { send: RequestHandler; re
     if (!isHtmx(req)) return res.redirect(303, `/messages/${access.id}#m-${sent.message.id}`);
     // My own inbox column moves this conversation up through the live event my pages get.
     await renderOne(req, res, access, sent.message, { nextClientId: randomUUID(), replied: form.replyTo !== undefined, files: files.length > 0 });
-  };
+  }
 
   const remove: RequestHandler = async (req, res) => {
     const me = viewer(deps, req);
@@ -132,10 +176,7 @@ export function messageHandlers(deps: MessagingDeps): { send: RequestHandler; re
    * arrive, pending until the message is).
    */
   async function readSendForm(req: Request, res: Response, access: ThreadAccess, filesRefused: boolean): Promise<SendForm> {
-    if (!isMultipart(req)) {
-      const body = bodyOf(req);
-      return { typed: typeof body.body === 'string' ? body.body : '', clientId: parseClientId(body.client_id), keptIds: positiveIds(body.attachment_id, MAX_FILES_PER_MESSAGE), replyTo: parseId(body.reply_to), upload: noUpload };
-    }
+    if (!isMultipart(req)) return plainForm(req);
     const upload = await receiveMultipart(req, {
       db: deps.db,
       conversationId: access.id,
@@ -181,4 +222,10 @@ export function messageHandlers(deps: MessagingDeps): { send: RequestHandler; re
     render(res, 'messages/not-sent', { title: 'Message not sent', access, barrier, body: form.typed }, 403);
   }
   return { send, remove, typing };
+}
+
+/** A send form posted without files (url-encoded). */
+function plainForm(req: Request): SendForm {
+  const body = bodyOf(req);
+  return { typed: typeof body.body === 'string' ? body.body : '', clientId: parseClientId(body.client_id), keptIds: positiveIds(body.attachment_id, MAX_FILES_PER_MESSAGE), replyTo: parseId(body.reply_to), upload: noUpload };
 }

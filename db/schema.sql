@@ -670,6 +670,16 @@ AS $function$
     end
     $function$;
 
+CREATE OR REPLACE FUNCTION public.courier_person_changed()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+    begin
+      perform pg_notify('courier_events', json_build_object('t', 'person', 'u', old.id)::text);
+      return null;
+    end
+    $function$;
+
 CREATE OR REPLACE FUNCTION public.courier_search_keys(p_body text, p_user_low bigint, p_user_high bigint)
  RETURNS tsvector
  LANGUAGE sql
@@ -796,6 +806,8 @@ AS $function$
 
 CREATE TRIGGER session_deleted AFTER DELETE ON public.session REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION public.courier_sessions_ended();
 CREATE TRIGGER session_user_changed AFTER UPDATE ON public.session REFERENCING OLD TABLE AS gone NEW TABLE AS kept FOR EACH STATEMENT EXECUTE FUNCTION public.courier_sessions_ended();
+CREATE TRIGGER users_person_changed AFTER UPDATE OF username, display_name, avatar_version, headline, time_zone ON public.users FOR EACH ROW WHEN ((((((old.username IS DISTINCT FROM new.username) OR (old.display_name IS DISTINCT FROM new.display_name)) OR (old.avatar_version IS DISTINCT FROM new.avatar_version)) OR (old.headline IS DISTINCT FROM new.headline)) OR (old.time_zone IS DISTINCT FROM new.time_zone))) EXECUTE FUNCTION public.courier_person_changed();
+CREATE TRIGGER users_person_deleted AFTER DELETE ON public.users FOR EACH ROW EXECUTE FUNCTION public.courier_person_changed();
 CREATE TRIGGER conversations_audit AFTER INSERT ON public.conversations FOR EACH ROW EXECUTE FUNCTION public.audit_conversation_created();
 CREATE TRIGGER messages_audit_delete AFTER UPDATE OF deleted_at ON public.messages FOR EACH ROW EXECUTE FUNCTION public.audit_message_written();
 CREATE TRIGGER messages_audit_insert AFTER INSERT ON public.messages FOR EACH ROW EXECUTE FUNCTION public.audit_message_written();

@@ -9,6 +9,7 @@ import { announce } from './queries/notify.js';
 import { loadNotificationPreferences, saveNotificationPreferences } from './queries/notification-preferences.js';
 import { loadPreferences, savePreferences } from './queries/preferences.js';
 import { createRealtime, type Realtime } from './realtime/index.js';
+import { PeopleCache } from './realtime/people-cache.js';
 import { deviceCount } from './away/push-queries.js';
 import { sweepDevices } from './away/push-sweep.js';
 import { savedRepliesSettings } from './saved-replies/settings-routes.js';
@@ -97,14 +98,16 @@ export interface Messaging {
  */
 export function createMessaging(setup: MessagingSetup): Messaging {
   const { db } = setup;
+  // What is drawn live and a send's answer share one instance's people, kept fresh by its listener.
+  const livePeople = new PeopleCache(setup.people);
   return {
-    router: createMessagingRouter(setup),
+    router: createMessagingRouter(setup, { livePeople }),
     devices: deviceRoutes(setup),
     savedReplies: savedRepliesSettings(setup),
     meetings: createMeetingsRouter(setup),
     badge: unreadBadge(setup),
     pageViews: pageViews(setup),
-    realtime: createRealtime(setup, setup.connectionString, setup.log, { heartbeatMs: setup.heartbeatMs }),
+    realtime: createRealtime(setup, setup.connectionString, setup.log, { heartbeatMs: setup.heartbeatMs, livePeople }),
     moderation: {
       recentMessagesWith: (...args) => recentMessagesWith(db, ...args),
       messagesForEvidence: (...args) => messagesForEvidence(db, ...args),

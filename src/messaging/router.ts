@@ -4,6 +4,7 @@ import { attachmentSettings } from './attachments/settings.js';
 import { isMultipart } from './attachments/upload.js';
 import type { MessagingDeps } from './deps.js';
 import { VIEW_ACTIONS } from './queries/my-view.js';
+import type { PeopleCache } from './realtime/people-cache.js';
 import { conversationOf, loadConversation } from './routes/context.js';
 import { confirmHandlers } from './routes/confirm.js';
 import { composeHandler } from './routes/compose.js';
@@ -34,10 +35,10 @@ const SEND_PATH = /^\/\d+\/messages$/;
  * any of its handlers runs (routes/context.ts): a handler there cannot forget the check, and a
  * conversation I am not in is a 404 exactly like one that does not exist.
  */
-export function createMessagingRouter(deps: MessagingDeps): Router {
+export function createMessagingRouter(deps: MessagingDeps, options: { livePeople?: PeopleCache } = {}): Router {
   const inbox = inboxHandlers(deps);
   const conversation = conversationHandlers(deps);
-  const messages = messageHandlers(deps);
+  const messages = messageHandlers(deps, options.livePeople);
   const files = fileHandlers(deps);
   const edits = editHandlers(deps);
   const confirms = confirmHandlers(deps);

@@ -710,3 +710,29 @@ describe('the thread page', () => {
     });
   });
 });
+
+describe('what a send costs', () => {
+  test('a plain send is two statements: the session with its user, then the thread and the message together (with and without htmx; the people its answer draws are kept)', async () => {
+    const { agentA, idB } = await pair('cost_a', 'cost_b');
+    const id = await open(agentA, 'cost_b');
+    // The first sends of a session write it (the daily renewal, the periodic touch): not a send's
+    // own cost. The first answer drawn with htmx reads the two people, then kept by the instance.
+    for (const n of [1, 2]) assert.equal((await postSend(agentA, id, `warm ${n}`)).status, 303);
+    const csrf = await token(agentA);
+    assert.equal((await agentA.post(`/messages/${id}/messages`).type('form').set('HX-Request', 'true').send({ _csrf: csrf, body: 'warm htmx' })).status, 200);
+    for (const htmx of [false, true]) {
+      const statements = await t.countQueries(async () => {
+        const req = agentA.post(`/messages/${id}/messages`).type('form');
+        const res = await (htmx ? req.set('HX-Request', 'true') : req).send({ _csrf: csrf, body: `counted ${htmx}`, client_id: randomUUID() });
+        assert.equal(res.status, htmx ? 200 : 303, res.text.slice(0, 200));
+      });
+      assert.equal(statements.length, 2, `htmx ${htmx}:\n${statements.join('\n')}`);
+      assert.match(statements[0]!, /from session s/i);
+      assert.match(statements[1]!, /courier_send_message/);
+      assert.match(statements[1]!, /conversation_participants/, 'the thread is read in the same statement');
+    }
+    const stored = await mdb().selectFrom('messages').select('body').where('conversation_id', '=', id).where('body', 'like', 'counted %').execute();
+    assert.equal(stored.length, 2);
+    assert.ok(idB > 0);
+  });
+});

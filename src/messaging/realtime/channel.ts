@@ -14,6 +14,8 @@ export type RealtimeSignal =
   | { t: 'typing'; c: number; u: number; o?: number; g?: number[] }
   /** u opened their first page or closed their last one, on some instance. */
   | { t: 'presence'; u: number }
+  /** u's name, username, photo, headline or time zone changed, or u is gone (the host's trigger, migration 0031): what was kept of them is dropped. */
+  | { t: 'person'; u: number }
   /** Sessions of u ended or changed (the host's trigger, migration 0013): their streams are checked. */
   | { t: 'sessions'; u: number }
   /** My own view of conversation c changed (read, marked unread, archived, pinned, muted): my pages redraw its row and my count (but page x, which made the change and has them). */

@@ -8,6 +8,7 @@ import type { RealtimeSignal } from './channel.js';
 import type { StreamHub } from './hub.js';
 import { presenceOf, presenceWatchers } from './presence-queries.js';
 import type { SessionGuard } from './session-guard.js';
+import type { PeopleCache } from './people-cache.js';
 import { deliverMessages, mayShow, recipientsOf, type MessageSignal } from './live-delivery.js';
 import { myViewChanged, pageShows, receiptsMoved } from './live-views.js';
 import { messagesChanged } from './live-changes.js';
@@ -30,12 +31,18 @@ export class Dispatcher {
   private readonly groupTypers = new GroupTypers();
   private readonly seen: SeenThrottle;
 
+  /** The host's deps, with the people drawn live answered from the instance's kept ones. */
+  private readonly deps: MessagingDeps;
+
   constructor(
-    private readonly deps: MessagingDeps,
+    deps: MessagingDeps,
     private readonly hub: StreamHub,
     private readonly log: Logger,
     private readonly guard: SessionGuard,
+    /** The people drawn live, kept per instance: a `person` signal drops one. */
+    private readonly people: PeopleCache,
   ) {
+    this.deps = { ...deps, people: people.over(deps.people) };
     this.deliveries = new Batcher((signals) => deliverMessages(this.deps, this.hub, signals), (err) => this.log.error({ err }, 'realtime delivery failed'));
     this.seen = new SeenThrottle((conversationId, ownerId, messageId) => {
       groupSeenMoved(this.deps, this.hub, conversationId, ownerId, messageId).catch((err) => this.log.error({ err, signal: 'seen' }, 'realtime dispatch failed'));
@@ -82,6 +89,9 @@ export class Dispatcher {
         return;
       case 'sessions':
         await this.guard.sessionsChanged(signal.u);
+        return;
+      case 'person':
+        this.people.forget(Number(signal.u));
         return;
       case 'membership':
         await membershipChanged(this.deps, this.hub, signal);

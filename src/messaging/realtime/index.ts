@@ -8,6 +8,7 @@ import { MAX_STREAMS_PER_PERSON, StreamHub, type Stream } from './hub.js';
 import { ConnectLimiter } from '../../http/connect-limiter.js';
 import { SessionGuard } from './session-guard.js';
 import { SignalListener } from './listener.js';
+import { PeopleCache } from './people-cache.js';
 import { openStreamBody } from './stream-body.js';
 import { registerStream, unregisterStream } from './stream-queries.js';
 import { beat, cameOnline, registerInstance, retireInstance, wentAway } from './presence-queries.js';
@@ -27,7 +28,13 @@ export interface Realtime {
  * Server-Sent Events for the messaging module. Changes are announced on a PostgreSQL channel by
  * the transaction that made them; every instance listens once and fans out to its own streams.
  */
-export function createRealtime(deps: MessagingDeps, connectionString: string, log: Logger, options: { connectLimiter?: ConnectLimiter; heartbeatMs?: number } = {}): Realtime {
+export function createRealtime(
+  deps: MessagingDeps,
+  connectionString: string,
+  log: Logger,
+  options: { connectLimiter?: ConnectLimiter; heartbeatMs?: number; livePeople?: PeopleCache } = {},
+): Realtime {
+  const livePeople = options.livePeople ?? new PeopleCache(deps.people);
   const instanceId = randomUUID();
   const background = (what: string, work: Promise<unknown>) => void work.catch((err) => log.warn({ err }, what));
   const hub = new StreamHub(
@@ -39,10 +46,11 @@ export function createRealtime(deps: MessagingDeps, connectionString: string, lo
     options.heartbeatMs,
   );
   const guard = new SessionGuard(hub, deps.sessions, log);
-  const dispatcher = new Dispatcher(deps, hub, log, guard);
+  const dispatcher = new Dispatcher(deps, hub, log, guard, livePeople);
   // After a gap in listening, pages refresh what they show: they may have missed events. Sessions
   // may have ended unheard too: every stream's is checked.
   const listener = new SignalListener(connectionString, log, (signal) => dispatcher.handle(signal), () => {
+    livePeople.clear();
     for (const userId of hub.connectedUsers()) hub.send(userId, 'resync', '<div></div>');
     background('session check failed', guard.checkAll(hub.all()));
   });

@@ -54,6 +54,8 @@ export async function deliverMessages(deps: MessagingDeps, hub: StreamHub, signa
   }
   reading.push(seenInGroupsAsDelivered(db, groupReads));
   await Promise.all(reading);
+  // No one here has a page for these messages.
+  if (wanted.length === 0) return;
   const [deliveries, found] = await Promise.all([deliveriesFor(db, wanted), people.findByIds([...personIds])]);
   // Someone a message quotes or a line names who is not among its people (one who left): rare, one more lookup.
   const missing = new Set<number>();

@@ -13,6 +13,7 @@ import { limitsOf, PerPersonQueue, RateLimited, retryPhrase } from '../limits.js
 import { ClientIdReused, deleteMessage, sendMessage, type MessageRow } from '../queries/messages.js';
 import { WriteRefused } from '../queries/write-check.js';
 import { sendInThread } from '../queries/send-in-thread.js';
+import type { PeopleCache } from '../realtime/people-cache.js';
 import { announceTyping, type ThreadAccess } from '../queries/conversations.js';
 import { unreadCount } from '../queries/receipts.js';
 import { sendingLimitReached } from '../queries/send-limit.js';
@@ -36,7 +37,10 @@ interface SendForm {
 const noUpload: UploadOutcome = { fields: new Map(), stored: [], errors: [], status: 400, csrf: 'ok', malformed: false, nulIn: new Set() };
 
 /** POST /messages/:id/messages (send), /messages/:id/messages/:messageId/delete and /messages/:id/typing. */
-export function messageHandlers(deps: MessagingDeps): { send: RequestHandler; remove: RequestHandler; typing: RequestHandler } {
+export function messageHandlers(deps: MessagingDeps, livePeople?: PeopleCache): { send: RequestHandler; remove: RequestHandler; typing: RequestHandler } {
+  // A send's answer draws its people as live events do, from the instance's kept ones (when the
+  // module was built with its listener; otherwise read each time).
+  const drawing: MessagingDeps = livePeople ? { ...deps, people: livePeople.over(deps.people) } : deps;
   const limits = limitsOf(deps.limits);
   const attachments = attachmentSettings(deps);
   const queue = new PerPersonQueue();
@@ -167,7 +171,7 @@ export function messageHandlers(deps: MessagingDeps): { send: RequestHandler; re
   /** One message, drawn by the same partial as the page. */
   async function renderOne(req: Request, res: Response, access: ThreadAccess, message: MessageRow, extra: { nextClientId?: string; replied?: boolean; files?: boolean }) {
     // A message sent without files has none to look up; one just sent has no reactions yet.
-    const view = await presentOne(deps, viewer(deps, req).id, access, message, { reactions: false, attachments: extra.files ?? true });
+    const view = await presentOne(drawing, viewer(deps, req).id, access, message, { reactions: false, attachments: extra.files ?? true });
     render(res, 'messages/_sent', { message: view, access, nextClientId: extra.nextClientId, replied: extra.replied });
   }
 

@@ -1,5 +1,5 @@
 import type { ThreadAccess } from './queries/conversations.js';
-import { latestIncomingId, markDelivered, markGroupReads, markRead, type GroupRead } from './queries/receipts.js';
+import { latestIncomingId, markDelivered, markLiveReads, markRead, type LiveRead } from './queries/receipts.js';
 import type { MessagingDb } from './schema.js';
 import { deadlockRetried } from './queries/deadlock.js';
 
@@ -36,16 +36,12 @@ export async function seenOnPage(db: MessagingDb, me: number, access: ThreadAcce
 }
 
 /**
- * A live message arrived in a visible page of the recipient's: read as it is drawn. That page's
- * own event carries the row and the count, so the person's pages are not told again.
+ * Live messages arrived in visible pages of their recipients (many conversations and people at
+ * once): read as drawn. Those pages' own events carry the row and the count, so the readers'
+ * pages are not told again.
  */
-export async function seenAsDelivered(db: MessagingDb, conversationId: number, me: number, messageId: number): Promise<void> {
-  await markRead(db, conversationId, me, messageId, { tellMyPages: false });
-}
-
-/** Live messages arrived in visible pages of a group's members (many groups and people at once): read as drawn. */
-export function seenInGroupsAsDelivered(db: MessagingDb, reads: readonly GroupRead[]): Promise<void> {
-  return deadlockRetried(() => markGroupReads(db, reads));
+export function seenAsDelivered(db: MessagingDb, reads: readonly LiveRead[]): Promise<void> {
+  return deadlockRetried(() => markLiveReads(db, reads));
 }
 
 /** A visible page of mine says it shows the conversation: everything in it is read. */

@@ -126,6 +126,48 @@ describe('a message, as each page gets it', () => {
   });
 });
 
+describe('what a delivery costs', () => {
+  const isDeliveries = (s: string) => /from attachments a where a\.message_id = m\.id/.test(s);
+  const isLiveRead = (s: string) => /with wanted as/.test(s);
+
+  test('one statement for the batch: the events drawn and what reached a page marked delivered together (its sender told); a visible page reading adds one', async () => {
+    const { ann, ben, conversation } = await pair();
+    const hidden = await page(ben);
+    const sender = await page(ann);
+    await shows(ben, hidden.id, conversation, false);
+    await shows(ann, sender.id, conversation, true);
+    // The first delivery reads the two people, then kept by the instance.
+    await sendMessage(ann, conversation, 'warm');
+    await hidden.stream.waitFor((e) => e.event === 'message', 2000, 'the first message');
+    await sleep(300);
+
+    let id = 0;
+    const statements = await t.countQueries(async () => {
+      id = await sendMessage(ann, conversation, 'Counted once');
+      await hidden.stream.waitFor((e) => e.event === 'message' && e.data.includes(`id="m-${id}"`), 2000, 'the counted message');
+      await sender.stream.waitFor((e) => e.event === 'read' && html(e.data)(`#receipts-${conversation}`).attr('data-delivered') === String(id), 2000, 'the sender hears it delivered');
+    });
+    const deliveries = statements.filter(isDeliveries);
+    assert.equal(deliveries.length, 1, statements.join('\n'));
+    assert.match(deliveries[0]!, /lagging as/, 'delivered is marked in the same statement');
+    assert.equal(statements.filter((s) => /lagging as/.test(s)).length, 1, 'and nowhere else');
+    assert.equal(statements.filter(isLiveRead).length, 0, 'a hidden page reads nothing');
+    assert.equal(statements.filter((s) => /from "users"/.test(s) && !/from session s/.test(s)).length, 0, 'no one is read');
+    const row = await t.db.selectFrom('conversation_participants').select(['last_delivered_message_id', 'last_read_message_id']).where('conversation_id', '=', conversation).where('user_id', '=', ben.id).executeTakeFirstOrThrow();
+    assert.equal(Number(row.last_delivered_message_id), id);
+    assert.ok(Number(row.last_read_message_id) < id);
+
+    await shows(ben, hidden.id, conversation, true);
+    const shown = await t.countQueries(async () => {
+      id = await sendMessage(ann, conversation, 'Read as it arrives');
+      await hidden.stream.waitFor((e) => e.event === 'message' && e.data.includes(`id="m-${id}"`), 2000, 'the message, on a visible page');
+      await sender.stream.waitFor((e) => e.event === 'read' && html(e.data)(`#receipts-${conversation}`).attr('data-read') === String(id), 2000, 'the sender hears it seen');
+    });
+    assert.equal(shown.filter(isLiveRead).length, 1, 'one statement reads it');
+    assert.equal(shown.filter(isDeliveries).length, 1);
+  });
+});
+
 describe('a message that changes, as each page gets it', () => {
   test('a reaction: one event per page of both people, the message redrawn in place as each sees it; the page that reacted gets none', async () => {
     const { ann, ben, conversation } = await pair();

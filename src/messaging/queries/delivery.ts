@@ -4,6 +4,8 @@ import type { MessagingDb } from '../schema.js';
 import { participantAccess, toAccess, unreadForMe, type ThreadAccess } from './conversations.js';
 import type { InboxRow } from './inbox.js';
 import { joinedMessageColumns, messageFromJoined, type MessageRow } from './messages.js';
+import { deliveredCatchUp } from './receipts.js';
+import { deadlockRetried } from './deadlock.js';
 
 export interface Delivery {
   recipientId: number;
@@ -20,10 +22,14 @@ export interface Delivery {
  * number: for each (message, person) pair asked for, that person's view of the thread (as
  * recipient, or as the sender whose other pages catch up), the message and its files, whether
  * they muted it and their badge count. Keyed by `${messageId}:${userId}`.
+ *
+ * `delivered`: people whose open pages take these events now. What was sent to them is marked
+ * delivered in the same statement (markDelivered's steps), so a batch is one round trip. What it
+ * reads is as it stood before that mark (the thread's version with it).
  */
-export async function deliveriesFor(db: MessagingDb, wanted: readonly { messageId: number; userId: number }[]): Promise<Map<string, Delivery>> {
+export async function deliveriesFor(db: MessagingDb, wanted: readonly { messageId: number; userId: number }[], delivered: readonly number[] = []): Promise<Map<string, Delivery>> {
   if (wanted.length === 0) return new Map();
-  const rows = await participantAccess(db)
+  const query = participantAccess(db)
     .innerJoin('messages as m', 'm.conversation_id', 'mine.conversation_id')
     .where(sql<boolean>`(m.id, mine.user_id) in (select * from unnest(${wanted.map((w) => w.messageId)}::bigint[], ${wanted.map((w) => w.userId)}::bigint[]))`)
     .select([
@@ -37,8 +43,12 @@ export async function deliveriesFor(db: MessagingDb, wanted: readonly { messageI
       sql<number>`(select count(*) from conversation_participants u
                     where u.user_id = mine.user_id and (u.latest_incoming_message_id > u.last_read_message_id or u.marked_unread)
                       and u.muted_at is null)`.as('unread_count'),
-    ])
-    .execute();
+    ]);
+  type Row = Awaited<ReturnType<typeof query.execute>>[number];
+  const rows =
+    delivered.length === 0
+      ? await query.execute()
+      : (await deadlockRetried(() => sql<Row>`with ${deliveredCatchUp(delivered)} ${query}`.execute(db))).rows;
   const deliveries = new Map<string, Delivery>();
   for (const row of rows) {
     const access = toAccess(row);

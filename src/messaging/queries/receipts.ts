@@ -3,8 +3,10 @@ import { sql } from 'kysely';
 import { CHANNEL } from '../realtime/channel.js';
 import type { MessagingDb } from '../schema.js';
 
-/** Tells the other participant's pages (on every instance) that my receipts moved; sent at commit. */
-const receiptNotice = sql`pg_notify(${CHANNEL}, json_build_object('t', 'receipt', 'c', moved.conversation_id, 'u', moved.user_id, 'o', moved.other_user_id)::text)`;
+/** Tells the other participant's pages (on every instance) that my receipts moved (rows of `from`); sent at commit. */
+const receiptNoticeOf = (from: 'moved' | 'delivered') =>
+  sql`pg_notify(${CHANNEL}, json_build_object('t', 'receipt', 'c', ${sql.ref(`${from}.conversation_id`)}, 'u', ${sql.ref(`${from}.user_id`)}, 'o', ${sql.ref(`${from}.other_user_id`)})::text)`;
+const receiptNotice = receiptNoticeOf('moved');
 
 /*
  * In a group, reading and delivery move the reader's own row only: no version bump of the group's
@@ -88,20 +90,22 @@ export async function markRead(db: MessagingDb, conversationId: number, me: numb
   return row && { version: row.version ?? undefined };
 }
 
-/** A group member's page showed messages up to `uptoId` as they arrived. */
-export interface GroupRead {
+/** A page showed messages of a conversation up to `uptoId` as they arrived (in a group or not). */
+export interface LiveRead {
   conversationId: number;
   userId: number;
   uptoId: number;
 }
 
 /**
- * Live reads in groups, many at once (a message reaching the open pages of a group's members):
- * one statement moves every reader's row (read and delivered; "marked unread" clears), rows
- * taken in key order, and tells the senders whose messages were read (`seen`). The readers' own
- * pages are not told: the event that drew the message carries their row and count.
+ * Live reads, many at once (messages reaching the visible open pages of their recipients, in any
+ * number of conversations): one statement moves every reader's row (read and delivered; "marked
+ * unread" clears), rows taken in key order. In a direct conversation the other side is told as
+ * markRead tells them (the version moves and a receipt signal goes out when they can see the
+ * change); in a group, the senders whose messages were read (`seen`). The readers' own pages are
+ * not told: the event that drew the message carries their row and count.
  */
-export async function markGroupReads(db: MessagingDb, reads: readonly GroupRead[]): Promise<void> {
+export async function markLiveReads(db: MessagingDb, reads: readonly LiveRead[]): Promise<void> {
   if (reads.length === 0) return;
   await sql`
     with wanted as (
@@ -109,11 +113,10 @@ export async function markGroupReads(db: MessagingDb, reads: readonly GroupRead[
         from unnest(${reads.map((r) => r.conversationId)}::bigint[], ${reads.map((r) => r.userId)}::bigint[], ${reads.map((r) => r.uptoId)}::bigint[]) as w(conversation_id, user_id, upto)
        group by conversation_id, user_id
     ), locked as (
-      select p.conversation_id, p.user_id, p.last_read_message_id as old_read, w.upto
+      select p.conversation_id, p.user_id, p.last_read_message_id as old_read, p.last_delivered_message_id as old_delivered, w.upto
         from conversation_participants p
         join wanted w on w.conversation_id = p.conversation_id and w.user_id = p.user_id
-       where p.other_user_id is null
-         and (p.last_read_message_id < least(w.upto, p.latest_incoming_message_id) or p.marked_unread)
+       where p.last_read_message_id < least(w.upto, p.latest_incoming_message_id) or p.marked_unread
        order by p.conversation_id, p.user_id
          for no key update of p
     ), moved as (
@@ -123,7 +126,18 @@ export async function markGroupReads(db: MessagingDb, reads: readonly GroupRead[
              marked_unread = false
         from locked l
        where p.conversation_id = l.conversation_id and p.user_id = l.user_id
-      returning p.conversation_id, p.user_id, p.other_user_id, l.old_read, p.last_read_message_id as new_read
+      returning p.conversation_id, p.user_id, p.other_user_id, l.old_read, p.last_read_message_id as new_read,
+                -- What the other side of a direct conversation can see change, as markRead says.
+                (p.other_user_id is not null
+                and (p.last_delivered_message_id > l.old_delivered
+                 or (p.last_read_message_id > l.old_read
+                     and coalesce((select read_receipts from messaging_preferences where user_id = p.user_id), true)
+                     and coalesce((select read_receipts from messaging_preferences where user_id = p.other_user_id), true)))) as visible
+    ), bumped as (
+      update conversations c set version = c.version + 1
+        from (select distinct conversation_id from moved where visible) d
+       where c.id = d.conversation_id
+      returning c.id, (select count(${receiptNotice}) from moved where moved.conversation_id = c.id and moved.visible) as told
     )
     select ${seenNotices}`.execute(db);
 }
@@ -135,29 +149,40 @@ export async function markGroupReads(db: MessagingDb, reads: readonly GroupRead[
  * new version.
  */
 export async function markDelivered(db: MessagingDb, me: number | readonly number[]): Promise<Map<number, number>> {
-  const people = typeof me === 'number' ? [me] : [...me];
+  const result = await sql<{ id: number; version: number }>`with ${deliveredCatchUp(typeof me === 'number' ? [me] : me)} select id, version from delivered_bump`.execute(db);
+  // Each conversation that moved, with its new version.
+  return new Map(result.rows.map((row) => [row.id, row.version]));
+}
+
+/**
+ * markDelivered as common table expressions (`lagging`, `delivered`, `delivered_bump`: each
+ * moved direct conversation's id and new version), for a statement that reads something else
+ * besides: they run to completion, and their receipt signals go out at commit, whatever that
+ * statement's own answer.
+ */
+export function deliveredCatchUp(people: readonly number[]) {
   // Rows taken in key order, as every statement that moves several people's rows takes them: two
   // such statements wait for each other rather than deadlock (a send moves a group's 50 at once).
-  const result = await sql<{ id: number; version: number }>`
-    with lagging as (
+  return sql`
+    lagging as (
       select conversation_id, user_id from conversation_participants
-       where user_id = any(${people}::bigint[])
+       where user_id = any(${[...people]}::bigint[])
          and last_delivered_message_id < latest_incoming_message_id
        order by conversation_id, user_id
          for no key update
-    ), moved as (
+    ), delivered as (
       update conversation_participants p
          set last_delivered_message_id = p.latest_incoming_message_id
         from lagging l
        where p.conversation_id = l.conversation_id and p.user_id = l.user_id
       returning p.conversation_id, p.user_id, p.other_user_id
-    ), bumped as (
-      update conversations set version = version + 1 where id in (select conversation_id from moved where other_user_id is not null)
-      returning id, version
-    )
-    select bumped.id, bumped.version, ${receiptNotice} from bumped join moved on moved.conversation_id = bumped.id`.execute(db);
-  // Each conversation that moved, with its new version.
-  return new Map(result.rows.map((row) => [row.id, row.version]));
+    ), delivered_bump as (
+      update conversations c set version = c.version + 1
+        from (select distinct conversation_id from delivered where other_user_id is not null) d
+       where c.id = d.conversation_id
+      -- The signals in what it returns: a data-modifying step always runs whole, read or not.
+      returning c.id, c.version, (select count(${receiptNoticeOf('delivered')}) from delivered where delivered.conversation_id = c.id) as told
+    )`;
 }
 
 /** The newest message sent to me in the conversation (undefined when I am not in it). */

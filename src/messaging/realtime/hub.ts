@@ -131,6 +131,14 @@ export class StreamHub {
     for (const frame of held) if (!this.write(stream, frame)) return;
   }
 
+  /** Some stream of this user takes an event now (open, not held for a session check, not backed up). */
+  takesNow(userId: number): boolean {
+    for (const stream of this.byUser.get(userId) ?? []) {
+      if (!stream.closed && !stream.held && (stream.body ? stream.body.backlog() : stream.res.writableLength) <= MAX_BACKLOG) return true;
+    }
+    return false;
+  }
+
   /** Sends one event to one stream; false when it did not take it. */
   sendTo(stream: Stream, event: string, data: string): boolean {
     return this.write(stream, formatEvent(event, data));

@@ -1,8 +1,8 @@
 import type { MessagingDeps } from '../deps.js';
 import { presentInboxRows, presentMessages, threadPeopleFrom, threadPersonIds, type InboxRowView, type MessageView } from '../present.js';
 import { deliveriesFor, inboxRowOfDelivery } from '../queries/delivery.js';
-import type { GroupRead } from '../queries/receipts.js';
-import { deliveredTo, seenAsDelivered, seenInGroupsAsDelivered } from '../seen.js';
+import type { LiveRead } from '../queries/receipts.js';
+import { seenAsDelivered } from '../seen.js';
 import type { RealtimeSignal } from './channel.js';
 import type { Stream, StreamHub } from './hub.js';
 import { countFragment, helpersFor, messageFragment, noteFragment, rowFragment } from './live-fragments.js';
@@ -29,41 +29,41 @@ export const recipientsOf = (signal: MessageSignal): number[] => (signal.g ?? (s
  *   drawn is already read (no badge going up while the person reads);
  * - the sender's pages get the message and their row (their other tabs and devices catch up; the
  *   page that sent it already shows it, and keeps its copy).
- * Only people with a page on this instance are looked at. Three queries for the whole batch,
- * however many messages, people and groups it holds (and one more for each recipient whose
- * visible page reads it at once).
+ * Only people with a page on this instance are looked at. One statement for the whole batch,
+ * however many messages, people and groups it holds (the people it draws are kept by the
+ * instance), and one more when some recipient's visible page reads as it arrives.
  */
 export async function deliverMessages(deps: MessagingDeps, hub: StreamHub, signals: MessageSignal[]): Promise<void> {
   const { db, people } = deps;
   const wanted: { messageId: number; userId: number }[] = [];
   const personIds = new Set<number>();
-  const reading: Promise<void>[] = [];
-  // A group's members reading at once: one statement for all of them, rows in key order.
-  const groupReads: GroupRead[] = [];
+  // Visible pages reading as the messages arrive: one statement for all of them, rows in key order.
+  const reads: LiveRead[] = [];
+  const senderOf = new Map(signals.map((signal) => [signal.m, signal.s]));
   for (const signal of signals) {
     const here = recipientsOf(signal).filter((user) => hub.has(user));
     for (const user of here) {
       if (hub.streamsOf(user).some((stream) => shows(stream, signal.c, true))) {
-        if (signal.g) groupReads.push({ conversationId: signal.c, userId: user, uptoId: signal.m });
-        else reading.push(seenAsDelivered(db, signal.c, user, signal.m));
+        reads.push({ conversationId: signal.c, userId: user, uptoId: signal.m });
       }
       wanted.push({ messageId: signal.m, userId: user });
     }
     if (hub.has(signal.s)) wanted.push({ messageId: signal.m, userId: signal.s });
     for (const id of [signal.s, ...recipientsOf(signal)]) personIds.add(id);
   }
-  reading.push(seenInGroupsAsDelivered(db, groupReads));
-  await Promise.all(reading);
+  await seenAsDelivered(db, reads);
   // No one here has a page for these messages.
   if (wanted.length === 0) return;
-  const [deliveries, found] = await Promise.all([deliveriesFor(db, wanted), people.findByIds([...personIds])]);
+  // What reaches an open page is delivered: marked in the statement that reads the batch, for the
+  // recipients whose pages take events now (each sender hears of it through a receipt signal).
+  const delivered = [...new Set(wanted.filter((w) => w.userId !== senderOf.get(w.messageId) && hub.takesNow(w.userId)).map((w) => w.userId))];
+  const [deliveries, found] = await Promise.all([deliveriesFor(db, wanted, delivered), people.findByIds([...personIds])]);
   // Someone a message quotes or a line names who is not among its people (one who left): rare, one more lookup.
   const missing = new Set<number>();
   for (const d of deliveries.values()) {
     for (const id of [...threadPersonIds(d.access, d.recipientId, [d.message]), ...(d.message.reply ? [d.message.reply.sender_id] : [])]) if (!found.has(id)) missing.add(id);
   }
   const persons = missing.size === 0 ? found : new Map([...found, ...(await people.findByIds([...missing]))]);
-  const reached = new Set<number>();
   for (const signal of signals) {
     for (const user of recipientsOf(signal)) {
       const delivery = deliveries.get(`${signal.m}:${user}`);
@@ -73,7 +73,7 @@ export async function deliverMessages(deps: MessagingDeps, hub: StreamHub, signa
       const [row] = presentInboxRows([inboxRowOfDelivery(delivery)], persons, user);
       const rest = rowFragment(row!, true) + countFragment(delivery.unreadCount) + noteFragment(signal.c, noteTitle(row!, message!), row!.preview, delivery.muted);
       const withMessage = messageFragment(signal.c, message!, helpersFor(hub.streamsOf(user))) + rest;
-      for (const stream of hub.streamsOf(user)) if (hub.sendTo(stream, 'message', mayShow(stream, signal.c) ? withMessage : rest)) reached.add(user);
+      for (const stream of hub.streamsOf(user)) hub.sendTo(stream, 'message', mayShow(stream, signal.c) ? withMessage : rest);
     }
     const own = deliveries.get(`${signal.m}:${signal.s}`);
     if (!own) continue;
@@ -83,8 +83,6 @@ export async function deliverMessages(deps: MessagingDeps, hub: StreamHub, signa
     const withMessage = messageFragment(signal.c, message!, helpersFor(hub.streamsOf(signal.s))) + rest;
     for (const stream of hub.streamsOf(signal.s)) hub.sendTo(stream, 'message', mayShow(stream, signal.c) ? withMessage : rest);
   }
-  // What reached an open page is delivered (each sender hears of it through a receipt signal).
-  if (reached.size > 0) await deliveredTo(db, [...reached]);
 }
 
 /** The toast's title: who wrote, or in a group, the group (its preview says who). */

@@ -1,11 +1,12 @@
 import type { ThreadAccess } from './queries/conversations.js';
-import { latestIncomingId, markDelivered, markLiveReads, markRead, type LiveRead } from './queries/receipts.js';
+import { deliveriesFor, type Delivery } from './queries/delivery.js';
+import { latestIncomingId, markDelivered, markRead, type LiveRead } from './queries/receipts.js';
 import type { MessagingDb } from './schema.js';
-import { deadlockRetried } from './queries/deadlock.js';
 
 /*
  * "Delivered" and "seen" are written here and nowhere else, each by an explicit call where it
- * happens. Page loaders and queries only read.
+ * happens. Page loaders only read (a live delivery batch reads and writes both in one statement,
+ * through deliveredAndSeen).
  * - Delivered: a full page of mine loaded (badge.ts), my event stream opened, a live event reached
  *   one of my pages, my page polled the badge or the open thread.
  * - Seen: I opened a thread at its newest messages, or a visible page of mine showed it (the page
@@ -36,12 +37,13 @@ export async function seenOnPage(db: MessagingDb, me: number, access: ThreadAcce
 }
 
 /**
- * Live messages arrived in visible pages of their recipients (many conversations and people at
- * once): read as drawn. Those pages' own events carry the row and the count, so the readers'
- * pages are not told again.
+ * Live messages reached open pages: the recipients whose pages take events now have them
+ * delivered, and those whose visible page shows the conversation have read them as drawn, in the
+ * statement that reads what the events draw (deliveriesFor). Those pages' own events carry the
+ * row and the count, so the readers' pages are not told again.
  */
-export function seenAsDelivered(db: MessagingDb, reads: readonly LiveRead[]): Promise<void> {
-  return deadlockRetried(() => markLiveReads(db, reads));
+export function deliveredAndSeen(db: MessagingDb, wanted: readonly { messageId: number; userId: number }[], reads: readonly LiveRead[], delivered: readonly number[]): Promise<Map<string, Delivery>> {
+  return deliveriesFor(db, wanted, { reads, delivered });
 }
 
 /** A visible page of mine says it shows the conversation: everything in it is read. */

@@ -128,9 +128,9 @@ describe('a message, as each page gets it', () => {
 
 describe('what a delivery costs', () => {
   const isDeliveries = (s: string) => /from attachments a where a\.message_id = m\.id/.test(s);
-  const isLiveRead = (s: string) => /with wanted as/.test(s);
+  const readsToo = (s: string) => /unnest\(\$1::bigint\[\], \$2::bigint\[\], \$3::bigint\[\]\) as w\(conversation_id, user_id, upto\)/.test(s);
 
-  test('one statement for the batch: the events drawn and what reached a page marked delivered together (its sender told); a visible page reading adds one', async () => {
+  test('one statement for the batch: the events drawn, what reached a page marked delivered and what a visible page shows marked read, together (the sender told of each)', async () => {
     const { ann, ben, conversation } = await pair();
     const hidden = await page(ben);
     const sender = await page(ann);
@@ -151,7 +151,8 @@ describe('what a delivery costs', () => {
     assert.equal(deliveries.length, 1, statements.join('\n'));
     assert.match(deliveries[0]!, /lagging as/, 'delivered is marked in the same statement');
     assert.equal(statements.filter((s) => /lagging as/.test(s)).length, 1, 'and nowhere else');
-    assert.equal(statements.filter(isLiveRead).length, 0, 'a hidden page reads nothing');
+    assert.equal(statements.filter((s) => /lagging as|last_read_message_id = greatest/.test(s)).length, 1, 'no other statement moves receipts');
+    assert.ok(!statements.some((s) => /update conversation_participants/.test(s) && !isDeliveries(s) && !/courier_send_message/.test(s)), statements.join('\n'));
     assert.equal(statements.filter((s) => /from "users"/.test(s) && !/from session s/.test(s)).length, 0, 'no one is read');
     const row = await t.db.selectFrom('conversation_participants').select(['last_delivered_message_id', 'last_read_message_id']).where('conversation_id', '=', conversation).where('user_id', '=', ben.id).executeTakeFirstOrThrow();
     assert.equal(Number(row.last_delivered_message_id), id);
@@ -163,8 +164,12 @@ describe('what a delivery costs', () => {
       await hidden.stream.waitFor((e) => e.event === 'message' && e.data.includes(`id="m-${id}"`), 2000, 'the message, on a visible page');
       await sender.stream.waitFor((e) => e.event === 'read' && html(e.data)(`#receipts-${conversation}`).attr('data-read') === String(id), 2000, 'the sender hears it seen');
     });
-    assert.equal(shown.filter(isLiveRead).length, 1, 'one statement reads it');
-    assert.equal(shown.filter(isDeliveries).length, 1);
+    const batch = shown.filter(isDeliveries);
+    assert.equal(batch.length, 1, shown.join('\n'));
+    assert.ok(readsToo(batch[0]!), 'read in the same statement');
+    assert.equal(shown.filter((s) => /last_read_message_id = greatest/.test(s)).length, 1, 'and nowhere else');
+    const read = await t.db.selectFrom('conversation_participants').select(['last_read_message_id']).where('conversation_id', '=', conversation).where('user_id', '=', ben.id).executeTakeFirstOrThrow();
+    assert.equal(Number(read.last_read_message_id), id);
   });
 });
 

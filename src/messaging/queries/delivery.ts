@@ -4,7 +4,7 @@ import type { MessagingDb } from '../schema.js';
 import { participantAccess, toAccess, unreadForMe, type ThreadAccess } from './conversations.js';
 import type { InboxRow } from './inbox.js';
 import { joinedMessageColumns, messageFromJoined, type MessageRow } from './messages.js';
-import { deliveredCatchUp } from './receipts.js';
+import { receiptSteps, seenNotices, type LiveRead } from './receipts.js';
 import { deadlockRetried } from './deadlock.js';
 
 export interface Delivery {
@@ -23,12 +23,20 @@ export interface Delivery {
  * recipient, or as the sender whose other pages catch up), the message and its files, whether
  * they muted it and their badge count. Keyed by `${messageId}:${userId}`.
  *
- * `delivered`: people whose open pages take these events now. What was sent to them is marked
- * delivered in the same statement (markDelivered's steps), so a batch is one round trip. What it
- * reads is as it stood before that mark (the thread's version with it).
+ * In the same statement, what the batch changes of receipts: `reads`, messages read as they
+ * reach visible pages, and `delivered`, people whose open pages take the events
+ * now (markDelivered). Each side hears of it through the signals those steps send. The rows are
+ * read as they stood before those steps and drawn as after them: a reader's row and count, and
+ * in a direct conversation the sender's ticks (the thread's version is the one before).
  */
-export async function deliveriesFor(db: MessagingDb, wanted: readonly { messageId: number; userId: number }[], delivered: readonly number[] = []): Promise<Map<string, Delivery>> {
+export async function deliveriesFor(
+  db: MessagingDb,
+  wanted: readonly { messageId: number; userId: number }[],
+  receipts: { reads?: readonly LiveRead[]; delivered?: readonly number[] } = {},
+): Promise<Map<string, Delivery>> {
   if (wanted.length === 0) return new Map();
+  const reads = receipts.reads ?? [];
+  const delivered = receipts.delivered ?? [];
   const query = participantAccess(db)
     .innerJoin('messages as m', 'm.conversation_id', 'mine.conversation_id')
     .where(sql<boolean>`(m.id, mine.user_id) in (select * from unnest(${wanted.map((w) => w.messageId)}::bigint[], ${wanted.map((w) => w.userId)}::bigint[]))`)
@@ -45,10 +53,18 @@ export async function deliveriesFor(db: MessagingDb, wanted: readonly { messageI
                       and u.muted_at is null)`.as('unread_count'),
     ]);
   type Row = Awaited<ReturnType<typeof query.execute>>[number];
-  const rows =
-    delivered.length === 0
-      ? await query.execute()
-      : (await deadlockRetried(() => sql<Row>`with ${deliveredCatchUp(delivered)} ${query}`.execute(db))).rows;
+  let rows: Row[];
+  if (reads.length === 0 && delivered.length === 0) rows = await query.execute();
+  else {
+    // The `seen` signals of the reads are a count selected beside the rows: on the left of the
+    // join, so they are sent even when no row comes back (that lone row is all nulls).
+    const statement =
+      reads.length === 0
+        ? sql<Row>`with ${receiptSteps({ delivered })} ${query}`
+        : sql<Row | { [K in keyof Row]: null }>`with ${receiptSteps({ reads, delivered })} select d.* from (select ${seenNotices} as told) s left join lateral ${query} d on true`;
+    const result = await deadlockRetried(() => statement.execute(db));
+    rows = result.rows.filter((row): row is Row => row.recipient_id !== null);
+  }
   const deliveries = new Map<string, Delivery>();
   for (const row of rows) {
     const access = toAccess(row);
@@ -62,7 +78,45 @@ export async function deliveriesFor(db: MessagingDb, wanted: readonly { messageI
       attachments: row.attachments ?? [],
     });
   }
+  if (reads.length > 0) drawAsRead([...deliveries.values()], reads);
   return deliveries;
+}
+
+/**
+ * The deliveries as after the reads of their own statement: each reader's watermark and "marked
+ * unread", their badge count (once per conversation read, whatever number of their deliveries
+ * share it), and the sender's ticks in a direct conversation its other side read.
+ */
+function drawAsRead(deliveries: Delivery[], reads: readonly LiveRead[]): void {
+  const upto = new Map<string, number>();
+  for (const r of reads) upto.set(`${r.conversationId}:${r.userId}`, Math.max(r.uptoId, upto.get(`${r.conversationId}:${r.userId}`) ?? 0));
+  const change = new Map<number, number>();
+  const counted = new Set<string>();
+  for (const d of deliveries) {
+    const { access } = d;
+    const mine = upto.get(`${access.id}:${d.recipientId}`);
+    if (mine !== undefined) {
+      const me = access.mine;
+      const moves = me.lastReadId < Math.min(mine, me.latestIncomingId) || me.markedUnread;
+      if (moves) {
+        const wasUnread = !me.muted && (me.latestIncomingId > me.lastReadId || me.markedUnread);
+        me.lastReadId = Math.max(me.lastReadId, mine);
+        me.markedUnread = false;
+        const isUnread = !me.muted && me.latestIncomingId > me.lastReadId;
+        const key = `${access.id}:${d.recipientId}`;
+        if (!counted.has(key)) {
+          counted.add(key);
+          change.set(d.recipientId, (change.get(d.recipientId) ?? 0) + Number(isUnread) - Number(wasUnread));
+        }
+      }
+    }
+    const theirs = access.otherUserId === null ? undefined : upto.get(`${access.id}:${access.otherUserId}`);
+    if (theirs !== undefined) {
+      access.theirs.lastDeliveredId = Math.max(access.theirs.lastDeliveredId, theirs);
+      if (access.shared.readReceipts) access.theirs.lastReadId = Math.max(access.theirs.lastReadId, theirs);
+    }
+  }
+  for (const d of deliveries) d.unreadCount += change.get(d.recipientId) ?? 0;
 }
 
 /**

@@ -23,7 +23,7 @@ const receiptNotice = receiptNoticeOf('moved');
  * read passed over with their newest message in it (of the newest 500: a long catch-up tells the
  * recent senders, whose pages are the ones likely open). A count, so the caller can select it.
  */
-const seenNotices = sql<number>`(select count(pg_notify(${CHANNEL}, json_build_object('t', 'seen', 'c', s.conversation_id, 'o', s.owners)::text))
+export const seenNotices = sql<number>`(select count(pg_notify(${CHANNEL}, json_build_object('t', 'seen', 'c', s.conversation_id, 'o', s.owners)::text))
     from (select r.conversation_id, json_agg(json_build_array(r.sender_id, r.newest)) as owners
             from (select moved.conversation_id, m.sender_id, max(m.id) as newest
                     from moved
@@ -98,17 +98,35 @@ export interface LiveRead {
 }
 
 /**
- * Live reads, many at once (messages reaching the visible open pages of their recipients, in any
- * number of conversations): one statement moves every reader's row (read and delivered; "marked
- * unread" clears), rows taken in key order. In a direct conversation the other side is told as
- * markRead tells them (the version moves and a receipt signal goes out when they can see the
- * change); in a group, the senders whose messages were read (`seen`). The readers' own pages are
- * not told: the event that drew the message carries their row and count.
+ * Everything sent to me (or to each of several people at once) has now reached one of my open
+ * pages: delivered catches up with the newest incoming message in every conversation where it
+ * lags (read through the partial index of undelivered rows). Returns each moved conversation's
+ * new version.
  */
-export async function markLiveReads(db: MessagingDb, reads: readonly LiveRead[]): Promise<void> {
-  if (reads.length === 0) return;
-  await sql`
-    with wanted as (
+export async function markDelivered(db: MessagingDb, me: number | readonly number[]): Promise<Map<number, number>> {
+  const result = await sql<{ id: number; version: number }>`with ${receiptSteps({ delivered: typeof me === 'number' ? [me] : me })} select id, version from bumped`.execute(db);
+  // Each conversation that moved, with its new version.
+  return new Map(result.rows.map((row) => [row.id, row.version]));
+}
+
+/**
+ * Receipts moved by many people at once, as common table expressions for one statement that may
+ * also read something else (select `seenNotices` in it when there are reads):
+ * - `moved`: live reads (messages reaching visible open pages, in any number of conversations):
+ *   each reader's row is read and delivered to there, and "marked unread" clears. In a direct
+ *   conversation the other side is told as markRead tells them; in a group, the senders whose
+ *   messages were read (`seen`, through `seenNotices`). The readers' own pages are not told;
+ * - `delivered`: markDelivered's catch-up for `delivered` people (a row read above is left to
+ *   the read: a row is never moved twice in one statement);
+ * - `bumped`: each direct conversation whose other side can see a change, once, with its new
+ *   version. Every step that writes runs whole however the
+ * statement answers, and the receipt signals are in what `bumped` returns for that reason. Rows
+ * are taken in key order, as every statement that moves several people's rows takes them: two
+ * such statements wait for each other rather than deadlock (a send moves a group's 50 at once).
+ */
+export function receiptSteps({ reads = [], delivered = [] }: { reads?: readonly LiveRead[]; delivered?: readonly number[] }) {
+  return sql`
+    wanted as (
       select conversation_id, user_id, max(upto) as upto
         from unnest(${reads.map((r) => r.conversationId)}::bigint[], ${reads.map((r) => r.userId)}::bigint[], ${reads.map((r) => r.uptoId)}::bigint[]) as w(conversation_id, user_id, upto)
        group by conversation_id, user_id
@@ -133,42 +151,12 @@ export async function markLiveReads(db: MessagingDb, reads: readonly LiveRead[])
                  or (p.last_read_message_id > l.old_read
                      and coalesce((select read_receipts from messaging_preferences where user_id = p.user_id), true)
                      and coalesce((select read_receipts from messaging_preferences where user_id = p.other_user_id), true)))) as visible
-    ), bumped as (
-      update conversations c set version = c.version + 1
-        from (select distinct conversation_id from moved where visible) d
-       where c.id = d.conversation_id
-      returning c.id, (select count(${receiptNotice}) from moved where moved.conversation_id = c.id and moved.visible) as told
-    )
-    select ${seenNotices}`.execute(db);
-}
-
-/**
- * Everything sent to me (or to each of several people at once) has now reached one of my open
- * pages: delivered catches up with the newest incoming message in every conversation where it
- * lags (read through the partial index of undelivered rows). Returns each moved conversation's
- * new version.
- */
-export async function markDelivered(db: MessagingDb, me: number | readonly number[]): Promise<Map<number, number>> {
-  const result = await sql<{ id: number; version: number }>`with ${deliveredCatchUp(typeof me === 'number' ? [me] : me)} select id, version from delivered_bump`.execute(db);
-  // Each conversation that moved, with its new version.
-  return new Map(result.rows.map((row) => [row.id, row.version]));
-}
-
-/**
- * markDelivered as common table expressions (`lagging`, `delivered`, `delivered_bump`: each
- * moved direct conversation's id and new version), for a statement that reads something else
- * besides: they run to completion, and their receipt signals go out at commit, whatever that
- * statement's own answer.
- */
-export function deliveredCatchUp(people: readonly number[]) {
-  // Rows taken in key order, as every statement that moves several people's rows takes them: two
-  // such statements wait for each other rather than deadlock (a send moves a group's 50 at once).
-  return sql`
-    lagging as (
-      select conversation_id, user_id from conversation_participants
-       where user_id = any(${[...people]}::bigint[])
-         and last_delivered_message_id < latest_incoming_message_id
-       order by conversation_id, user_id
+    ), lagging as (
+      select p.conversation_id, p.user_id from conversation_participants p
+       where p.user_id = any(${[...delivered]}::bigint[])
+         and p.last_delivered_message_id < p.latest_incoming_message_id
+         and not exists (select 1 from wanted w where w.conversation_id = p.conversation_id and w.user_id = p.user_id)
+       order by p.conversation_id, p.user_id
          for no key update
     ), delivered as (
       update conversation_participants p
@@ -176,12 +164,14 @@ export function deliveredCatchUp(people: readonly number[]) {
         from lagging l
        where p.conversation_id = l.conversation_id and p.user_id = l.user_id
       returning p.conversation_id, p.user_id, p.other_user_id
-    ), delivered_bump as (
+    ), bumped as (
       update conversations c set version = c.version + 1
-        from (select distinct conversation_id from delivered where other_user_id is not null) d
+        from (select conversation_id from moved where visible
+              union select conversation_id from delivered where other_user_id is not null) d
        where c.id = d.conversation_id
-      -- The signals in what it returns: a data-modifying step always runs whole, read or not.
-      returning c.id, c.version, (select count(${receiptNoticeOf('delivered')}) from delivered where delivered.conversation_id = c.id) as told
+      returning c.id, c.version,
+                (select count(${receiptNoticeOf('moved')}) from moved where moved.conversation_id = c.id and moved.visible)
+              + (select count(${receiptNoticeOf('delivered')}) from delivered where delivered.conversation_id = c.id and delivered.other_user_id is not null) as told
     )`;
 }
 

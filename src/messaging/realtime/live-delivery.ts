@@ -1,8 +1,8 @@
 import type { MessagingDeps } from '../deps.js';
 import { presentInboxRows, presentMessages, threadPeopleFrom, threadPersonIds, type InboxRowView, type MessageView } from '../present.js';
-import { deliveriesFor, inboxRowOfDelivery } from '../queries/delivery.js';
+import { inboxRowOfDelivery } from '../queries/delivery.js';
 import type { LiveRead } from '../queries/receipts.js';
-import { seenAsDelivered } from '../seen.js';
+import { deliveredAndSeen } from '../seen.js';
 import type { RealtimeSignal } from './channel.js';
 import type { Stream, StreamHub } from './hub.js';
 import { countFragment, helpersFor, messageFragment, noteFragment, rowFragment } from './live-fragments.js';
@@ -30,8 +30,8 @@ export const recipientsOf = (signal: MessageSignal): number[] => (signal.g ?? (s
  * - the sender's pages get the message and their row (their other tabs and devices catch up; the
  *   page that sent it already shows it, and keeps its copy).
  * Only people with a page on this instance are looked at. One statement for the whole batch,
- * however many messages, people and groups it holds (the people it draws are kept by the
- * instance), and one more when some recipient's visible page reads as it arrives.
+ * however many messages, people and groups it holds, its reads and deliveries included (the
+ * people it draws are kept by the instance).
  */
 export async function deliverMessages(deps: MessagingDeps, hub: StreamHub, signals: MessageSignal[]): Promise<void> {
   const { db, people } = deps;
@@ -51,13 +51,12 @@ export async function deliverMessages(deps: MessagingDeps, hub: StreamHub, signa
     if (hub.has(signal.s)) wanted.push({ messageId: signal.m, userId: signal.s });
     for (const id of [signal.s, ...recipientsOf(signal)]) personIds.add(id);
   }
-  await seenAsDelivered(db, reads);
   // No one here has a page for these messages.
   if (wanted.length === 0) return;
-  // What reaches an open page is delivered: marked in the statement that reads the batch, for the
-  // recipients whose pages take events now (each sender hears of it through a receipt signal).
+  // What reaches an open page is delivered, and what reaches a visible one showing it is read:
+  // both marked in the statement that reads the batch (each sender hears of it through its signals).
   const delivered = [...new Set(wanted.filter((w) => w.userId !== senderOf.get(w.messageId) && hub.takesNow(w.userId)).map((w) => w.userId))];
-  const [deliveries, found] = await Promise.all([deliveriesFor(db, wanted, delivered), people.findByIds([...personIds])]);
+  const [deliveries, found] = await Promise.all([deliveredAndSeen(db, wanted, reads, delivered), people.findByIds([...personIds])]);
   // Someone a message quotes or a line names who is not among its people (one who left): rare, one more lookup.
   const missing = new Set<number>();
   for (const d of deliveries.values()) {

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { before, describe, test } from 'node:test';
 import type { MessagingDb } from '../../src/messaging/index.js';
 import { csrfToken, html, startTestApp, type Agent, type TestApp } from '../support/app.js';
+import { field, file, multipart } from '../support/multipart.js';
 
 // Conversations, sending, deleting, who may see what, and the thread page (CONTRACT.md, Messaging).
 
@@ -734,5 +735,14 @@ describe('what a send costs', () => {
     const stored = await mdb().selectFrom('messages').select('body').where('conversation_id', '=', id).where('body', 'like', 'counted %').execute();
     assert.equal(stored.length, 2);
     assert.ok(idB > 0);
+
+    // The composer with files on posts multipart, its file input empty: the same two statements.
+    const form = multipart([field('_csrf', csrf), field('body', 'counted multipart'), field('client_id', randomUUID()), file('', Buffer.alloc(0))]);
+    const multi = await t.countQueries(async () => {
+      const res = await agentA.post(`/messages/${id}/messages`).set('HX-Request', 'true').set('Content-Type', form.contentType).send(form.body);
+      assert.equal(res.status, 200, res.text.slice(0, 200));
+    });
+    assert.equal(multi.length, 2, multi.join('\n'));
+    assert.match(multi[1]!, /courier_send_message/);
   });
 });

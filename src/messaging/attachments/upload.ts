@@ -46,8 +46,10 @@ export interface UploadOutcome {
  * is held once, whole, to be re-encoded: one at a time per person, its header checked against the
  * message's decoding budget before a pixel is decoded, and the decode itself in one of the
  * instance's few slots. Nothing here is sent yet: the caller joins `stored` to the message, or
- * discards it. `filesRefused`: the caller already knows the send is refused (the sending limit):
- * files are read through unopened, nothing is stored or decoded, and the text fields still come.
+ * discards it. `filesRefused`: the send is refused (a block, the sending limit): files are read
+ * through unopened, nothing is stored or decoded, and the text fields still come. Given as a
+ * function, it is asked once, when the first file that is not an empty input arrives (a form
+ * without files then costs no check before its text is read).
  */
 export async function receiveMultipart(
   req: Request,
@@ -59,7 +61,7 @@ export async function receiveMultipart(
     /** True when a header token already passed the check. */
     csrfChecked: boolean;
     checkCsrf(token: string): Promise<boolean>;
-    filesRefused?: boolean;
+    filesRefused?: boolean | (() => Promise<boolean>);
   },
 ): Promise<UploadOutcome> {
   const { db, settings } = options;
@@ -80,8 +82,10 @@ export async function receiveMultipart(
     created.splice(created.indexOf(id), 1);
   };
 
+  let refusal: Promise<boolean> | undefined;
+  const refused = () => (typeof options.filesRefused === 'function' ? (refusal ??= options.filesRefused()) : Promise.resolve(false));
   const handleFile = async ({ field, filename, stream }: FilePart) => {
-    if (field !== 'files' || options.filesRefused) return;
+    if (field !== 'files' || options.filesRefused === true) return;
     const name = cleanName(filename);
     const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     // The first bytes decide what the file is.
@@ -99,6 +103,7 @@ export async function receiveMultipart(
     }
     // A file input left empty still sends a part: no name, no bytes.
     if (headBytes === 0 && !filename) return;
+    if (await refused()) return;
     if (!settings.enabled) return refuse('Files can’t be sent here: this community shares text only.');
     files += 1;
     if (files > MAX_FILES_PER_MESSAGE) {

@@ -57,11 +57,12 @@ export async function deliveriesFor(
   if (reads.length === 0 && delivered.length === 0) rows = await query.execute();
   else {
     // The `seen` signals of the reads are a count selected beside the rows: on the left of the
-    // join, so they are sent even when no row comes back (that lone row is all nulls).
-    const statement =
-      reads.length === 0
-        ? sql<Row>`with ${receiptSteps({ delivered })} ${query}`
-        : sql<Row | { [K in keyof Row]: null }>`with ${receiptSteps({ reads, delivered })} select d.* from (select ${seenNotices} as told) s left join lateral ${query} d on true`;
+    // join, so they are sent even when no row comes back (that lone row is all nulls). The events
+    // wait for this statement, so its commit does not wait for the disk: receipts lost to a crash
+    // are marked again by the person's next page, and nothing else is written here.
+    const statement = sql<Row | { [K in keyof Row]: null }>`
+      with ${receiptSteps({ reads, delivered })}
+      select d.* from (select ${seenNotices} as told, set_config('synchronous_commit', 'off', true) as commit) s left join lateral ${query} d on true`;
     const result = await deadlockRetried(() => statement.execute(db));
     rows = result.rows.filter((row): row is Row => row.recipient_id !== null);
   }

@@ -14,7 +14,7 @@ import { ClientIdReused, deleteMessage, sendMessage, type MessageRow } from '../
 import { WriteRefused } from '../queries/write-check.js';
 import { sendInThread } from '../queries/send-in-thread.js';
 import type { PeopleCache } from '../realtime/people-cache.js';
-import { announceTyping, type ThreadAccess } from '../queries/conversations.js';
+import { announceTyping, threadAccess, type ThreadAccess } from '../queries/conversations.js';
 import { unreadCount } from '../queries/receipts.js';
 import { sendingLimitReached } from '../queries/send-limit.js';
 import { barrierIn, conversationOf, mayWriteIn, parseId, requireThread, viewer } from './context.js';
@@ -23,6 +23,13 @@ import { showThread } from './conversation.js';
 import { streamOf } from './page-view.js';
 import { renderThreadPage } from './thread-page.js';
 import { keepDraft, wantsThreadAfterRefusal } from './send-draft.js';
+
+/** What a form with files was checked for before its files were read: a block, the sending limit. */
+interface PreChecks {
+  barrier?: Barrier | undefined;
+  /** Seconds until the sending limit lets another message through. */
+  early?: number | undefined;
+}
 
 interface SendForm {
   typed: string;
@@ -45,18 +52,42 @@ export function messageHandlers(deps: MessagingDeps, livePeople?: PeopleCache): 
   const attachments = attachmentSettings(deps);
   const queue = new PerPersonQueue();
   /**
-   * A send: mounted ahead of the conversation's own lookup. A plain form with nothing kept from an
-   * earlier refusal (nearly every message) reads the thread and stores the message in one
-   * statement; a form with files, or with files kept, reads the thread first as other routes do.
+   * A send: mounted ahead of the conversation's own lookup. A form with no file (nearly every
+   * message, whether posted plain or, from the composer with files on, as multipart with its file
+   * input empty) and nothing kept from an earlier refusal reads the thread and stores the message
+   * in one statement. A form with files reads the thread, the barrier and the sending limit when
+   * its first file arrives, so that a refused send's files are read through unopened.
    */
   const send: RequestHandler = async (req, res, next) => {
     if (!/^\d+$/.test(String(req.params.id))) return next('router');
     const me = viewer(deps, req);
+    const conversationId = parseId(req.params.id);
+    if (conversationId === undefined) throw notFound('That conversation');
     if (!isMultipart(req)) {
       const form = plainForm(req);
       if (form.keptIds.length === 0) return sendPlain(req, res, me, form);
+      return sendWithFiles(req, res, me, await requireThread(deps, req.params.id, me.id), form, {});
     }
-    return sendWithFiles(req, res, me, await requireThread(deps, req.params.id, me.id));
+    let checks: (PreChecks & { access: ThreadAccess | undefined }) | undefined;
+    const form = await readMultipart(req, res, conversationId, async () => {
+      const access = await threadAccess(deps.db, conversationId, me.id);
+      // Not theirs: the files are read through unopened, and the answer is the 404 below.
+      if (!access) return (checks = { access }), true;
+      const barrier = await barrierIn(deps, me.id, access);
+      const early = barrier === undefined ? await sendingLimitReached(deps.db, me.id, limits.messages) : undefined;
+      checks = { access, barrier, early };
+      return barrier !== undefined || early !== undefined;
+    });
+    const { upload } = form;
+    const plain = checks === undefined && form.keptIds.length === 0 && upload.stored.length === 0 && upload.errors.length === 0 && !upload.malformed && upload.nulIn.size === 0;
+    if (plain) return sendPlain(req, res, me, form);
+    const access = checks?.access ?? (await requireThread(deps, req.params.id, me.id));
+    if (checks === undefined) {
+      // Something to refuse or files kept, and no file came to ask for these: asked now.
+      const barrier = await barrierIn(deps, me.id, access);
+      checks = { access, barrier, early: barrier === undefined ? await sendingLimitReached(deps.db, me.id, limits.messages) : undefined };
+    }
+    return sendWithFiles(req, res, me, access, form, checks);
   };
 
   /** A plain form's send: the thread and the message in one statement (sendInThread). */
@@ -89,16 +120,13 @@ export function messageHandlers(deps: MessagingDeps, livePeople?: PeopleCache): 
     await renderOne(req, res, access, result.sent.message, { nextClientId: randomUUID(), replied: form.replyTo !== undefined, files: false });
   }
 
-  async function sendWithFiles(req: Request, res: Response, me: MessagingUser, access: ThreadAccess) {
-    // Across a block a form with files is still read (its files refused unread) so that what was
-    // typed can be shown back: a block made while the page was open is learnt here, not by losing
-    // the text. A plain form has nothing to refuse unread: the send itself checks (one statement
-    // fewer per message) and a refusal reads the barrier then.
-    const barrier = isMultipart(req) ? await barrierIn(deps, me.id, access) : undefined;
-    // A form with files: the sending limit is checked before a file is read, stored or decoded
-    // (and counted again where the message is stored).
-    const early = barrier === undefined && isMultipart(req) ? await sendingLimitReached(deps.db, me.id, limits.messages) : undefined;
-    const form = await readSendForm(req, res, access, barrier !== undefined || early !== undefined);
+  /**
+   * A send with files (or files kept from a refused one). Across a block a form with files is
+   * still read (its files refused unread) so that what was typed can be shown back: a block made
+   * while the page was open is learnt there, not by losing the text. The sending limit was asked
+   * before a file was stored or decoded, and is counted again where the message is stored.
+   */
+  async function sendWithFiles(req: Request, res: Response, me: MessagingUser, access: ThreadAccess, form: SendForm, { barrier, early }: PreChecks) {
     if (barrier) return notSent(req, res, access, form, barrier);
     const { typed, clientId, upload } = form;
     // Files kept from a refused send (without JS), and the ones that came with this one.
@@ -176,14 +204,13 @@ export function messageHandlers(deps: MessagingDeps, livePeople?: PeopleCache): 
   }
 
   /**
-   * The send form's fields, from a plain form or a multipart one (whose files are stored as they
-   * arrive, pending until the message is).
+   * The send form's fields from a multipart form, whose files are stored as they arrive, pending
+   * until the message is (`filesRefused` is asked when the first file comes).
    */
-  async function readSendForm(req: Request, res: Response, access: ThreadAccess, filesRefused: boolean): Promise<SendForm> {
-    if (!isMultipart(req)) return plainForm(req);
+  async function readMultipart(req: Request, res: Response, conversationId: number, filesRefused: () => Promise<boolean>): Promise<SendForm> {
     const upload = await receiveMultipart(req, {
       db: deps.db,
-      conversationId: access.id,
+      conversationId,
       uploaderId: viewer(deps, req).id,
       settings: attachments,
       // The router let this form through only because its token is the form's own first field.

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import pg from 'pg';
 import { after, afterEach, before, describe, test } from 'node:test';
 import supertest from 'supertest';
 import { html, sessionCookie, startTestApp, type TestApp } from '../support/app.js';
@@ -123,6 +124,45 @@ describe('a message, as each page gets it', () => {
     const mine = await tab.stream.waitFor((e) => e.event === 'mine', 1000, 'my view changed');
     assert.equal(count(mine.data), 1);
     assert.equal(rowOf(mine.data).attr('data-unread'), 'true');
+  });
+});
+
+describe('the people drawn live', () => {
+  test('a delivery after the first reads no one; a new name is drawn in the next message after it', async () => {
+    const ann = await newMember(t, 'pc_ann', 'Ann Before');
+    const ben = await person('pc_ben');
+    await t.connect(ann.id, ben.id);
+    const conversation = await openConversation(ann, ben);
+    const { stream } = await page(ben);
+
+    await sendMessage(ann, conversation, 'first');
+    const first = await stream.waitFor((e) => e.event === 'message', 2000, 'the first message');
+    assert.match(first.data, /Ann Before/);
+
+    const statements = await t.countQueries(async () => {
+      await sendMessage(ann, conversation, 'second');
+      await stream.waitFor((e) => e.event === 'message' && e.data.includes('second'), 2000, 'the second message');
+    });
+    assert.ok(statements.some((s) => /courier_send_message/.test(s)), 'the premise: the send was counted');
+    assert.deepEqual(statements.filter((s) => /from "users"/.test(s) && !/from session s/.test(s)), [], 'no one is read for the second delivery');
+
+    await t.db.updateTable('users').set({ display_name: 'Ann After' }).where('id', '=', ann.id).execute();
+    await sendMessage(ann, conversation, 'third');
+    const third = await stream.waitFor((e) => e.event === 'message' && e.data.includes('third'), 2000, 'the third message');
+    assert.match(third.data, /Ann After/, 'the rename reached the instance before the message did');
+    assert.doesNotMatch(third.data, /Ann Before/);
+
+    // A change that is not one the pages draw (the password) tells no one.
+    const heard: string[] = [];
+    const listener = new pg.Client({ connectionString: t.database.url });
+    await listener.connect();
+    listener.on('notification', (n) => heard.push(n.payload ?? ''));
+    await listener.query('listen courier_events');
+    await t.db.updateTable('users').set({ password_hash: 'x' }).where('id', '=', ann.id).execute();
+    await t.db.updateTable('users').set({ headline: 'Now a headline' }).where('id', '=', ann.id).execute();
+    await sleep(200);
+    await listener.end();
+    assert.deepEqual(heard.map((p) => JSON.parse(p) as unknown).filter((p) => (p as { t: string }).t === 'person'), [{ t: 'person', u: ann.id }], 'one signal, for the headline');
   });
 });
 

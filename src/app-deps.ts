@@ -11,6 +11,8 @@ import type { Express } from 'express';
 export interface AppDeps {
   db: Db;
   pool: pg.Pool;
+  /** Live deliveries' own connection (bootstrap.ts: generic plans); without it they use `db`. */
+  deliveryDb?: Db;
   log: Logger;
   sessionSecret: string;
   trustProxy?: boolean;

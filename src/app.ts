@@ -83,6 +83,7 @@ export function createApp(deps: AppDeps): App {
   // The messaging module, built once: host features get the parts they use, never its database.
   const messaging = createMessaging({
     db: messagingDatabase(db),
+    ...(deps.deliveryDb ? { deliveryDb: messagingDatabase(deps.deliveryDb) } : {}),
     connectionString: String(deps.pool.options.connectionString),
     log,
     heartbeatMs: deps.streamHeartbeatMs,

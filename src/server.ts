@@ -37,6 +37,7 @@ async function main(): Promise<void> {
   const { app, ready, closeStreams, close } = createApp({
     db,
     pool,
+    deliveryDb: database.delivery.db,
     log,
     sessionSecret,
     trustProxy: config.trustProxy,

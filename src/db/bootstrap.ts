@@ -4,6 +4,12 @@ import { ensureDatabase, startEmbeddedPostgres, type EmbeddedServer } from './em
 import { migrateToLatest } from './migrate.js';
 
 export interface ConnectedDatabase extends DbHandle {
+  /**
+   * One connection of its own for live deliveries (one batch at a time per instance), every
+   * statement on it run with its generic plan: a batch's statement would otherwise be planned
+   * afresh each time, at more than it costs to run.
+   */
+  delivery: DbHandle;
   /** Set when no DATABASE_URL was given and an embedded server serves the app. */
   embedded: EmbeddedServer | undefined;
   /** Closes the pool, then stops the embedded server if this process started it. */
@@ -39,10 +45,13 @@ export async function connectDatabase(config: DatabaseSettings, log: Logger): Pr
     await embedded?.stop();
     throw err;
   }
+  const delivery = openDatabase(url, log, { max: 1, prepare: config.preparedStatements, genericPlans: true });
   return {
     ...handle,
+    delivery,
     embedded,
     async shutdown() {
+      await delivery.close();
       await handle.close();
       await embedded?.stop();
     },

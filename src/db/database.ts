@@ -25,10 +25,22 @@ export interface DatabaseOptions {
   onQuery?: (sql: string) => void;
   /** False: no statement is prepared (DATABASE_PREPARE=off). */
   prepare?: boolean;
+  /**
+   * Prepared statements always run their generic plan (`plan_cache_mode`), for a handle whose
+   * statements are key lookups over arrays of any length: PostgreSQL would otherwise plan them
+   * afresh on every run, each plan costing more than the run.
+   */
+  genericPlans?: boolean;
 }
 
-export function openDatabase(connectionString: string, log: Logger, { max = 10, onQuery, prepare = true }: DatabaseOptions = {}): DbHandle {
-  const pool = new pg.Pool({ connectionString, max, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 5_000 });
+export function openDatabase(connectionString: string, log: Logger, { max = 10, onQuery, prepare = true, genericPlans = false }: DatabaseOptions = {}): DbHandle {
+  const pool = new pg.Pool({
+    connectionString,
+    max,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 5_000,
+    ...(genericPlans ? { options: '-c plan_cache_mode=force_generic_plan' } : {}),
+  });
   // An idle client that loses its server emits 'error' on the pool; unhandled, it would crash the process.
   pool.on('error', (err: Error & { code?: string }) => {
     if (err.code !== ADMIN_SHUTDOWN) log.error({ err }, 'idle database client failed');

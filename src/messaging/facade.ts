@@ -24,6 +24,11 @@ import type { MessagingDb } from './schema.js';
 export interface MessagingSetup extends MessagingDeps {
   /** Where live events are listened for (a connection of its own, outside the pool). */
   connectionString: string;
+  /**
+   * Where live deliveries' statements run (one batch at a time per instance), when the host gives
+   * them a connection of their own; `db` otherwise.
+   */
+  deliveryDb?: MessagingDb;
   log: Logger;
   /** How often open event streams get a heartbeat and have their sessions checked (default 25 s). */
   heartbeatMs?: number;
@@ -107,7 +112,7 @@ export function createMessaging(setup: MessagingSetup): Messaging {
     meetings: createMeetingsRouter(setup),
     badge: unreadBadge(setup),
     pageViews: pageViews(setup),
-    realtime: createRealtime(setup, setup.connectionString, setup.log, { heartbeatMs: setup.heartbeatMs, livePeople }),
+    realtime: createRealtime(setup, setup.connectionString, setup.log, { heartbeatMs: setup.heartbeatMs, livePeople, deliveryDb: setup.deliveryDb }),
     moderation: {
       recentMessagesWith: (...args) => recentMessagesWith(db, ...args),
       messagesForEvidence: (...args) => messagesForEvidence(db, ...args),

@@ -74,3 +74,23 @@ test('the app’s handle prepares by default, and not with prepare: false (DATAB
     }
   }
 });
+
+test('genericPlans: every prepared statement runs its generic plan (the live deliveries’ own connection); without it PostgreSQL may plan each run', async () => {
+  // An array of any length, as a delivery batch's are: PostgreSQL's own choice is to plan each run.
+  const runs = async (genericPlans: boolean) => {
+    const handle = openDatabase(t.url, createLogger('silent'), { max: 1, genericPlans });
+    try {
+      for (let i = 0; i < 12; i++) await sql`select name from pp_items where id in (select * from unnest(${[1 + (i % 2)]}::int[])) and ${genericPlans} = ${genericPlans}`.execute(handle.db);
+      const [row] = (await sql<{ generic_plans: string; custom_plans: string }>`select generic_plans, custom_plans from pg_prepared_statements where statement like '%unnest%'`.execute(handle.db)).rows;
+      assert.ok(row, 'prepared');
+      return { generic: Number(row.generic_plans), custom: Number(row.custom_plans) };
+    } finally {
+      await handle.close();
+    }
+  };
+  const generic = await runs(true);
+  assert.equal(generic.custom, 0, 'no run planned afresh');
+  assert.ok(generic.generic >= 7, `the generic plan each time (${generic.generic})`);
+  const auto = await runs(false);
+  assert.ok(auto.custom >= 5, `PostgreSQL plans the first runs itself (${auto.custom})`);
+});

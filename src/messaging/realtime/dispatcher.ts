@@ -9,6 +9,7 @@ import type { StreamHub } from './hub.js';
 import { presenceOf, presenceWatchers } from './presence-queries.js';
 import type { SessionGuard } from './session-guard.js';
 import type { PeopleCache } from './people-cache.js';
+import type { MessagingDb } from '../schema.js';
 import { deliverMessages, mayShow, recipientsOf, type MessageSignal } from './live-delivery.js';
 import { myViewChanged, pageShows, receiptsMoved } from './live-views.js';
 import { messagesChanged } from './live-changes.js';
@@ -41,9 +42,12 @@ export class Dispatcher {
     private readonly guard: SessionGuard,
     /** The people drawn live, kept per instance: a `person` signal drops one. */
     private readonly people: PeopleCache,
+    /** Where the delivery batches run (one at a time): a connection of their own, if given. */
+    deliveryDb?: MessagingDb,
   ) {
     this.deps = { ...deps, people: people.over(deps.people) };
-    this.deliveries = new Batcher((signals) => deliverMessages(this.deps, this.hub, signals), (err) => this.log.error({ err }, 'realtime delivery failed'));
+    const delivering = deliveryDb ? { ...this.deps, db: deliveryDb } : this.deps;
+    this.deliveries = new Batcher((signals) => deliverMessages(delivering, this.hub, signals), (err) => this.log.error({ err }, 'realtime delivery failed'));
     this.seen = new SeenThrottle((conversationId, ownerId, messageId) => {
       groupSeenMoved(this.deps, this.hub, conversationId, ownerId, messageId).catch((err) => this.log.error({ err, signal: 'seen' }, 'realtime dispatch failed'));
     });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Logger } from '../../logger.js';
 import type { MessagingDeps } from '../deps.js';
+import type { MessagingDb } from '../schema.js';
 import { deliveredTo } from '../seen.js';
 import { Dispatcher } from './dispatcher.js';
 import { MAX_STREAMS_PER_PERSON, StreamHub, type Stream } from './hub.js';
@@ -32,7 +33,7 @@ export function createRealtime(
   deps: MessagingDeps,
   connectionString: string,
   log: Logger,
-  options: { connectLimiter?: ConnectLimiter; heartbeatMs?: number; livePeople?: PeopleCache } = {},
+  options: { connectLimiter?: ConnectLimiter; heartbeatMs?: number; livePeople?: PeopleCache; deliveryDb?: MessagingDb } = {},
 ): Realtime {
   const livePeople = options.livePeople ?? new PeopleCache(deps.people);
   const instanceId = randomUUID();
@@ -46,7 +47,7 @@ export function createRealtime(
     options.heartbeatMs,
   );
   const guard = new SessionGuard(hub, deps.sessions, log);
-  const dispatcher = new Dispatcher(deps, hub, log, guard, livePeople);
+  const dispatcher = new Dispatcher(deps, hub, log, guard, livePeople, options.deliveryDb);
   // After a gap in listening, pages refresh what they show: they may have missed events. Sessions
   // may have ended unheard too: every stream's is checked.
   const listener = new SignalListener(connectionString, log, (signal) => dispatcher.handle(signal), () => {

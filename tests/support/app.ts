@@ -73,6 +73,7 @@ export async function startTestApp(overrides: Partial<AppDeps> = {}): Promise<Te
   });
   const { app, ready, close, stopJobs } = createApp({
     db: database.hostDb,
+    deliveryDb: database.deliveryDb,
     pool: database.pool,
     log: createLogger('info', sink),
     sessionSecret: TEST_SECRET,
@@ -107,7 +108,7 @@ export async function startTestApp(overrides: Partial<AppDeps> = {}): Promise<Te
     connect: (a, b) => insertConnection(database.db, a, b, a, 'accepted'),
     stopJobs,
     secondInstance(more = {}) {
-      const instance = createApp({ db: database.hostDb, pool: database.pool, log: createLogger('silent'), sessionSecret: TEST_SECRET, pruneSessions: false, ...overrides, ...more });
+      const instance = createApp({ db: database.hostDb, deliveryDb: database.deliveryDb, pool: database.pool, log: createLogger('silent'), sessionSecret: TEST_SECRET, pruneSessions: false, ...overrides, ...more });
       cleanups.push(instance.close);
       return instance;
     },

@@ -11,6 +11,8 @@ export interface TestDatabase extends Omit<DbHandle, 'db'> {
   db: AppDb;
   /** The same handle typed for the host's tables, as the app and its features take it. */
   hostDb: Db;
+  /** Live deliveries' connection of their own, as the server opens it (generic plans; counted in `queries` too). */
+  deliveryDb: Db;
   url: string;
   /** Every SQL statement the app ran through Kysely since the last reset. */
   queries: string[];
@@ -44,13 +46,16 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const handle = openDatabase(url.toString(), createLogger('silent'), { max: 20, onQuery: (text) => queries.push(text) });
   await migrateToLatest(handle.db);
   await prepareJobTables(handle.pool, createLogger('silent'));
+  const delivery = openDatabase(url.toString(), createLogger('silent'), { max: 1, genericPlans: true, onQuery: (text) => queries.push(text) });
   return {
     ...handle,
     db: wholeDatabase(handle.db),
     hostDb: handle.db,
+    deliveryDb: delivery.db,
     url: url.toString(),
     queries,
     async drop() {
+      await delivery.close();
       await handle.close();
       await admin((client) => client.query(`drop database if exists ${name} with (force)`));
     },

@@ -113,6 +113,8 @@ for (const width of [1280, 390]) {
     await (await openMenu(pageA, fromA)).getByRole('link', { name: 'Edit' }).click();
     const box = pageA.locator(`#m-${fromA} textarea[name=body]`);
     await box.waitFor();
+    // htmx focuses an autofocus field as the swap settles, a moment after the box shows.
+    await pageA.waitForFunction((id) => document.activeElement?.id === `edit-body-${id}`, fromA, { timeout: 2000 });
     assert.equal(await box.evaluate((el) => el === document.activeElement), true, 'the edit box has focus');
     await pageA.screenshot({ path: shot(`edit-in-place-${width}`) });
     // Escape puts the message back unchanged.

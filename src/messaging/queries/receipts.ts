@@ -6,7 +6,6 @@ import type { MessagingDb } from '../schema.js';
 /** Tells the other participant's pages (on every instance) that my receipts moved (rows of `from`); sent at commit. */
 const receiptNoticeOf = (from: 'moved' | 'delivered') =>
   sql`pg_notify(${CHANNEL}, json_build_object('t', 'receipt', 'c', ${sql.ref(`${from}.conversation_id`)}, 'u', ${sql.ref(`${from}.user_id`)}, 'o', ${sql.ref(`${from}.other_user_id`)})::text)`;
-const receiptNotice = receiptNoticeOf('moved');
 
 /*
  * In a group, reading and delivery move the reader's own row only: no version bump of the group's
@@ -61,28 +60,11 @@ export interface ReadOutcome {
 export async function markRead(db: MessagingDb, conversationId: number, me: number, uptoId: number, options: { tellMyPages?: boolean; exceptStream?: string } = {}): Promise<ReadOutcome | undefined> {
   // My other pages hear of it, unless the caller is already telling them (a live delivery read at once).
   const tellMine = options.tellMyPages ?? true;
+  // The same steps as a live delivery's reads (receiptSteps), for one reader; the receipt signal
+  // goes out from them, my pages' own signal from here.
   const result = await sql<{ version: number | null }>`
-    with moved as (
-      update conversation_participants p
-         set last_read_message_id = greatest(p.last_read_message_id, ${uptoId}::bigint),
-             last_delivered_message_id = greatest(p.last_delivered_message_id, ${uptoId}::bigint),
-             marked_unread = false
-        from conversation_participants old
-       where p.conversation_id = ${conversationId} and p.user_id = ${me}
-         and old.conversation_id = p.conversation_id and old.user_id = p.user_id
-         and (p.last_read_message_id < least(${uptoId}::bigint, p.latest_incoming_message_id) or p.marked_unread)
-      returning p.conversation_id, p.user_id, p.other_user_id, old.last_read_message_id as old_read, p.last_read_message_id as new_read,
-                -- What the other side can see change: a delivered tick, or "seen" with receipts on both sides.
-                (p.other_user_id is not null
-                and (p.last_delivered_message_id > old.last_delivered_message_id
-                 or (p.last_read_message_id > old.last_read_message_id
-                     and coalesce((select read_receipts from messaging_preferences where user_id = p.user_id), true)
-                     and coalesce((select read_receipts from messaging_preferences where user_id = p.other_user_id), true)))) as visible
-    ), bumped as (
-      update conversations set version = version + 1 where id in (select conversation_id from moved where visible)
-      returning id, version
-    )
-    select bumped.version, case when bumped.id is not null then ${receiptNotice} end,
+    with ${receiptSteps({ reads: [{ conversationId, userId: me, uptoId }] })}
+    select bumped.version,
            case when ${tellMine} then ${mineNotice(sql.ref('moved.conversation_id'), sql.ref('moved.user_id'), options.exceptStream)} end,
            ${seenNotices}
       from moved left join bumped on bumped.id = moved.conversation_id`.execute(db);
@@ -119,10 +101,11 @@ export async function markDelivered(db: MessagingDb, me: number | readonly numbe
  * - `delivered`: markDelivered's catch-up for `delivered` people (a row read above is left to
  *   the read: a row is never moved twice in one statement);
  * - `bumped`: each direct conversation whose other side can see a change, once, with its new
- *   version. Every step that writes runs whole however the
- * statement answers, and the receipt signals are in what `bumped` returns for that reason. Rows
- * are taken in key order, as every statement that moves several people's rows takes them: two
- * such statements wait for each other rather than deadlock (a send moves a group's 50 at once).
+ *   version.
+ * Every step that writes runs whole however the statement answers, and the receipt signals are
+ * in what `bumped` returns for that reason. Rows are taken in key order, as every statement that
+ * moves several people's rows takes them: two such statements wait for each other rather than
+ * deadlock (a send moves a group's 50 at once).
  */
 export function receiptSteps({ reads = [], delivered = [] }: { reads?: readonly LiveRead[]; delivered?: readonly number[] }) {
   return sql`

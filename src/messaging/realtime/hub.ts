@@ -134,7 +134,7 @@ export class StreamHub {
   /** Some stream of this user takes an event now (open, not held for a session check, not backed up). */
   takesNow(userId: number): boolean {
     for (const stream of this.byUser.get(userId) ?? []) {
-      if (!stream.closed && !stream.held && (stream.body ? stream.body.backlog() : stream.res.writableLength) <= MAX_BACKLOG) return true;
+      if (!stream.closed && !stream.held && backlogOf(stream) <= MAX_BACKLOG) return true;
     }
     return false;
   }
@@ -173,7 +173,7 @@ export class StreamHub {
       // Not yet delivered: it counts once it goes out.
       return false;
     }
-    if ((stream.body ? stream.body.backlog() : stream.res.writableLength) > MAX_BACKLOG) {
+    if (backlogOf(stream) > MAX_BACKLOG) {
       // A slow consumer: drop it rather than buffer without bound.
       stream.closed = true;
       this.remove(stream);
@@ -190,3 +190,6 @@ export class StreamHub {
 export function formatEvent(event: string, data: string): string {
   return `event: ${event}\ndata: ${data.replace(/\r\n|\r|\n/g, '\ndata: ')}\n\n`;
 }
+
+/** What a stream has written and not yet sent. */
+const backlogOf = (stream: Stream): number => (stream.body ? stream.body.backlog() : stream.res.writableLength);

@@ -3,7 +3,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import { html, sessionCookie, startTestApp, type TestApp } from '../support/app.js';
 import { newMember, type Member } from '../support/members.js';
 import { openConversation } from '../support/messaging.js';
-import { closeAllEventStreams, listen, openEventStream, sleep, waitForListeners, type Listening } from '../support/sse.js';
+import { closeAllEventStreams, listen, openEventStream, sleep, waitForListeners, waitForPresence, type Listening } from '../support/sse.js';
 
 // What a block changes while people look: nobody is offered a Message button across it (people
 // search, connections), an open thread of the blocked person loses its message box at once (one
@@ -126,13 +126,23 @@ describe('a block going up and coming down, live on both sides', () => {
     assert.equal((await who.agent.post('/messages/view').type('form').send({ stream: hello.data, c: String(conversation), visible: '1', _csrf: who.token })).status, 204);
     return stream;
   }
+  /**
+   * Both pages open, A's first; done once both are recorded as present and (unless a block stands
+   * between them, which sends no presence) A's page has heard B come, so what follows starts clean.
+   */
+  async function bothShowing(A: Member, B: Member, conversation: number, blocked = false) {
+    const aPage = await showing(A, conversation);
+    await waitForPresence(t.db, A.id);
+    const bPage = await showing(B, conversation);
+    await waitForPresence(t.db, B.id);
+    if (!blocked) await aPage.waitFor((e) => e.event === 'presence' && e.data.includes(`data-presence-user="${B.id}"`) && e.data.includes('data-active="true"'), 2000, 'A hears B come');
+    return { aPage, bPage };
+  }
   const unblock = (who: Member, other: Member) => who.agent.post(`/u/${other.username}/unblock`).type('form').send({ _csrf: who.token });
 
   test("the blocker's open page gets the barrier with Unblock (sent by htmx with the page's token); presence goes on both sides", async () => {
     const { A, B, conversation } = await scene('bu');
-    const aPage = await showing(A, conversation);
-    const bPage = await showing(B, conversation);
-    await sleep(200);
+    const { aPage, bPage } = await bothShowing(A, B, conversation);
     const [aMark, bMark] = [aPage.events.length, bPage.events.length];
     assert.equal((await block(A, B)).status, 303);
 
@@ -157,9 +167,7 @@ describe('a block going up and coming down, live on both sides', () => {
   test('an unblock: both open pages fetch their message box (GET …/compose), and presence comes back where both share it', async () => {
     const { A, B, conversation } = await scene('ub');
     assert.equal((await block(A, B)).status, 303);
-    const aPage = await showing(A, conversation);
-    const bPage = await showing(B, conversation);
-    await sleep(200);
+    const { aPage, bPage } = await bothShowing(A, B, conversation, true);
     const [aMark, bMark] = [aPage.events.length, bPage.events.length];
     assert.equal((await unblock(A, B)).status, 303);
     for (const [who, stream, mark, other] of [[A, aPage, aMark, B], [B, bPage, bMark, A]] as const) {

@@ -8,7 +8,7 @@ import { sendMessage as storeMessage } from '../../src/messaging/queries/message
 import { WriteRefused } from '../../src/messaging/queries/write-check.js';
 import { defaultLimits } from '../../src/messaging/limits.js';
 import type { MessagingDb } from '../../src/messaging/index.js';
-import { closeAllEventStreams, listen, openEventStream, sleep, waitForListeners, type Listening } from '../support/sse.js';
+import { closeAllEventStreams, listen, openEventStream, sleep, waitForListeners, waitForPresence, type Listening } from '../support/sse.js';
 
 // CONTRACT, version 2 (groups): POST /messages/groups {name, members (usernames, repeated; 2 to 49
 // of my connections)} answers 303 to /messages/:id. The thread lists its members in data-members
@@ -429,6 +429,7 @@ describe('the header', () => {
     assert.match(header, /^3 members$/);
     const stream = await openEventStream(server.baseUrl, await sessionCookie(ben.agent));
     await stream.waitFor((e) => e.event === 'hello', 1000, 'hello');
+    await waitForPresence(t.db, ben.id);
     header = (await page(ann, `/messages/${id}`))('[data-member-count]').text();
     assert.match(header, /3 members · 1 active now/);
     assert.equal((await cat.agent.post(`/messages/${id}/leave`).type('form').send({ _csrf: cat.token })).status, 303);

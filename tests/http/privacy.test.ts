@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { csrfToken, html, sessionCookie, startTestApp, type Agent, type TestApp } from '../support/app.js';
-import { closeAllEventStreams, listen, openEventStream, sleep, waitForListeners, type Listening } from '../support/sse.js';
+import { closeAllEventStreams, listen, openEventStream, sleep, waitForListeners, waitForPresence, type Listening } from '../support/sse.js';
 
 let t: TestApp;
 let server: Listening;
@@ -92,11 +92,10 @@ describe('privacy settings', () => {
   });
 
   test('active status off on either side: no "Active now" either way', async () => {
-    const { alice, bob, thread } = await pair();
+    const { alice, bob, bobId, thread } = await pair();
     const stream = await openEventStream(server.baseUrl, await sessionCookie(bob));
     const presence = () => alice.get(thread).then((res) => html(res.text)('[data-presence-user][data-active]'));
-    await stream.waitFor(() => true, 2000).catch(() => undefined);
-    await sleep(200);
+    await waitForPresence(t.db, bobId);
     assert.equal((await presence()).attr('data-active'), 'true', 'the premise: with both on, bob is active now');
     await setPrivacy(bob, { active_status: false });
     assert.equal((await presence()).length, 0, 'bob hides his status');

@@ -219,3 +219,17 @@ export async function waitForListeners(db: TestDatabase['db'], count: number, ti
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Waits until `userId` is recorded as on a page (the stream's hello goes out before that row
+ * commits, so a page read right after hello may not count them yet).
+ */
+export async function waitForPresence(db: TestDatabase['db'], userId: number, timeoutMs = 2_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const row = await db.selectFrom('presence').select('user_id').where('user_id', '=', userId).executeTakeFirst();
+    if (row) return;
+    await sleep(20);
+  }
+  throw new Error(`user ${userId} was not recorded as present within ${timeoutMs} ms`);
+}

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { html, sessionCookie, startTestApp, type TestApp } from '../support/app.js';
 import { newMember, type Member } from '../support/members.js';
-import { sendMessage } from '../support/messaging.js';
+import { openConversation, sendMessage } from '../support/messaging.js';
 import { sendMessage as storeMessage } from '../../src/messaging/queries/messages.js';
 import { WriteRefused } from '../../src/messaging/queries/write-check.js';
 import { defaultLimits } from '../../src/messaging/limits.js';
@@ -418,6 +418,67 @@ describe('reports', () => {
     const resolved = await mod.agent.post(`/admin/reports/${report.id}/resolve`).type('form').send({ _csrf: mod.token, action: 'redact', message_ids: String(bad) });
     assert.equal(resolved.status, 303);
     assert.equal((await page(ann, `/messages/${id}`))(`#m-${bad}`).attr('data-redacted'), 'true');
+  });
+});
+
+describe('a redact and what is unread', () => {
+  const unread = async (who: { id: number }, conversationId: number) => {
+    const row = await t.db.selectFrom('conversation_participants').select(['latest_incoming_message_id', 'last_read_message_id'])
+      .where('conversation_id', '=', conversationId).where('user_id', '=', who.id).executeTakeFirstOrThrow();
+    return Number(row.latest_incoming_message_id) > Number(row.last_read_message_id);
+  };
+  const redactReported = async (reporter: Member, sender: Member, ids: number[], mod: Member) => {
+    const sent = await reporter.agent.post(`/u/${sender.username}/report`).type('form').send({ _csrf: reporter.token, reason: 'harassment', details: '', message_ids: ids.map(String) });
+    assert.equal(sent.status, 303);
+    const report = await t.db.selectFrom('reports').select('id').where('reporter_id', '=', reporter.id).orderBy('id', 'desc').executeTakeFirstOrThrow();
+    const resolved = await mod.agent.post(`/admin/reports/${report.id}/resolve`).type('form').send({ _csrf: mod.token, action: 'redact', message_ids: ids.map(String) });
+    assert.equal(resolved.status, 303);
+  };
+
+  test('removing one of two unread messages leaves the group unread for those who had not read them; removing the last one clears it', async () => {
+    const { ann, ben, cat } = await people('gr1');
+    const mod = await newMember(t, 'gr1_mod');
+    await t.db.updateTable('users').set({ role: 'admin' }).where('id', '=', mod.id).execute();
+    const id = await group(ann, 'Unread', [ben, cat]);
+    await page(ann, `/messages/${id}`);
+    await page(cat, `/messages/${id}`);
+    const fine = await sendMessage(ben, id, 'a fine message');
+    const bad = await sendMessage(ben, id, 'a nasty message');
+    assert.ok(await unread(ann, id), 'the premise: Ann has not read them');
+    await redactReported(cat, ben, [bad], mod);
+    assert.ok(await unread(ann, id), 'the fine message is still unread');
+    assert.ok(await unread(cat, id), 'for the reporter too');
+    await redactReported(cat, ben, [fine], mod);
+    assert.equal(await unread(ann, id), false, 'nothing left to read');
+    assert.equal(await unread(ben, id), false, 'the sender had nothing unread');
+  });
+
+  test('what is left is only from someone I block (never counted as unread): the removal clears it', async () => {
+    const { ann, ben, cat } = await people('gr3');
+    const mod = await newMember(t, 'gr3_mod');
+    await t.db.updateTable('users').set({ role: 'admin' }).where('id', '=', mod.id).execute();
+    const id = await group(ann, 'Blocked', [ben, cat]);
+    await page(ann, `/messages/${id}`);
+    await t.db.insertInto('blocks').values({ blocker_id: ann.id, blocked_id: cat.id }).execute();
+    await sendMessage(cat, id, 'hidden from Ann');
+    assert.equal(await unread(ann, id), false, 'the premise: a blocked person’s message is not unread');
+    const bad = await sendMessage(ben, id, 'a nasty message');
+    assert.ok(await unread(ann, id));
+    await redactReported(cat, ben, [bad], mod);
+    assert.equal(await unread(ann, id), false, 'only the blocked person’s message is left');
+  });
+
+  test('in a direct conversation the same: one of two removed leaves it unread', async () => {
+    const { ann, ben } = await people('gr2');
+    const mod = await newMember(t, 'gr2_mod');
+    await t.db.updateTable('users').set({ role: 'admin' }).where('id', '=', mod.id).execute();
+    const id = await openConversation(ben, ann);
+    const fine = await sendMessage(ben, id, 'a fine message');
+    const bad = await sendMessage(ben, id, 'a nasty message');
+    await redactReported(ann, ben, [bad], mod);
+    assert.ok(await unread(ann, id), 'the fine message is still unread');
+    await redactReported(ann, ben, [fine], mod);
+    assert.equal(await unread(ann, id), false, 'nothing left to read');
   });
 });
 

@@ -78,12 +78,16 @@ export async function redactMessages(db: MessagingDb, ids: readonly number[]): P
       -- Its files go with its text.
       delete from attachments where message_id in (select id from removed)
     ), caught_up as (
-      -- Unread, and nothing else of the sender's is left after the reader's last read: nothing is unread any more.
+      -- Unread, and nothing that came to the reader is left after their last read (nothing of
+      -- anyone else's, in a group the lines saying who joined or left included, and nothing of
+      -- someone they block, which never counted): nothing is unread any more.
       update conversation_participants p set last_read_message_id = p.latest_incoming_message_id
        where p.conversation_id in (select conversation_id from removed) and p.latest_incoming_message_id > p.last_read_message_id
-         and not exists (select 1 from messages m where m.conversation_id = p.conversation_id and m.sender_id = p.other_user_id
-                            and m.id > p.last_read_message_id and m.deleted_at is null and m.redacted_at is null
-                            and m.id <> all(array(select id from removed)))
+         and not exists (select 1 from messages m where m.conversation_id = p.conversation_id and m.sender_id <> p.user_id
+                            and m.id > p.last_read_message_id and m.id <= p.latest_incoming_message_id
+                            and m.deleted_at is null and m.redacted_at is null
+                            and m.id <> all(array(select id from removed))
+                            and not exists (select 1 from courier_blocked_pairs(array[p.user_id, m.sender_id]) b where b.blocker_id = p.user_id))
     ), bumped as (
       update conversations set version = version + 1
        where id in (select conversation_id from removed)

@@ -2,6 +2,7 @@ import type { TaskList } from 'graphile-worker';
 import type pg from 'pg';
 import { ANALYTICS_ROLLUP_CRONTAB, ANALYTICS_ROLLUP_TASK, analyticsRollupTask, queueAnalyticsRollup } from './admin/analytics-rollup.js';
 import { WEEKLY_REPORT_CRONTAB, WEEKLY_REPORT_EMAIL_TASK, WEEKLY_REPORT_TASK, weeklyReportEmailTask, weeklyReportTask } from './admin/weekly-report.js';
+import { sweepWeeklyReportClaims } from './admin/weekly-report-queries.js';
 import { sweepExpiredSessions } from './auth/session-sweep-queries.js';
 import type { Db } from './db/database.js';
 import { ACCOUNT_EMAIL_TASK, accountEmailTask } from './email/account-mail.js';
@@ -45,6 +46,7 @@ export function appJobs(options: { db: Db; pool: pg.Pool; log: Logger; mail: Mai
             outbox: () => sweepOutbox(db),
             'unsent files': () => messaging.sweepPendingAttachments(),
             'push devices': () => messaging.sweepDevices(),
+            'weekly report claims': () => sweepWeeklyReportClaims(db),
           },
           () => Object.keys(tasks),
         ),

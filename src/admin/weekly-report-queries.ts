@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { Day } from './analytics-days.js';
 
@@ -49,4 +50,13 @@ export async function weeklyReportChoice(db: Db, userId: number): Promise<{ on: 
 
 export async function setWeeklyReport(db: Db, userId: number, on: boolean): Promise<void> {
   await db.updateTable('users').set({ admin_weekly_report: on }).where('id', '=', userId).execute();
+}
+
+/**
+ * Claims only matter while the weekly task could run again for their week (a retry, a second
+ * instance, a late tick): eight weeks on, they are dropped, so the table stays a few rows an admin.
+ */
+export async function sweepWeeklyReportClaims(db: Db): Promise<number> {
+  const result = await db.deleteFrom('admin_weekly_reports').where('week_start', '<', sql<string>`current_date - 56`).executeTakeFirst();
+  return Number(result.numDeletedRows);
 }

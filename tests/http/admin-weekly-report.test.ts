@@ -232,6 +232,18 @@ describe('admin weekly report: the email', () => {
     assert.equal(headerOf(email.raw, 'List-Unsubscribe-Post'), 'List-Unsubscribe=One-Click');
   });
 
+  test('the sweep drops claims older than eight weeks and keeps the recent ones', async () => {
+    const [admin] = await t.db.selectFrom('admin_weekly_reports').select('user_id').limit(1).execute();
+    assert.ok(admin, 'the premise: a claim from the run above');
+    const old = dayOf(lastMonday - 9 * 7 * DAY);
+    await t.db.insertInto('admin_weekly_reports').values({ user_id: admin.user_id, week_start: old } as never).execute();
+    const claims = () => t.db.selectFrom('admin_weekly_reports').select(sql<string>`week_start::text`.as('week')).where('user_id', '=', admin.user_id).orderBy('week_start').execute();
+    assert.deepEqual((await claims()).map((c) => c.week), [old, dayOf(lastMonday)]);
+    await addJob(t.db, 'app:sweep', {});
+    await waitForJobs(['app:sweep']);
+    assert.deepEqual((await claims()).map((c) => c.week), [dayOf(lastMonday)], 'the old claim is gone, last week\'s stays');
+  });
+
   test('run again the same week: nothing more', async () => {
     await addJob(t.db, WEEKLY_REPORT_TASK, {});
     await settle(1);

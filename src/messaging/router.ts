@@ -13,6 +13,7 @@ import { editHandlers } from './routes/edit.js';
 import { fileHandlers } from './routes/files.js';
 import { inboxHandlers } from './routes/inbox.js';
 import { messageHandlers } from './routes/messages.js';
+import { sendHandler } from './routes/send.js';
 import { myViewHandler } from './routes/my-view.js';
 import { newMessagePage } from './routes/new-message.js';
 import { replyHandler } from './routes/reply.js';
@@ -39,6 +40,7 @@ export function createMessagingRouter(deps: MessagingDeps, options: { livePeople
   const inbox = inboxHandlers(deps);
   const conversation = conversationHandlers(deps);
   const messages = messageHandlers(deps, options.livePeople);
+  const send = sendHandler(deps, options.livePeople);
   const files = fileHandlers(deps);
   const edits = editHandlers(deps);
   const confirms = confirmHandlers(deps);
@@ -65,7 +67,7 @@ export function createMessagingRouter(deps: MessagingDeps, options: { livePeople
   const one = Router({ mergeParams: true });
   router.use('/:id', one);
   // A send finds the conversation itself: for a plain form, in the same statement as the message.
-  one.post('/messages', messages.send);
+  one.post('/messages', send);
   one.use(loadConversation(deps));
   one.get('/', conversation.page);
   one.get('/tail', conversation.tail);

@@ -145,6 +145,7 @@ for (const javaScript of [true, false]) {
       await benSent.locator('[data-seen-marker] summary').click();
       assert.match((await benSent.locator('[data-seen-names]').textContent()) ?? '', javaScript ? /Ann Admin, Cat Member|Cat Member, Ann Admin/ : /^Cat Member$/);
       assert.equal(await benPage.locator('[data-seen-marker]').count(), 1, 'one "Seen by" line');
+      assert.equal(await benSent.getAttribute('data-seen-by'), javaScript ? '2' : '1', 'the message says how many saw it, live too');
       if (javaScript) {
         // A read can reach the page before the message it names (the send's answer and its event
         // are still on the way: CI saw it): the "Seen by" waits, and lands with the message.

@@ -116,6 +116,9 @@ function placeGroupSeen(thread, receipts) {
   if (markers.some(function (m) { return li.contains(m) && m.hasAttribute('open'); })) marker.setAttribute('open', '');
   markers.forEach(function (m) { m.remove(); });
   column.appendChild(marker);
+  // The message's own count, as a page drawn now would carry it.
+  var count = template.getAttribute('data-count');
+  if (count) li.setAttribute('data-seen-by', count);
 }
 
 // A live message's note: who wrote, for a toast or a notification when it is not on screen.

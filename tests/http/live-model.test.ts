@@ -213,6 +213,40 @@ describe('what a delivery costs', () => {
   });
 });
 
+describe('what a page coming and going costs', () => {
+  test('a person’s first page on an instance is one presence statement, their last page closing one more (each with its signal, no transaction around them)', async () => {
+    const { ann } = await pair();
+    const present = async (yes: boolean) => {
+      for (let i = 0; i < 100; i++) {
+        const row = await t.db.selectFrom('presence').select('user_id').where('user_id', '=', ann.id).executeTakeFirst();
+        if (Boolean(row) === yes) return;
+        await sleep(20);
+      }
+      assert.fail(`presence ${yes ? 'never written' : 'never removed'}`);
+    };
+    let opened: { stream: EventStream; id: string } | undefined;
+    const coming = await t.countQueries(async () => {
+      opened = await page(ann);
+      await present(true);
+    });
+    const came = coming.filter((s) => /presence/.test(s) && /pg_notify/.test(s));
+    assert.equal(came.length, 1, coming.join('\n'));
+    assert.match(came[0]!, /insert into presence/);
+    const going = await t.countQueries(async () => {
+      opened!.stream.close();
+      await present(false);
+      await sleep(100);
+    });
+    // The test's own look at the table aside.
+    const went = going.filter((s) => /presence|user_activity/.test(s) && !/^select "user_id" from "presence"/.test(s));
+    assert.equal(went.length, 1, going.join('\n'));
+    assert.match(went[0]!, /delete from presence[\s\S]*user_activity[\s\S]*pg_notify/);
+    assert.equal([...coming, ...going].filter((s) => /^\s*(begin|commit)\b/i.test(s)).length, 0, [...coming, ...going].join('\n'));
+    const active = await t.db.selectFrom('user_activity').select('last_active_at').where('user_id', '=', ann.id).executeTakeFirst();
+    assert.ok(active, 'when they were last here is kept');
+  });
+});
+
 describe('a message that changes, as each page gets it', () => {
   test('a reaction: one event per page of both people, the message redrawn in place as each sees it; the page that reacted gets none', async () => {
     const { ann, ben, conversation } = await pair();

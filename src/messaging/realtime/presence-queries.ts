@@ -23,25 +23,25 @@ export async function retireInstance(db: MessagingDb, instanceId: string, userId
   await db.deleteFrom('realtime_instances').where('id', '=', instanceId).execute();
 }
 
-/** The first page of a user opened on this instance. */
+/** The first page of a user opened on this instance: one statement (its row and the signal commit together). */
 export async function cameOnline(db: MessagingDb, instanceId: string, userId: number): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    await trx.insertInto('presence').values({ user_id: userId, instance_id: instanceId }).onConflict((oc) => oc.columns(['user_id', 'instance_id']).doNothing()).execute();
-    await sql`select ${notifyExpression({ t: 'presence', u: userId })}`.execute(trx);
-  });
+  await sql`
+    with here as (
+      insert into presence (user_id, instance_id) values (${userId}, ${instanceId}) on conflict (user_id, instance_id) do nothing
+    )
+    select ${notifyExpression({ t: 'presence', u: userId })}`.execute(db);
 }
 
-/** The last page of a user on this instance closed. */
+/** The last page of a user on this instance closed: one statement (gone, last active now, the signal). */
 export async function wentAway(db: MessagingDb, instanceId: string, userId: number): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    await trx.deleteFrom('presence').where('user_id', '=', userId).where('instance_id', '=', instanceId).execute();
-    await trx
-      .insertInto('user_activity')
-      .values({ user_id: userId, last_active_at: sql`now()` })
-      .onConflict((oc) => oc.column('user_id').doUpdateSet({ last_active_at: sql`now()` }))
-      .execute();
-    await sql`select ${notifyExpression({ t: 'presence', u: userId })}`.execute(trx);
-  });
+  await sql`
+    with gone as (
+      delete from presence where user_id = ${userId} and instance_id = ${instanceId}
+    ), dated as (
+      insert into user_activity (user_id, last_active_at) values (${userId}, now())
+      on conflict (user_id) do update set last_active_at = now()
+    )
+    select ${notifyExpression({ t: 'presence', u: userId })}`.execute(db);
 }
 
 export interface PresenceState {

@@ -1,16 +1,14 @@
-import { escapeHtml } from '../http/render.js';
 import { formatBytes, typeLabel } from './attachments/file-types.js';
 import { THUMB_SIZE } from './attachments/images.js';
 import type { AttachmentRow } from './attachments/queries.js';
 import type { Person } from './deps.js';
 import type { ThreadAccess } from './queries/conversations.js';
-import type { InboxRow } from './queries/inbox.js';
 import { EDIT_WINDOW_MINUTES } from './queries/edit.js';
 import type { MessageRow, QuotedRow } from './queries/messages.js';
 import type { ReactionCount } from './queries/reactions.js';
 import { presentMeeting, type MeetingView } from './meetings/present-meeting.js';
-import { conversationName, groupAsPerson, groupLineText } from './groups/group-names.js';
-import { firstName, personIn, unknownPerson, type ThreadPeople } from './thread-people.js';
+import { groupAsPerson, groupLineText } from './groups/group-names.js';
+import { personIn, unknownPerson, type ThreadPeople } from './thread-people.js';
 
 /** What templates need to draw messages and inbox rows: derived here once, not in the templates. */
 
@@ -192,112 +190,8 @@ export function presentQuote(quoted: QuotedRow, people: ThreadPeople, access: Th
 
 const QUOTE_LENGTH = 120;
 
-function clip(text: string, length: number): string {
+/** The text cut to `length` characters (whole code points), with an ellipsis when cut. */
+export function clip(text: string, length: number): string {
   const chars = [...text];
   return chars.length > length ? `${chars.slice(0, length).join('')}…` : text;
-}
-
-export interface InboxRowView {
-  conversationId: number;
-  /** The other person, or for a group the group where a person would go (its name). */
-  other: Person;
-  /** A group: its row shows its name, a group avatar and "Name: preview". */
-  group: boolean;
-  unread: boolean;
-  preview: string;
-  time: Date | null;
-  pinned: boolean;
-  muted: boolean;
-  archived: boolean;
-  /** The green dot on their photo. */
-  active: boolean;
-}
-
-const PREVIEW_LENGTH = 90;
-
-/**
- * `barred`: of the rows' people, those a block stands between me and (the host's answer); a page
- * passes it and shows who is active. A live row, drawn without it, shows nobody active: the page
- * keeps each dot as its presence events left it.
- */
-export function presentInboxRows(rows: InboxRow[], people: Map<number, Person>, me: number, barred?: Set<number>): InboxRowView[] {
-  return rows.map((row) => ({
-    active: barred !== undefined && row.other_active && row.other_user_id !== null && !barred.has(row.other_user_id),
-    conversationId: row.conversation_id,
-    other: row.other_user_id === null
-      ? { id: 0, username: '', display_name: conversationName({ kind: row.kind, name: row.name, ownerId: row.owner_id === null ? null : Number(row.owner_id) }, me, people), avatar_version: null }
-      : (people.get(row.other_user_id) ?? unknownPerson(row.other_user_id)),
-    group: row.other_user_id === null,
-    unread: row.unread,
-    preview: previewOf(row, me, people),
-    time: row.last_created_at ?? row.last_activity_at,
-    pinned: row.pinned,
-    muted: row.muted,
-    archived: row.archived,
-  }));
-}
-
-/** Whom an inbox page's rows name: the other people, and a group's last senders (and people its lines name). */
-export function inboxPersonIds(rows: readonly InboxRow[], me?: number): number[] {
-  const ids = new Set<number>(me === undefined ? [] : [me]);
-  for (const row of rows) {
-    if (row.other_user_id !== null) ids.add(row.other_user_id);
-    else {
-      if (row.kind === 'support' && row.owner_id !== null) ids.add(Number(row.owner_id));
-      if (row.last_sender_id !== null) ids.add(Number(row.last_sender_id));
-      if (row.last_event?.u !== undefined) ids.add(Number(row.last_event.u));
-    }
-  }
-  return [...ids];
-}
-
-function previewOf(row: InboxRow, me: number, people: Map<number, Person>): string {
-  if (row.last_message_id === null) return '';
-  if (row.last_hidden) return 'Hidden: a message from someone you blocked';
-  if (row.last_event && row.last_sender_id !== null) {
-    const byId = (id: number) => people.get(id) ?? unknownPerson(id);
-    return groupLineText(row.last_event, Number(row.last_sender_id), { me: byId(me), other: byId(0), byId: people, group: true });
-  }
-  const sender = row.other_user_id === null && row.last_sender_id !== null && row.last_sender_id !== me ? people.get(Number(row.last_sender_id)) : undefined;
-  const prefix = row.last_sender_id === me ? 'You: ' : sender ? `${firstName(sender.display_name)}: ` : '';
-  if (row.last_redacted) return `${prefix}Removed by a moderator`;
-  if (row.last_deleted || row.last_body === null) return `${prefix}Message deleted`;
-  const oneLine = row.last_body.replace(/\s+/g, ' ').trim();
-  // Files alone, no text.
-  if (oneLine === '') return `${prefix}Sent a file`;
-  const chars = [...oneLine];
-  return prefix + (chars.length > PREVIEW_LENGTH ? `${chars.slice(0, PREVIEW_LENGTH).join('')}…` : oneLine);
-}
-
-const SNIPPET_BEFORE = 60;
-const SNIPPET_LENGTH = 200;
-
-/**
- * A search hit's passage as HTML: a window of the message's own text around the first match,
- * everything escaped, each word that starts with one of the searched words wrapped in <mark>.
- */
-export function snippetHtml(body: string, words: readonly string[]): string {
-  const tokens = [...body.matchAll(/[\p{L}\p{N}]+/gu)];
-  const matches = (token: string) => {
-    const lower = token.toLowerCase();
-    return words.some((word) => lower.startsWith(word));
-  };
-  const first = tokens.find((t) => matches(t[0]));
-  let start = first ? Math.max(0, first.index - SNIPPET_BEFORE) : 0;
-  // Start and end on whole words.
-  if (start > 0) start = tokens.find((t) => t.index >= start)?.index ?? start;
-  let end = Math.min(body.length, start + SNIPPET_LENGTH);
-  if (end < body.length) {
-    const cut = tokens.find((t) => t.index < end && t.index + t[0].length > end);
-    if (cut) end = cut.index;
-  }
-  let html = start > 0 ? '… ' : '';
-  let at = start;
-  for (const token of tokens) {
-    if (token.index < start || token.index + token[0].length > end || !matches(token[0])) continue;
-    html += `${escapeHtml(body.slice(at, token.index))}<mark>${escapeHtml(token[0])}</mark>`;
-    at = token.index + token[0].length;
-  }
-  html += escapeHtml(body.slice(at, end));
-  return end < body.length ? `${html.trimEnd()} …` : html;
 }

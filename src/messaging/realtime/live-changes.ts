@@ -1,6 +1,7 @@
 import { attachmentsOf } from '../attachments/queries.js';
 import type { MessagingDeps } from '../deps.js';
-import { presentInboxRows, presentMessages, threadPeopleFrom, threadPersonIds } from '../present.js';
+import { presentMessages, threadPeopleFrom, threadPersonIds } from '../present.js';
+import { presentInboxRows } from '../present-inbox.js';
 import { threadAccess } from '../queries/conversations.js';
 import { inboxRowOf } from '../queries/inbox.js';
 import { messagesByIds, visibleTo } from '../queries/messages.js';

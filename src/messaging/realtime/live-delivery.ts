@@ -1,5 +1,6 @@
 import type { MessagingDeps } from '../deps.js';
-import { presentInboxRows, presentMessages, threadPeopleFrom, threadPersonIds, type InboxRowView, type MessageView } from '../present.js';
+import { presentMessages, threadPeopleFrom, threadPersonIds, type MessageView } from '../present.js';
+import { presentInboxRows, type InboxRowView } from '../present-inbox.js';
 import { inboxRowOfDelivery } from '../queries/delivery.js';
 import type { LiveRead } from '../queries/receipts.js';
 import { deliveredAndSeen } from '../seen.js';

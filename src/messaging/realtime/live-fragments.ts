@@ -2,7 +2,8 @@ import { renderView } from '../../http/render.js';
 import { helpersIn, viewHelpers, type ViewHelpers } from '../../http/view-helpers.js';
 import type { Stream } from './hub.js';
 import type { Person } from '../deps.js';
-import type { InboxRowView, MessageView } from '../present.js';
+import type { MessageView } from '../present.js';
+import type { InboxRowView } from '../present-inbox.js';
 
 // The pieces of a live event, each drawn by the same partials as the pages and marked for an
 // out-of-band swap. Forms inside carry no token: a live page posts with htmx, which sends the

@@ -1,5 +1,5 @@
 import type { MessagingDeps } from '../deps.js';
-import { inboxPersonIds, presentInboxRows } from '../present.js';
+import { inboxPersonIds, presentInboxRows } from '../present-inbox.js';
 import { threadAccess } from '../queries/conversations.js';
 import { inboxRowOf } from '../queries/inbox.js';
 import { unreadCount } from '../queries/receipts.js';

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import { isHtmx, render } from '../../http/render.js';
 import type { MessagingDeps, MessagingUser } from '../deps.js';
-import { inboxPersonIds, presentInboxRows } from '../present.js';
+import { inboxPersonIds, presentInboxRows } from '../present-inbox.js';
 import { INBOX_FILTERS, inboxPage, type InboxFilter, type InboxQuery } from '../queries/inbox.js';
 import { unreadCount } from '../queries/receipts.js';
 import { deliveredTo } from '../seen.js';

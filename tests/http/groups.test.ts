@@ -427,6 +427,11 @@ describe('a redact and what is unread', () => {
       .where('conversation_id', '=', conversationId).where('user_id', '=', who.id).executeTakeFirstOrThrow();
     return Number(row.latest_incoming_message_id) > Number(row.last_read_message_id);
   };
+  const moderator = async (prefix: string) => {
+    const mod = await newMember(t, `${prefix}_mod`);
+    await t.db.updateTable('users').set({ role: 'admin' }).where('id', '=', mod.id).execute();
+    return mod;
+  };
   const redactReported = async (reporter: Member, sender: Member, ids: number[], mod: Member) => {
     const sent = await reporter.agent.post(`/u/${sender.username}/report`).type('form').send({ _csrf: reporter.token, reason: 'harassment', details: '', message_ids: ids.map(String) });
     assert.equal(sent.status, 303);
@@ -437,8 +442,7 @@ describe('a redact and what is unread', () => {
 
   test('removing one of two unread messages leaves the group unread for those who had not read them; removing the last one clears it', async () => {
     const { ann, ben, cat } = await people('gr1');
-    const mod = await newMember(t, 'gr1_mod');
-    await t.db.updateTable('users').set({ role: 'admin' }).where('id', '=', mod.id).execute();
+    const mod = await moderator('gr1');
     const id = await group(ann, 'Unread', [ben, cat]);
     await page(ann, `/messages/${id}`);
     await page(cat, `/messages/${id}`);
@@ -455,8 +459,7 @@ describe('a redact and what is unread', () => {
 
   test('what is left is only from someone I block (never counted as unread): the removal clears it', async () => {
     const { ann, ben, cat } = await people('gr3');
-    const mod = await newMember(t, 'gr3_mod');
-    await t.db.updateTable('users').set({ role: 'admin' }).where('id', '=', mod.id).execute();
+    const mod = await moderator('gr3');
     const id = await group(ann, 'Blocked', [ben, cat]);
     await page(ann, `/messages/${id}`);
     await t.db.insertInto('blocks').values({ blocker_id: ann.id, blocked_id: cat.id }).execute();
@@ -470,8 +473,7 @@ describe('a redact and what is unread', () => {
 
   test('in a direct conversation the same: one of two removed leaves it unread', async () => {
     const { ann, ben } = await people('gr2');
-    const mod = await newMember(t, 'gr2_mod');
-    await t.db.updateTable('users').set({ role: 'admin' }).where('id', '=', mod.id).execute();
+    const mod = await moderator('gr2');
     const id = await openConversation(ben, ann);
     const fine = await sendMessage(ben, id, 'a fine message');
     const bad = await sendMessage(ben, id, 'a nasty message');

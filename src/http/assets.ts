@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import express, { type RequestHandler } from 'express';
 import { projectRoot } from './project-root.js';
@@ -29,15 +29,14 @@ export function assetUrl(name: string): string {
 const compressedDir = path.join(projectRoot, 'public/build/compressed');
 const YEAR_SECONDS = 365 * 24 * 60 * 60;
 
-/** The build's files do not change while the app runs: each is looked for on disk once. */
-const found = new Map<string, boolean>();
-function compressedExists(file: string): boolean {
-  let exists = found.get(file);
-  if (exists === undefined) {
-    exists = existsSync(file);
-    if (found.size < 1000) found.set(file, exists);
-  }
-  return exists;
+/** The build's files do not change while the app runs: each is looked for on disk once (its size, or undefined when absent). */
+const found = new Map<string, number | undefined>();
+function compressedSize(file: string): number | undefined {
+  if (found.has(file)) return found.get(file);
+  const stat = statSync(file, { throwIfNoEntry: false });
+  const size = stat?.isFile() ? stat.size : undefined;
+  if (found.size < 1000) found.set(file, size);
+  return size;
 }
 
 /**
@@ -62,7 +61,8 @@ export function serveAssets(): RequestHandler {
     const accepted = req.acceptsEncodings('br') ? 'br' : req.acceptsEncodings('gzip') ? 'gzip' : false;
     if (!accepted || name.includes('..')) return next();
     const file = path.join(compressedDir, `${name}.${accepted === 'br' ? 'br' : 'gz'}`);
-    if (!compressedExists(file)) return next();
+    const size = compressedSize(file);
+    if (size === undefined) return next();
     res.set({
       'Content-Encoding': accepted,
       Vary: 'Accept-Encoding',
@@ -71,8 +71,11 @@ export function serveAssets(): RequestHandler {
     });
     res.type(path.extname(name));
     // No validators: the URL changes with the content and the browser never asks again (immutable),
-    // so ETag and Last-Modified would only be bytes on every first load. Nor ranges of a compressed file.
-    res.sendFile(file, { lastModified: false, etag: false, acceptRanges: false }, (err) => err && next(err));
+    // so ETag and Last-Modified would only be bytes on every first load. Nor ranges of a compressed
+    // file. Streamed by hand: Express 5's sendFile sets an ETag whatever its options say.
+    res.set('Content-Length', String(size));
+    if (req.method === 'HEAD') return void res.end();
+    createReadStream(file).on('error', next).pipe(res);
   });
   for (const dir of assetDirs) {
     router.use(

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { Kysely, PostgresDialect } from 'kysely';
@@ -226,6 +226,18 @@ describe('assets', () => {
       assert.equal(gzipped.status, 200);
       assert.equal(gzipped.headers['content-encoding'], 'gzip');
       assert.deepEqual(gzipped.body, file, 'the same bytes once decompressed');
+
+      // The build's own brotli file: no validators (the URL changes with the content), its length told.
+      const br = await supertest(t.app).get(`/assets/${name}`).set('Accept-Encoding', 'br').buffer(true).parse(binary);
+      assert.equal(br.status, 200);
+      assert.equal(br.headers['content-encoding'], 'br');
+      assert.equal(br.headers.etag, undefined, 'no ETag');
+      assert.equal(br.headers['last-modified'], undefined, 'no Last-Modified');
+      assert.equal(Number(br.headers['content-length']), statSync(path.join(projectRoot, 'public/build/compressed', `${name}.br`)).size);
+      assert.deepEqual(br.body, file, 'the same bytes once decompressed');
+      const head = await supertest(t.app).head(`/assets/${name}`).set('Accept-Encoding', 'br');
+      assert.equal(head.status, 200);
+      assert.equal(head.headers['content-length'], br.headers['content-length']);
     });
   }
 

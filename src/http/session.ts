@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import connectPgSimple from 'connect-pg-simple';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import session from 'express-session';
 import type pg from 'pg';
 import type { Db } from '../db/database.js';
@@ -48,6 +48,9 @@ export function pastLifetime(sess: Partial<session.SessionData> | null | undefin
  */
 export type SessionReader = (sid: string) => Promise<{ sess: unknown; extra: unknown } | undefined>;
 
+/** Marks a session made in the current request (store.generate): the only kind a save may insert. */
+const MADE_HERE = Symbol('session made in this request');
+
 /** What the session's read brought along for this request, until the request ends. */
 const readAlong = new AsyncLocalStorage<{ sid?: string; extra?: unknown }>();
 
@@ -78,6 +81,19 @@ export function sessionMiddleware(pool: pg.Pool, secret: string, pruneExpired = 
       pool
         .query(`update session set expire = to_timestamp($1), sess = (sess::jsonb || jsonb_build_object('seen', $2::bigint))::json where sid = $3`, [Math.ceil(expires / 1000), now, sid])
         .then(() => done?.(), () => done?.());
+    }
+    /**
+     * Only a session made in this request (a login) is inserted. Any other save updates the row
+     * if it is still there: a request that changed its session (the daily renewal, a flash) and
+     * ends after a logout, a password change or an "end my other sessions" deleted that row (an
+     * event stream ends just then) must not write it back, which connect-pg-simple's upsert did.
+     */
+    override set(sid: string, sess: session.SessionData, done?: (err?: unknown) => void): void {
+      if ((sess as unknown as Record<symbol, unknown>)[MADE_HERE]) return super.set(sid, sess, done);
+      const expires = sess.cookie?.expires ? new Date(sess.cookie.expires).getTime() : Date.now() + lifetime.idleMs;
+      pool
+        .query(`update session set sess = $1, expire = to_timestamp($2) where sid = $3`, [JSON.stringify(sess), Math.ceil(expires / 1000), sid])
+        .then(() => done?.(), (err: unknown) => done?.(err));
     }
     override get(sid: string, done: (err: unknown, sess?: session.SessionData | null) => void): void {
       const checked = (err: unknown, sess?: session.SessionData | null) => {
@@ -121,6 +137,14 @@ export function sessionMiddleware(pool: pg.Pool, secret: string, pruneExpired = 
     rolling: false,
     cookie: { httpOnly: true, sameSite: 'lax', secure: 'auto', maxAge: lifetime.idleMs },
   });
+  // A session express-session makes (a first visit, a login's regenerate) is marked as made in
+  // this request, where it may be inserted (see set). The mark is a symbol: never stored.
+  const generating = store as unknown as { generate(req: Request): void };
+  const generate = generating.generate.bind(store);
+  generating.generate = (req) => {
+    generate(req);
+    Object.defineProperty(req.session, MADE_HERE, { value: true, enumerable: false });
+  };
   // connect-pg-simple arms its pruning timer in its own read, which a reader replaces: armed here
   // (each pruning arms the next).
   if (pruneExpired) store.pruneSessions();

@@ -123,6 +123,25 @@ describe('a stream ends with its session', () => {
     assert.equal(again.status, 401);
   });
 
+  test('a stream whose request changed its session (the first of the day) and ends with a logout does not bring the session back', async () => {
+    serial += 1;
+    const username = `back_${serial}`;
+    await t.createUser(username);
+    const agent = supertest.agent(t.app);
+    await logIn(agent, username);
+    const cookie = (await sessionCookie(agent))!;
+    // The first request after the login renews the session for the day: this stream's request holds
+    // a changed session, which express-session saves when the stream ends.
+    const stream = await opened(A.baseUrl, cookie);
+    const token = await csrfToken(agent);
+    assert.equal((await agent.post('/logout').type('form').send({ _csrf: token })).status, 303);
+    await endsWithin(stream, 1000, 'at logout');
+    await sleep(300);
+    const rows = await sql<{ n: number }>`select count(*)::int as n from session where user_id = ${await idOf(username)}`.execute(t.db);
+    assert.equal(rows.rows[0]!.n, 0, 'the session stays deleted');
+    assert.equal((await supertest(t.app).get('/messages').set('Cookie', cookie)).status, 303, 'the old cookie is logged out');
+  });
+
   test('"end other sessions" closes the other sessions’ streams and keeps mine', async () => {
     const { ben } = await pair();
     const phone = await anotherSession(ben);

@@ -69,6 +69,8 @@ export function sessionMiddleware(pool: pg.Pool, secret: string, pruneExpired = 
    * absolute lifetime is not found, whatever its idle expiry says: it is deleted instead (which
    * closes its event streams on every instance, see migration 0013).
    */
+  /** When a stored session ends unless used again: its cookie's expiry (as connect-pg-simple stores it). */
+  const expiresAt = (sess: session.SessionData) => (sess.cookie?.expires ? new Date(sess.cookie.expires).getTime() : Date.now() + lifetime.idleMs);
   class LifetimeStore extends PgStore {
     private readonly touched = new Map<string, number>();
     override touch(sid: string, sess: session.SessionData, done?: () => void): void {
@@ -77,7 +79,7 @@ export function sessionMiddleware(pool: pg.Pool, secret: string, pruneExpired = 
       if (this.touched.size > 50_000) this.touched.clear();
       this.touched.set(sid, now);
       // Pushes the expiry back as connect-pg-simple would, and notes when the session was last used.
-      const expires = sess.cookie?.expires ? new Date(sess.cookie.expires).getTime() : now + lifetime.idleMs;
+      const expires = expiresAt(sess);
       pool
         .query(`update session set expire = to_timestamp($1), sess = (sess::jsonb || jsonb_build_object('seen', $2::bigint))::json where sid = $3`, [Math.ceil(expires / 1000), now, sid])
         .then(() => done?.(), () => done?.());
@@ -90,7 +92,7 @@ export function sessionMiddleware(pool: pg.Pool, secret: string, pruneExpired = 
      */
     override set(sid: string, sess: session.SessionData, done?: (err?: unknown) => void): void {
       if ((sess as unknown as Record<symbol, unknown>)[MADE_HERE]) return super.set(sid, sess, done);
-      const expires = sess.cookie?.expires ? new Date(sess.cookie.expires).getTime() : Date.now() + lifetime.idleMs;
+      const expires = expiresAt(sess);
       pool
         .query(`update session set sess = $1, expire = to_timestamp($2) where sid = $3`, [JSON.stringify(sess), Math.ceil(expires / 1000), sid])
         .then(() => done?.(), (err: unknown) => done?.(err));

@@ -266,6 +266,8 @@ for (const width of [390, 1280]) {
       // Ben's page: the message box back, with what he had typed; and it sends.
       const benBox = benPage.getByLabel('Write a message to Ann Blocker');
       await benBox.waitFor({ timeout: 5000 });
+      // The text is put back once the swap settles, a moment after the box shows (CI read it empty).
+      await benPage.waitForFunction(() => (document.querySelector('#composer-body') as HTMLTextAreaElement | null)?.value !== '', null, { timeout: 2000 }).catch(() => undefined);
       assert.equal(await benBox.inputValue(), 'Something I had not sent yet');
       assert.equal(await benPage.locator('#thread-barrier').count(), 0);
       // What the unblock cost Ben's open thread: one presence event, one event swapping in a

@@ -52,6 +52,16 @@ async function person(name: string): Promise<Person> {
   return { agent, id: await idOf(username), username, token: await csrfToken(agent), cookie: (await sessionCookie(agent))! };
 }
 
+/** A new person, logged in on `app` and nowhere else yet: the login's request is the session's only one. */
+async function freshLogin(app: App['app'], name: string) {
+  serial += 1;
+  const username = `${name}_${serial}`;
+  await t.createUser(username);
+  const agent = supertest.agent(app);
+  await logIn(agent, username);
+  return { username, agent, cookie: (await sessionCookie(agent))! };
+}
+
 const idOf = async (username: string) => (await t.db.selectFrom('users').select('id').where('username', '=', username).executeTakeFirstOrThrow()).id;
 
 /** Another login of the same person: a second session (another device). */
@@ -124,12 +134,7 @@ describe('a stream ends with its session', () => {
   });
 
   test('a stream whose request changed its session (the first of the day) and ends with a logout does not bring the session back', async () => {
-    serial += 1;
-    const username = `back_${serial}`;
-    await t.createUser(username);
-    const agent = supertest.agent(t.app);
-    await logIn(agent, username);
-    const cookie = (await sessionCookie(agent))!;
+    const { username, agent, cookie } = await freshLogin(t.app, 'back');
     // The first request after the login renews the session for the day: this stream's request holds
     // a changed session, which express-session saves when the stream ends.
     const stream = await opened(A.baseUrl, cookie);
@@ -217,12 +222,7 @@ describe('a stream ends with its session', () => {
     await short.ready;
     const server = await listen(short.app);
     try {
-      serial += 1;
-      const username = `brief_${serial}`;
-      await t.createUser(username);
-      const agent = supertest.agent(short.app);
-      await logIn(agent, username);
-      const cookie = (await sessionCookie(agent))!;
+      const { username, cookie } = await freshLogin(short.app, 'brief');
       const stream = await opened(server.baseUrl, cookie);
       const took = await endsWithin(stream, 2500, 'at the absolute end');
       assert.ok(took < 2500, `ended after ${took} ms`);
